@@ -1,0 +1,159 @@
+//! `cargo xtask bench ...`: speed goals measured, not asserted in tests.
+//!
+//! Each benchmark runs its reference in the same invocation and prints the
+//! ratio, so a slow machine slows both sides. Goals are printed with `ok` or
+//! `MISSED`; a missed goal does not fail the command (timings are not tests).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+use crate::config::Workspace;
+use crate::runner::{Cmd, Effect, Runner};
+
+/// Measure the xtask against its speed goals, beside a reference.
+#[derive(clap::Subcommand, Debug)]
+pub enum Bench {
+    /// How long a fresh checkout waits for `cargo xtask --help`: a cold build
+    /// into an empty target directory (goal ≤ 20 s on 2 cores) and warm runs
+    /// (goal ≤ 0.5 s), beside a cold build of an empty crate.
+    Build {
+        /// How many warm runs to take the median of.
+        #[arg(long, default_value_t = 10)]
+        runs: usize,
+    },
+}
+
+impl Bench {
+    pub fn run(self) -> Result<()> {
+        match self {
+            Bench::Build { runs } => bench_build(runs.max(1)),
+        }
+    }
+}
+
+const COLD_GOAL: Duration = Duration::from_secs(20);
+const WARM_GOAL: Duration = Duration::from_millis(500);
+
+fn bench_build(runs: usize) -> Result<()> {
+    let workspace = Workspace::discover()?;
+    let root = &workspace.root;
+    let bench_dir = root.join("target/bench/build");
+    let runner = Runner::new(false);
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+
+    // Downloads are not part of the build a user waits for twice.
+    runner.run(
+        &Cmd::new(&cargo, Effect::Stage)
+            .args(["fetch", "--locked"])
+            .cwd(root),
+    )?;
+
+    let hello = bench_dir.join("hello");
+    write_hello_crate(&hello)?;
+    let hello_target = bench_dir.join("hello-target");
+    remove_dir(&hello_target)?;
+    let hello_cold = time(
+        &runner,
+        &Cmd::new(&cargo, Effect::Stage)
+            .args(["build", "--quiet"])
+            .cwd(&hello)
+            .env("CARGO_TARGET_DIR", hello_target.display().to_string()),
+    )?;
+
+    let xtask_target = bench_dir.join("xtask-target");
+    remove_dir(&xtask_target)?;
+    // Exactly what the `xtask` alias runs, into an empty target directory.
+    let help = Cmd::new(&cargo, Effect::Stage)
+        .args(["run", "--quiet", "--package", "xtask", "--", "--help"])
+        .cwd(root)
+        .env("CARGO_TARGET_DIR", xtask_target.display().to_string());
+    let cold = time(&runner, &help)?;
+    let mut warm: Vec<Duration> = (0..runs)
+        .map(|_| time(&runner, &help))
+        .collect::<Result<_>>()?;
+    warm.sort();
+    let warm_median = warm[warm.len() / 2];
+    let binary = Cmd::new(
+        xtask_target.join("debug/xtask").display().to_string(),
+        Effect::Query,
+    )
+    .arg("--help");
+    let mut direct: Vec<Duration> = (0..runs)
+        .map(|_| time(&runner, &binary))
+        .collect::<Result<_>>()?;
+    direct.sort();
+
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    say!("bench build ({cores} cores)");
+    say!(
+        "  cold `cargo xtask --help`, empty target dir   {:>8}   goal <= {:>6}  {}",
+        secs(cold),
+        secs(COLD_GOAL),
+        verdict(cold <= COLD_GOAL)
+    );
+    say!(
+        "    reference: cold build of an empty crate      {:>8}   ratio {:.1}x",
+        secs(hello_cold),
+        cold.as_secs_f64() / hello_cold.as_secs_f64()
+    );
+    say!(
+        "  warm `cargo xtask --help`, median of {runs:<3}      {:>8}   goal <= {:>6}  {}",
+        secs(warm_median),
+        secs(WARM_GOAL),
+        verdict(warm_median <= WARM_GOAL)
+    );
+    say!(
+        "    reference: the built binary alone            {:>8}   cargo's share {:.0}%",
+        secs(direct[direct.len() / 2]),
+        100.0 * (1.0 - direct[direct.len() / 2].as_secs_f64() / warm_median.as_secs_f64())
+    );
+    Ok(())
+}
+
+fn time(runner: &Runner, cmd: &Cmd) -> Result<Duration> {
+    let start = Instant::now();
+    let out = runner.output(cmd)?;
+    let elapsed = start.elapsed();
+    if !out.success() {
+        anyhow::bail!("`{cmd}` failed:\n{}", out.stderr.trim_end());
+    }
+    Ok(elapsed)
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "ok"
+    } else {
+        "MISSED"
+    }
+}
+
+fn remove_dir(dir: &Path) -> Result<()> {
+    match std::fs::remove_dir_all(dir) {
+        Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+            Err(err).with_context(|| format!("removing {}", dir.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn write_hello_crate(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir.join("src"))
+        .with_context(|| format!("creating {}", dir.display()))?;
+    // `[workspace]` keeps cargo from adopting it into the monorepo above.
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"hello\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    )?;
+    std::fs::write(
+        dir.join("src/main.rs"),
+        "fn main() {\n    say!(\"hello\");\n}\n",
+    )?;
+    Ok(())
+}

@@ -1,0 +1,40 @@
+//! The command line. The `///` comments here are the `--help` text.
+
+use clap::{Parser, Subcommand};
+
+use crate::bench::Bench;
+use crate::doctor::Doctor;
+use crate::test_suite::Test;
+
+/// One-command releases for this edge-ML monorepo: versions, changelog,
+/// checksums, models (ONNX, Hailo HEF), Python package, Docker images and
+/// the GitHub release. Anything that changes the repository or the world is
+/// a dry run unless `--execute` is given.
+#[derive(Parser, Debug)]
+#[command(name = "cargo xtask", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check the tools and credentials a release of this repository needs.
+    Doctor(Doctor),
+    /// Run every test, Rust and Python, after setting up what they need.
+    Test(Test),
+    /// Measure the xtask against its speed goals, beside a reference.
+    #[command(subcommand)]
+    Bench(Bench),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,447 @@
+//! The release configuration: `[workspace.metadata.release]` in the root
+//! `Cargo.toml`, and where the workspace is.
+//!
+//! Every key is documented in `docs/CONFIG.md`. Unknown keys are rejected with
+//! their name and line; problems that TOML types cannot express (a tag pattern
+//! without `{version}`, an upper-case image name, ...) are all collected and
+//! reported together.
+//!
+//! Not for: editing the manifest (version bumps go through `toml_edit` in the
+//! version module, which preserves formatting).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+/// The repository the xtask works on.
+#[derive(Debug)]
+pub struct Workspace {
+    /// The directory holding the workspace's root `Cargo.toml`.
+    pub root: PathBuf,
+    /// `[workspace.package] version`, when present.
+    pub version: Option<String>,
+    pub release: ReleaseConfig,
+}
+
+impl Workspace {
+    /// Finds the workspace root from the current directory upwards and reads
+    /// its release configuration.
+    pub fn discover() -> Result<Workspace> {
+        let cwd = std::env::current_dir().context("reading the current directory")?;
+        let root = find_root(&cwd)?;
+        Workspace::load(&root)
+    }
+
+    pub fn load(root: &Path) -> Result<Workspace> {
+        let path = root.join("Cargo.toml");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let manifest: Manifest = toml_edit::de::from_str(&text).map_err(|err| {
+            anyhow::anyhow!(
+                "{}: {}\nfix the key named above; every key of [workspace.metadata.release] \
+                 is documented in docs/CONFIG.md",
+                path.display(),
+                err.to_string().trim_end()
+            )
+        })?;
+        let workspace = manifest.workspace.unwrap_or_default();
+        let release = workspace
+            .metadata
+            .and_then(|m| m.release)
+            .unwrap_or_default();
+        let problems = release.problems();
+        if !problems.is_empty() {
+            bail!(
+                "{}: [workspace.metadata.release] has {} problem{}:\n{}",
+                path.display(),
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" },
+                problems
+                    .iter()
+                    .map(|p| format!("  - {p}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+        }
+        Ok(Workspace {
+            root: root.to_owned(),
+            version: workspace.package.and_then(|p| p.version),
+            release,
+        })
+    }
+}
+
+/// The nearest directory at or above `start` whose `Cargo.toml` has a
+/// `[workspace]` table.
+fn find_root(start: &Path) -> Result<PathBuf> {
+    for dir in start.ancestors() {
+        let manifest = dir.join("Cargo.toml");
+        if let Ok(text) = std::fs::read_to_string(&manifest) {
+            let is_workspace = text
+                .parse::<toml_edit::DocumentMut>()
+                .map(|doc| doc.contains_table("workspace"))
+                .unwrap_or(false);
+            if is_workspace {
+                return Ok(dir.to_owned());
+            }
+        }
+    }
+    bail!(
+        "no workspace found: neither {} nor any directory above it has a Cargo.toml with a \
+         [workspace] table; run `cargo xtask` inside the monorepo",
+        start.display()
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Manifest {
+    workspace: Option<WorkspaceTable>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WorkspaceTable {
+    package: Option<WorkspacePackage>,
+    metadata: Option<Metadata>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WorkspacePackage {
+    version: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Metadata {
+    release: Option<ReleaseConfig>,
+}
+
+/// `[workspace.metadata.release]`: what a release of this repository contains.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ReleaseConfig {
+    /// GitHub repository slug, `owner/name`; no GitHub release without it.
+    pub github: Option<String>,
+    /// Branches a release may start from; `*` matches within the rest of a name.
+    #[serde(default = "default_branches")]
+    pub branches: Vec<String>,
+    /// The tag of a release; must contain `{version}`.
+    #[serde(default = "default_tag_name")]
+    pub tag_name: String,
+    #[serde(default = "default_changelog")]
+    pub changelog: String,
+    /// Workspace members that carry their own `version` instead of
+    /// `version.workspace = true`, by package name.
+    #[serde(default)]
+    pub crates: Vec<String>,
+    /// Further files holding the version as text.
+    #[serde(default)]
+    pub version_files: Vec<VersionFile>,
+    pub python: Option<PythonPackage>,
+    #[serde(default)]
+    pub docker: Vec<DockerImage>,
+    #[serde(default)]
+    pub models: Vec<Model>,
+    /// GPG key to sign with; `RELEASE_GPG_KEY` and `--sign-key` override it.
+    pub sign_key: Option<String>,
+}
+
+impl Default for ReleaseConfig {
+    fn default() -> Self {
+        ReleaseConfig {
+            github: None,
+            branches: default_branches(),
+            tag_name: default_tag_name(),
+            changelog: default_changelog(),
+            crates: Vec::new(),
+            version_files: Vec::new(),
+            python: None,
+            docker: Vec::new(),
+            models: Vec::new(),
+            sign_key: None,
+        }
+    }
+}
+
+fn default_branches() -> Vec<String> {
+    ["main", "release/*", "hotfix/*"].map(String::from).to_vec()
+}
+
+fn default_tag_name() -> String {
+    "v{version}".to_owned()
+}
+
+fn default_changelog() -> String {
+    "CHANGELOG.md".to_owned()
+}
+
+/// A text file that carries the version a fixed number of times.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct VersionFile {
+    pub path: String,
+    /// Text around the version, with `{version}` (SemVer) or `{pep440}`.
+    pub search: String,
+    /// How many times `search` must match; any other count stops a bump.
+    #[serde(default = "one")]
+    pub count: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// The Python package released with the workspace.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PythonPackage {
+    /// Directory of the package's `pyproject.toml`.
+    pub path: String,
+    /// Upload URL of the package index.
+    #[serde(default = "default_index_url")]
+    pub index_url: String,
+}
+
+fn default_index_url() -> String {
+    "https://upload.pypi.org/legacy/".to_owned()
+}
+
+/// A container image built and pushed by a release.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DockerImage {
+    /// Full image name without tag, e.g. `ghcr.io/owner/image`.
+    pub name: String,
+    pub dockerfile: String,
+    /// Build context; `{version}` is replaced (the staged release directory).
+    #[serde(default = "default_context")]
+    pub context: String,
+    #[serde(default = "default_platforms")]
+    pub platforms: Vec<String>,
+    #[serde(default)]
+    pub build_args: BTreeMap<String, String>,
+    /// Extra tags; `{version}` and `{sha}` (short commit) are replaced.
+    #[serde(default)]
+    pub extra_tags: Vec<String>,
+}
+
+fn default_context() -> String {
+    ".".to_owned()
+}
+
+fn default_platforms() -> Vec<String> {
+    ["linux/amd64", "linux/arm64"].map(String::from).to_vec()
+}
+
+/// A trained model released with the workspace.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Model {
+    pub name: String,
+    /// Directory holding `v<X.Y.Z>/` metadata directories.
+    pub metadata: String,
+    /// Files released as assets (weights, ONNX, HEF), relative to the root.
+    #[serde(default)]
+    pub assets: Vec<String>,
+    /// Compile a HEF for the Hailo accelerator.
+    pub hef: Option<Hef>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Hef {
+    pub hw_arch: HwArch,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HwArch {
+    Hailo8,
+    Hailo8l,
+}
+
+impl HwArch {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HwArch::Hailo8 => "hailo8",
+            HwArch::Hailo8l => "hailo8l",
+        }
+    }
+}
+
+impl ReleaseConfig {
+    /// Every problem the types could not catch, each naming its key and fix.
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if let Some(slug) = &self.github {
+            let parts: Vec<&str> = slug.split('/').collect();
+            if parts.len() != 2
+                || parts
+                    .iter()
+                    .any(|p| p.is_empty() || p.contains(char::is_whitespace))
+            {
+                problems.push(format!(
+                    "github = {slug:?}: expected `owner/name`, e.g. \"edge-ml/tcn-vae-edge\""
+                ));
+            }
+        }
+        if !self.tag_name.contains("{version}") {
+            problems.push(format!(
+                "tag-name = {:?}: must contain `{{version}}`, e.g. \"v{{version}}\"",
+                self.tag_name
+            ));
+        }
+        if self.branches.is_empty() {
+            problems
+                .push("branches = []: no branch could release; list at least \"main\"".to_owned());
+        }
+        for (i, file) in self.version_files.iter().enumerate() {
+            if !file.search.contains("{version}") && !file.search.contains("{pep440}") {
+                problems.push(format!(
+                    "version-files[{i}].search = {:?}: must contain `{{version}}` or `{{pep440}}`",
+                    file.search
+                ));
+            }
+            if file.count == 0 {
+                problems.push(format!(
+                    "version-files[{i}].count = 0: a file listed here must hold the version at least once"
+                ));
+            }
+        }
+        for (i, image) in self.docker.iter().enumerate() {
+            if image.name.is_empty()
+                || image.name != image.name.to_lowercase()
+                || image.name.contains(':')
+            {
+                problems.push(format!(
+                    "docker[{i}].name = {:?}: an image name is lower case and has no tag, \
+                     e.g. \"ghcr.io/owner/image\"",
+                    image.name
+                ));
+            }
+            for platform in &image.platforms {
+                let parts: Vec<&str> = platform.split('/').collect();
+                if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.is_empty()) {
+                    problems.push(format!(
+                        "docker[{i}].platforms: {platform:?} is not `os/arch[/variant]`, e.g. \"linux/arm64\""
+                    ));
+                }
+            }
+            if image.platforms.is_empty() {
+                problems.push(format!(
+                    "docker[{i}].platforms = []: list at least one platform"
+                ));
+            }
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for (i, model) in self.models.iter().enumerate() {
+            if !names.insert(model.name.as_str()) {
+                problems.push(format!("models[{i}].name = {:?}: listed twice", model.name));
+            }
+        }
+        problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(toml: &str) -> Result<Workspace> {
+        let dir = std::env::temp_dir().join(format!(
+            "xtask-config-{}-{}",
+            std::process::id(),
+            toml.len() ^ toml.bytes().map(usize::from).sum::<usize>()
+        ));
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("Cargo.toml"), toml)?;
+        let result = Workspace::load(&dir);
+        std::fs::remove_dir_all(&dir)?;
+        result
+    }
+
+    #[test]
+    fn the_repository_config_is_valid() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let ws = Workspace::load(root).unwrap();
+        assert_eq!(ws.release.github.as_deref(), Some("edge-ml/tcn-vae-edge"));
+        assert!(ws.release.python.is_some());
+        assert!(ws.release.models.iter().any(|m| m.hef.is_some()));
+        assert!(ws.version.is_some());
+    }
+
+    #[test]
+    fn defaults_apply_when_the_table_is_absent() {
+        let ws = load("[workspace]\nmembers = []\n").unwrap();
+        assert_eq!(ws.release.tag_name, "v{version}");
+        assert_eq!(ws.release.branches, ["main", "release/*", "hotfix/*"]);
+        assert!(ws.release.python.is_none());
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_with_its_line() {
+        let err = load("[workspace]\n\n[workspace.metadata.release]\ngithb = \"a/b\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("githb"), "{err}");
+        assert!(err.contains("line 4"), "{err}");
+        assert!(err.contains("docs/CONFIG.md"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_nested_key_is_named() {
+        let err = load(
+            "[workspace]\n[[workspace.metadata.release.docker]]\nname = \"a\"\ndockerfile = \"D\"\nplatform = []\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("platform"), "{err}");
+    }
+
+    #[test]
+    fn every_semantic_problem_is_reported_at_once() {
+        let err = load(
+            r#"[workspace]
+[workspace.metadata.release]
+github = "just-a-name"
+tag-name = "release"
+[[workspace.metadata.release.version-files]]
+path = "README.md"
+search = "version 1"
+[[workspace.metadata.release.docker]]
+name = "GHCR.io/Me/Img:latest"
+dockerfile = "Dockerfile"
+platforms = ["amd64"]
+"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("5 problems"), "{err}");
+        for needle in [
+            "github",
+            "tag-name",
+            "version-files[0].search",
+            "docker[0].name",
+            "docker[0].platforms",
+        ] {
+            assert!(err.contains(needle), "missing {needle}: {err}");
+        }
+    }
+
+    #[test]
+    fn malformed_toml_names_file_and_line() {
+        let err = load("[workspace\nmembers = []\n").unwrap_err().to_string();
+        assert!(err.contains("Cargo.toml"), "{err}");
+        assert!(err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_hw_arch_is_refused() {
+        let err = load(
+            "[workspace]\n[[workspace.metadata.release.models]]\nname = \"m\"\nmetadata = \"models/m\"\nhef = { hw-arch = \"hailo10\" }\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("hailo10"), "{err}");
+    }
+}

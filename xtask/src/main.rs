@@ -1,0 +1,39 @@
+//! `cargo xtask`: parse, dispatch, and report an error once.
+
+// All output goes through `say!` / `tell!`, which mask secrets.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+#[macro_use]
+mod redact;
+
+mod bench;
+mod cli;
+mod config;
+mod doctor;
+mod runner;
+mod test_suite;
+mod tools;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Doctor(cmd) => cmd.run(),
+        Command::Test(cmd) => cmd.run(),
+        Command::Bench(cmd) => cmd.run(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // Every error leaves through here; `tell!` masks secrets that
+            // slipped into a message (a child's stderr, a URL).
+            tell!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

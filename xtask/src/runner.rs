@@ -1,0 +1,456 @@
+//! The one place where child processes run.
+//!
+//! A [`Cmd`] is plain data: program, arguments, working directory, extra
+//! environment, the secret variables it may see, and its [`Effect`]. The same
+//! value can be printed in a plan, serialised to JSON, asserted in a test, or
+//! handed to the [`Runner`], which
+//! - prints it as a person would type it (`$ git push origin v1.2.0`);
+//! - in a dry run, does not start anything whose effect is [`Effect::Change`];
+//! - gives the child a null stdin (nothing may wait on a prompt) and an
+//!   environment without any secret it did not ask for;
+//! - masks secret values in everything it relays or reports, errors included.
+//!
+//! Not for: deciding what to run (the subcommands and `tools/` do that).
+
+use std::fmt;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+
+use crate::redact::{redact, SECRET_VARS};
+
+/// What running a command does to the world.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Effect {
+    /// Only reads (versions, status, lookups). Runs in a dry run.
+    Query,
+    /// Writes only below `target/` (builds, staging). Runs in a dry run.
+    Stage,
+    /// Changes the repository or the world (commit, push, upload). Printed, not
+    /// run, in a dry run.
+    Change,
+}
+
+/// A command to run, as data.
+#[derive(Clone, Debug, Serialize)]
+pub struct Cmd {
+    program: String,
+    args: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cwd: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    env: Vec<(String, String)>,
+    /// Names (never values) of the secret variables passed to the child.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    secrets: Vec<&'static str>,
+    effect: Effect,
+    #[serde(skip)]
+    timeout: Option<Duration>,
+}
+
+impl Cmd {
+    pub fn new(program: impl Into<String>, effect: Effect) -> Cmd {
+        Cmd {
+            program: program.into(),
+            args: Vec::new(),
+            cwd: None,
+            env: Vec::new(),
+            secrets: Vec::new(),
+            effect,
+            timeout: None,
+        }
+    }
+
+    pub fn arg(mut self, arg: impl Into<String>) -> Cmd {
+        self.args.push(arg.into());
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Cmd
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn cwd(mut self, dir: impl Into<PathBuf>) -> Cmd {
+        self.cwd = Some(dir.into());
+        self
+    }
+
+    /// A non-secret variable for the child (shown in the printed command).
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Cmd {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Lets the child see the secret variable `name` from our environment.
+    /// The value is never stored here; only the name is printed.
+    pub fn secret(mut self, name: &'static str) -> Cmd {
+        debug_assert!(SECRET_VARS.contains(&name), "{name} is not in SECRET_VARS");
+        self.secrets.push(name);
+        self
+    }
+
+    /// Kills the child if it has not finished after `limit`.
+    pub fn timeout(mut self, limit: Duration) -> Cmd {
+        self.timeout = Some(limit);
+        self
+    }
+
+    pub fn program(&self) -> &str {
+        &self.program
+    }
+
+    fn expression(&self) -> duct::Expression {
+        let mut expr = duct::cmd(&self.program, &self.args)
+            .stdin_null()
+            .unchecked();
+        if let Some(dir) = &self.cwd {
+            expr = expr.dir(dir);
+        }
+        for name in SECRET_VARS {
+            if !self.secrets.contains(name) {
+                expr = expr.env_remove(name);
+            }
+        }
+        for (key, value) in &self.env {
+            expr = expr.env(key, value);
+        }
+        expr
+    }
+}
+
+impl fmt::Display for Cmd {
+    /// The command as a person would type it, secrets shown only by name.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(dir) = &self.cwd {
+            write!(f, "(cd {} && ", shell_quote(&dir.display().to_string()))?;
+        }
+        for name in &self.secrets {
+            write!(f, "{name}=*** ")?;
+        }
+        for (key, value) in &self.env {
+            write!(f, "{key}={} ", shell_quote(value))?;
+        }
+        write!(f, "{}", shell_quote(&self.program))?;
+        for arg in &self.args {
+            write!(f, " {}", shell_quote(arg))?;
+        }
+        if self.cwd.is_some() {
+            write!(f, ")")?;
+        }
+        Ok(())
+    }
+}
+
+fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_./:=@%+,-".contains(&b));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// What a finished (or skipped) command produced, already redacted.
+#[derive(Debug)]
+pub struct Output {
+    /// `None` when the command was not started (dry run) or was killed.
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+}
+
+/// Whether [`Runner::run`] started the command.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ran {
+    Yes,
+    /// Dry run: the command changes the world and was only printed.
+    SkippedDryRun,
+}
+
+/// Runs [`Cmd`]s: prints, honours the dry run, scrubs secrets.
+#[derive(Clone, Debug)]
+pub struct Runner {
+    dry_run: bool,
+    verbose: bool,
+}
+
+/// How many lines of a failed command's output go into the error.
+const ERROR_TAIL_LINES: usize = 20;
+
+impl Runner {
+    pub fn new(dry_run: bool) -> Runner {
+        let verbose = std::env::var_os("XTASK_VERBOSE").is_some_and(|v| !v.is_empty());
+        Runner { dry_run, verbose }
+    }
+
+    /// Prints the command, runs it with its output relayed line by line to
+    /// stderr (redacted), and fails with the output's tail if it fails.
+    pub fn run(&self, cmd: &Cmd) -> Result<Ran> {
+        if self.dry_run && cmd.effect == Effect::Change {
+            tell!("$ {cmd}    # dry run: not run");
+            return Ok(Ran::SkippedDryRun);
+        }
+        tell!("$ {cmd}");
+        let reader = cmd
+            .expression()
+            .stderr_to_stdout()
+            .reader()
+            .map_err(|err| spawn_error(cmd, err))?;
+        let reader = Arc::new(reader);
+        let watchdog = cmd
+            .timeout
+            .map(|limit| kill_after(Arc::clone(&reader), limit));
+
+        let mut tail: Vec<String> = Vec::new();
+        let mut lines = BufReader::new(&*reader);
+        let mut raw = Vec::new();
+        loop {
+            raw.clear();
+            let read = lines
+                .read_until(b'\n', &mut raw)
+                .with_context(|| format!("reading the output of `{cmd}`"))?;
+            if read == 0 {
+                break;
+            }
+            let line = String::from_utf8_lossy(&raw);
+            let line = redact(line.trim_end_matches(['\n', '\r'])).into_owned();
+            tell!("{line}");
+            if tail.len() == ERROR_TAIL_LINES {
+                tail.remove(0);
+            }
+            tail.push(line);
+        }
+        let status = reader
+            .try_wait()
+            .with_context(|| format!("waiting for `{cmd}`"))?
+            .map(|output| output.status);
+        let timed_out = watchdog.is_some_and(|w| w.finish());
+        match status {
+            Some(status) if status.success() => Ok(Ran::Yes),
+            _ => bail!(failure_message(
+                cmd,
+                status.and_then(|s| s.code()),
+                timed_out,
+                &tail.join("\n")
+            )),
+        }
+    }
+
+    /// Runs a command for its output, checking the exit status. Queries are
+    /// printed only with `XTASK_VERBOSE=1`; anything else is always printed.
+    pub fn read(&self, cmd: &Cmd) -> Result<String> {
+        let output = self.output(cmd)?;
+        if !output.success() {
+            bail!(failure_message(
+                cmd,
+                output.code,
+                false,
+                output.stderr.trim_end()
+            ));
+        }
+        Ok(output.stdout)
+    }
+
+    /// Runs a command and returns its output whatever its exit status, for
+    /// callers that give meaning to a failure (a probe, "not found" answers).
+    pub fn output(&self, cmd: &Cmd) -> Result<Output> {
+        if self.dry_run && cmd.effect == Effect::Change {
+            tell!("$ {cmd}    # dry run: not run");
+            return Ok(Output {
+                code: None,
+                stdout: String::new(),
+                stderr: String::new(),
+            });
+        }
+        if self.verbose || cmd.effect != Effect::Query {
+            tell!("$ {cmd}");
+        }
+        let handle = cmd
+            .expression()
+            .stdout_capture()
+            .stderr_capture()
+            .start()
+            .map_err(|err| spawn_error(cmd, err))?;
+        let finished = match cmd.timeout {
+            Some(limit) => handle
+                .wait_timeout(limit)
+                .with_context(|| format!("waiting for `{cmd}`"))?
+                .is_some(),
+            None => {
+                handle
+                    .wait()
+                    .with_context(|| format!("waiting for `{cmd}`"))?;
+                true
+            }
+        };
+        if !finished {
+            let _ = handle.kill();
+            bail!(failure_message(cmd, None, true, ""));
+        }
+        let output = handle
+            .wait()
+            .with_context(|| format!("waiting for `{cmd}`"))?;
+        Ok(Output {
+            code: output.status.code(),
+            stdout: redact(&String::from_utf8_lossy(&output.stdout)).into_owned(),
+            stderr: redact(&String::from_utf8_lossy(&output.stderr)).into_owned(),
+        })
+    }
+}
+
+fn spawn_error(cmd: &Cmd, err: std::io::Error) -> anyhow::Error {
+    if err.kind() == std::io::ErrorKind::NotFound {
+        let hint = crate::tools::install_hint(cmd.program())
+            .map(|hint| format!("; {hint}"))
+            .unwrap_or_default();
+        anyhow::anyhow!("`{}` was not found on PATH{hint}", cmd.program())
+    } else {
+        anyhow::anyhow!(
+            "could not start `{}`: {}",
+            redact(&cmd.to_string()),
+            redact(&err.to_string())
+        )
+    }
+}
+
+fn failure_message(cmd: &Cmd, code: Option<i32>, timed_out: bool, tail: &str) -> String {
+    let how = match (timed_out, code) {
+        (true, _) => format!(
+            "was killed after {}s without finishing (waiting on a prompt?)",
+            cmd.timeout.map_or(0, |t| t.as_secs())
+        ),
+        (false, Some(code)) => format!("failed with exit code {code}"),
+        (false, None) => "was killed by a signal".to_owned(),
+    };
+    let mut message = format!("`{}` {how}", redact(&cmd.to_string()));
+    if !tail.is_empty() {
+        message.push_str(":\n");
+        message.push_str(&redact(tail));
+    }
+    message
+}
+
+/// Kills the child behind `reader` unless [`Watchdog::finish`] is called
+/// within `limit`.
+struct Watchdog {
+    done: mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<bool>,
+}
+
+impl Watchdog {
+    /// Stops the watchdog; true when it had to kill the child.
+    fn finish(self) -> bool {
+        let _ = self.done.send(());
+        self.thread.join().unwrap_or(false)
+    }
+}
+
+fn kill_after(reader: Arc<duct::ReaderHandle>, limit: Duration) -> Watchdog {
+    let (done, wait) = mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || match wait.recv_timeout(limit) {
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            let _ = reader.kill();
+            true
+        }
+        _ => false,
+    });
+    Watchdog { done, thread }
+}
+
+/// True when `program` can be found on PATH (or is a path that exists).
+pub fn on_path(program: &str) -> bool {
+    if program.contains('/') {
+        Path::new(program).is_file()
+    } else {
+        which::which(program).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_reads_like_a_shell_command() {
+        let cmd = Cmd::new("gh", Effect::Change)
+            .args(["release", "create", "v1.2.0", "--title", "tcn vae v1.2.0"])
+            .secret("GH_TOKEN")
+            .env("GH_REPO", "edge-ml/x");
+        assert_eq!(
+            cmd.to_string(),
+            "GH_TOKEN=*** GH_REPO=edge-ml/x gh release create v1.2.0 --title 'tcn vae v1.2.0'"
+        );
+    }
+
+    #[test]
+    fn display_quotes_single_quotes_and_empty_words() {
+        let cmd = Cmd::new("echo", Effect::Query).args(["it's", ""]);
+        assert_eq!(cmd.to_string(), r"echo 'it'\''s' ''");
+    }
+
+    #[test]
+    fn dry_run_does_not_start_changes() {
+        let marker = std::env::temp_dir().join(format!("xtask-dry-run-{}", std::process::id()));
+        let cmd = Cmd::new("touch", Effect::Change).arg(marker.display().to_string());
+        assert_eq!(Runner::new(true).run(&cmd).unwrap(), Ran::SkippedDryRun);
+        assert!(!marker.exists(), "a dry run created {}", marker.display());
+        assert_eq!(Runner::new(false).run(&cmd).unwrap(), Ran::Yes);
+        assert!(marker.exists());
+        std::fs::remove_file(marker).unwrap();
+    }
+
+    #[test]
+    fn dry_run_still_runs_queries_and_staging() {
+        let out = Runner::new(true)
+            .read(&Cmd::new("echo", Effect::Query).arg("hello"))
+            .unwrap();
+        assert_eq!(out, "hello\n");
+    }
+
+    #[test]
+    fn failure_reports_exit_code_and_output_tail() {
+        let cmd = Cmd::new("sh", Effect::Query).args(["-c", "echo first; echo boom >&2; exit 3"]);
+        let err = Runner::new(false).run(&cmd).unwrap_err().to_string();
+        assert!(err.contains("failed with exit code 3"), "{err}");
+        assert!(err.contains("first\nboom"), "{err}");
+    }
+
+    #[test]
+    fn a_hanging_child_is_killed_at_its_timeout() {
+        let cmd = Cmd::new("sleep", Effect::Query)
+            .arg("30")
+            .timeout(Duration::from_millis(200));
+        let started = std::time::Instant::now();
+        let err = Runner::new(false).run(&cmd).unwrap_err().to_string();
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert!(err.contains("was killed after"), "{err}");
+        let err = Runner::new(false).read(&cmd).unwrap_err().to_string();
+        assert!(err.contains("was killed after"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_program_is_reported_by_name() {
+        let cmd = Cmd::new("xtask-no-such-program", Effect::Query).arg("--version");
+        let err = Runner::new(false).read(&cmd).unwrap_err().to_string();
+        assert_eq!(err, "`xtask-no-such-program` was not found on PATH");
+    }
+}
