@@ -1,0 +1,484 @@
+//! The test harness every integration test shares:
+//! - [`Fixture`]: a throwaway copy of this monorepo's example layout with real
+//!   git history and a bare `origin` it has been pushed to;
+//! - [`Fakes`]: the fake `gh`, `docker-buildx` plugin, `hailo` and
+//!   `hailortcli` installed in a private bin dir, with their call log, state
+//!   and failure injection;
+//! - [`Xtask`]: runs the built xtask binary against a fixture;
+//! - [`DockerDaemon`]: a real `dockerd` on a private socket, for the tests
+//!   marked `#[ignore = "service: ..."]` that `cargo xtask test` runs.
+#![allow(dead_code)] // Each test binary uses its own part of the harness.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use xshell::{cmd, Shell};
+
+/// Secret variables that must not leak from the developer's or CI's
+/// environment into the tests; tests that need one set their own.
+pub const SECRET_VARS: &[&str] = &[
+    "TWINE_PASSWORD",
+    "TWINE_USERNAME",
+    "GH_TOKEN",
+    "GITHUB_TOKEN",
+    "GH_ENTERPRISE_TOKEN",
+    "RELEASE_GPG_PASSPHRASE",
+    "RELEASE_GPG_KEY",
+    "DOCKER_PASSWORD",
+];
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+/// The test venv's interpreter (with `build`, `twine`, `pytest`), which
+/// `cargo xtask test` creates and names in `XTASK_PYTHON`.
+pub fn venv_python() -> PathBuf {
+    let python = std::env::var("XTASK_PYTHON").unwrap_or_else(|_| {
+        panic!(
+            "this test needs the test venv (python with build and twine): run it through \
+             `cargo xtask test`, which creates target/test-venv and sets XTASK_PYTHON"
+        )
+    });
+    PathBuf::from(python)
+}
+
+/// A directory removed when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> TempDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let dir =
+            std::env::temp_dir().join(format!("xt-{label}-{}-{n}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The Python interpreter the tests use (the test venv's, under
+/// `cargo xtask test`), as an absolute path.
+pub fn python() -> PathBuf {
+    let candidate = std::env::var("XTASK_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let out = Command::new(&candidate)
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run {candidate}: {err}"));
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+/// Paths of the example monorepo that a fixture copies.
+const FIXTURE_PATHS: &[&str] = &[
+    "Cargo.toml",
+    "Cargo.lock",
+    "CHANGELOG.md",
+    "README.md",
+    ".gitignore",
+    ".cargo",
+    "docs",
+    "docker",
+    "models",
+    "python",
+    "xtask/Cargo.toml",
+    "xtask/src",
+];
+
+/// A throwaway monorepo: the example layout, committed on `main`, pushed to
+/// a bare `origin`.
+pub struct Fixture {
+    _dir: TempDir,
+    pub root: PathBuf,
+    pub origin: PathBuf,
+}
+
+impl Fixture {
+    pub fn new() -> Fixture {
+        let dir = TempDir::new("repo");
+        let root = dir.path().join("work");
+        let origin = dir.path().join("origin.git");
+        for path in FIXTURE_PATHS {
+            copy_tree(&repo_root().join(path), &root.join(path));
+        }
+        let sh = Shell::new().unwrap();
+        sh.change_dir(&root);
+        cmd!(sh, "git init --quiet -b main").run().unwrap();
+        cmd!(sh, "git config user.name 'Fixture Bot'")
+            .run()
+            .unwrap();
+        cmd!(sh, "git config user.email fixture@example.invalid")
+            .run()
+            .unwrap();
+        cmd!(sh, "git config commit.gpgsign false").run().unwrap();
+        cmd!(sh, "git add -A").run().unwrap();
+        cmd!(sh, "git commit --quiet -m 'feat: initial monorepo'")
+            .run()
+            .unwrap();
+        cmd!(sh, "git init --quiet --bare -b main {origin}")
+            .run()
+            .unwrap();
+        cmd!(sh, "git remote add origin {origin}").run().unwrap();
+        cmd!(sh, "git push --quiet -u origin main").run().unwrap();
+        Fixture {
+            _dir: dir,
+            root,
+            origin,
+        }
+    }
+
+    pub fn git(&self, args: &[&str]) -> String {
+        let sh = Shell::new().unwrap();
+        sh.change_dir(&self.root);
+        cmd!(sh, "git {args...}").quiet().read().unwrap()
+    }
+
+    pub fn write(&self, path: &str, contents: &str) {
+        let path = self.root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+    }
+
+    pub fn read(&self, path: &str) -> String {
+        std::fs::read_to_string(self.root.join(path)).unwrap()
+    }
+
+    /// Every file of the work tree (not `.git`, not `target`), byte for byte.
+    pub fn snapshot(&self) -> BTreeMap<PathBuf, Vec<u8>> {
+        fn walk(dir: &Path, base: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                let name = path.file_name().unwrap();
+                if name == ".git" || name == "target" {
+                    continue;
+                }
+                if path.is_dir() {
+                    walk(&path, base, out);
+                } else {
+                    out.insert(
+                        path.strip_prefix(base).unwrap().to_owned(),
+                        std::fs::read(&path).unwrap(),
+                    );
+                }
+            }
+        }
+        let mut out = BTreeMap::new();
+        walk(&self.root, &self.root, &mut out);
+        out
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    let name = from.file_name().unwrap().to_string_lossy();
+    if name == "__pycache__" || name.ends_with(".egg-info") || name == ".pytest_cache" {
+        return;
+    }
+    if from.is_dir() {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            copy_tree(&entry.path(), &to.join(entry.file_name()));
+        }
+    } else {
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(from, to).unwrap();
+    }
+}
+
+/// The fake tools, installed for one test.
+pub struct Fakes {
+    _dir: TempDir,
+    /// Holds `gh`, `hailo`, `hailortcli`.
+    pub bin: PathBuf,
+    /// `DOCKER_CONFIG`, with `cli-plugins/docker-buildx`.
+    pub docker_config: PathBuf,
+    /// `FAKE_STATE_DIR`: call log, state, failure rules.
+    pub state: PathBuf,
+}
+
+impl Fakes {
+    pub fn install() -> Fakes {
+        let dir = TempDir::new("fakes");
+        let bin = dir.path().join("bin");
+        let docker_config = dir.path().join("docker-config");
+        let plugins = docker_config.join("cli-plugins");
+        let state = dir.path().join("state");
+        for d in [&bin, &plugins, &state] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        let source = repo_root().join("xtask/tests/fakes");
+        let shebang = format!("#!{}\n", python().display());
+        for (name, target) in [
+            ("gh", &bin),
+            ("hailo", &bin),
+            ("hailortcli", &bin),
+            ("docker-buildx", &plugins),
+        ] {
+            let text = std::fs::read_to_string(source.join(name)).unwrap();
+            // An absolute interpreter, so the fakes run under any PATH a test sets.
+            let body = text.split_once('\n').unwrap().1;
+            let dest = target.join(name);
+            std::fs::write(&dest, format!("{shebang}{body}")).unwrap();
+            make_executable(&dest);
+            std::fs::copy(source.join("_fakelib.py"), target.join("_fakelib.py")).unwrap();
+        }
+        Fakes {
+            _dir: dir,
+            bin,
+            docker_config,
+            state,
+        }
+    }
+
+    /// Environment that points a process at these fakes.
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("FAKE_STATE_DIR".into(), self.state.display().to_string()),
+            (
+                "DOCKER_CONFIG".into(),
+                self.docker_config.display().to_string(),
+            ),
+        ]
+    }
+
+    /// Every recorded call of `tool` (or of all tools with `None`).
+    pub fn calls(&self, tool: Option<&str>) -> Vec<Value> {
+        let log = std::fs::read_to_string(self.state.join("calls.jsonl")).unwrap_or_default();
+        log.lines()
+            .map(|line| serde_json::from_str::<Value>(line).unwrap())
+            .filter(|call| tool.is_none_or(|t| call["tool"] == t))
+            .collect()
+    }
+
+    /// Adds a failure rule (see `_fakelib.py`).
+    pub fn fail(&self, rule: Value) {
+        let path = self.state.join("failures.json");
+        let mut rules: Vec<Value> = std::fs::read_to_string(&path)
+            .map(|t| serde_json::from_str(&t).unwrap())
+            .unwrap_or_default();
+        rules.push(rule);
+        std::fs::write(path, serde_json::to_string_pretty(&rules).unwrap()).unwrap();
+    }
+
+    pub fn state_of(&self, tool: &str) -> Value {
+        std::fs::read_to_string(self.state.join(format!("{tool}.json")))
+            .map(|t| serde_json::from_str(&t).unwrap())
+            .unwrap_or(Value::Null)
+    }
+}
+
+fn make_executable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// A bin directory holding links to exactly the named real programs, for
+/// tests that control what is on PATH.
+pub fn bin_with(dir: &Path, programs: &[&str]) -> PathBuf {
+    let bin = dir.join("only-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for program in programs {
+        if *program == "python3" {
+            // A venv is found from the path python was started by, so a
+            // link would lose it; a wrapper keeps it.
+            let wrapper = bin.join("python3");
+            std::fs::write(
+                &wrapper,
+                format!("#!/bin/sh\nexec '{}' \"$@\"\n", python().display()),
+            )
+            .unwrap();
+            make_executable(&wrapper);
+        } else {
+            let real = which(program).unwrap_or_else(|| panic!("{program} is not on PATH"));
+            std::os::unix::fs::symlink(real, bin.join(program)).unwrap();
+        }
+    }
+    bin
+}
+
+pub fn which(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+}
+
+/// The built xtask binary, run like a user would in `dir`.
+pub struct Xtask {
+    command: Command,
+}
+
+/// What a finished xtask run printed.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Both streams, for searching.
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+impl Xtask {
+    pub fn new(dir: &Path) -> Xtask {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        command.current_dir(dir).stdin(Stdio::null());
+        for var in SECRET_VARS {
+            command.env_remove(var);
+        }
+        // The binary picks its python like a user's would; tests that want the
+        // venv's set XTASK_PYTHON themselves.
+        command
+            .env_remove("XTASK_VERBOSE")
+            .env_remove("XTASK_PYTHON");
+        Xtask { command }
+    }
+
+    pub fn args(mut self, args: &[&str]) -> Xtask {
+        self.command.args(args);
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Xtask {
+        self.command.env(key, value);
+        self
+    }
+
+    pub fn fakes(mut self, fakes: &Fakes) -> Xtask {
+        for (key, value) in fakes.env() {
+            self.command.env(key, value);
+        }
+        self
+    }
+
+    /// PATH = these directories, then the inherited PATH.
+    pub fn path_first(mut self, dirs: &[&Path]) -> Xtask {
+        let inherited = std::env::var_os("PATH").unwrap_or_default();
+        let all = dirs
+            .iter()
+            .map(|d| d.to_path_buf())
+            .chain(std::env::split_paths(&inherited));
+        self.command.env("PATH", std::env::join_paths(all).unwrap());
+        self
+    }
+
+    /// PATH = exactly these directories.
+    pub fn path_only(mut self, dirs: &[&Path]) -> Xtask {
+        self.command
+            .env("PATH", std::env::join_paths(dirs).unwrap());
+        self
+    }
+
+    pub fn run(mut self) -> Run {
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = self.command.output().expect("running xtask");
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        }
+    }
+}
+
+/// A real Docker daemon on a private socket, stopped when dropped. Needs
+/// root and Debian's `docker.io` (dockerd); Docker Hub is not reachable, so
+/// images built against it start `FROM scratch`.
+pub struct DockerDaemon {
+    dir: PathBuf,
+    child: std::process::Child,
+    pub host: String,
+}
+
+impl DockerDaemon {
+    pub fn start() -> DockerDaemon {
+        let dockerd = which("dockerd").expect(
+            "SERVICE MISSING: dockerd is not installed. `apt-get install docker.io` (as root), \
+             or run `cargo xtask test`, which reports what it cannot run",
+        );
+        // Short paths: containerd's unix sockets live under exec-root.
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = PathBuf::from(format!(
+            "/tmp/xd{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let host = format!("unix://{}/d.sock", dir.display());
+        let log = std::fs::File::create(dir.join("dockerd.log")).unwrap();
+        let child = Command::new(dockerd)
+            .args(["--data-root", &dir.join("data").display().to_string()])
+            .args(["--exec-root", &dir.join("x").display().to_string()])
+            .args(["--pidfile", &dir.join("d.pid").display().to_string()])
+            .args(["-H", &host, "--iptables=false", "--bridge=none"])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("starting dockerd");
+        let daemon = DockerDaemon { dir, child, host };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let ok = Command::new("docker")
+                .args(["version", "--format", "{{.Server.Version}}"])
+                .env("DOCKER_HOST", &daemon.host)
+                .output()
+                .is_ok_and(|o| o.status.success());
+            if ok {
+                return daemon;
+            }
+            if Instant::now() > deadline {
+                let log =
+                    std::fs::read_to_string(daemon.dir.join("dockerd.log")).unwrap_or_default();
+                panic!(
+                    "dockerd did not answer on {} within 60 s; its log:\n{log}",
+                    daemon.host
+                );
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for DockerDaemon {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
