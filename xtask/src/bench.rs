@@ -123,7 +123,11 @@ fn time(runner: &Runner, cmd: &Cmd) -> Result<Duration> {
 }
 
 fn secs(d: Duration) -> String {
-    format!("{:.2} s", d.as_secs_f64())
+    if d < Duration::from_secs(1) {
+        format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+    } else {
+        format!("{:.2} s", d.as_secs_f64())
+    }
 }
 
 fn verdict(ok: bool) -> &'static str {
@@ -153,7 +157,7 @@ fn write_hello_crate(dir: &Path) -> Result<()> {
     )?;
     std::fs::write(
         dir.join("src/main.rs"),
-        "fn main() {\n    say!(\"hello\");\n}\n",
+        "fn main() {\n    println!(\"hello\");\n}\n",
     )?;
     Ok(())
 }
