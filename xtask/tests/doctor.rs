@@ -304,3 +304,35 @@ fn sees_a_running_docker_daemon_and_the_buildx_plugin() {
     assert_eq!(tool(&report, "buildx")["status"], "ok", "{report:#}");
     assert_eq!(tool(&report, "buildx")["version"], "0.19.3");
 }
+
+#[test]
+fn a_failing_child_that_prints_a_secret_is_masked_in_the_report() {
+    let fixture = Fixture::new();
+    let scratch = TempDir::new("leaky");
+    let canary = "pypi-CANARY-from-a-broken-interpreter-77";
+    // An interpreter that fails and prints the secret, as a broken tool might.
+    let leaky = scratch.path().join("python3");
+    std::fs::write(
+        &leaky,
+        format!("#!/bin/sh\necho \"fatal: cannot use {canary}\" >&2\nexit 1\n"),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&leaky, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let run = Xtask::new(&fixture.root)
+        .args(&["doctor"])
+        .env("XTASK_PYTHON", &leaky)
+        .env("TWINE_PASSWORD", canary)
+        .run();
+    assert_eq!(run.code, 1);
+    assert!(
+        !run.all().contains(canary),
+        "TWINE_PASSWORD leaked:\n{}",
+        run.all()
+    );
+    assert!(
+        run.stdout.contains("fatal: cannot use ***"),
+        "{}",
+        run.stdout
+    );
+}
