@@ -3,8 +3,10 @@
 use clap::{Parser, Subcommand};
 
 use crate::bench::Bench;
+use crate::bump::Bump;
 use crate::doctor::Doctor;
 use crate::test_suite::Test;
+use crate::versions::Versions;
 
 /// One-command releases for this edge-ML monorepo: versions, changelog,
 /// checksums, models (ONNX, Hailo HEF), Python package, Docker images and
@@ -21,6 +23,10 @@ pub struct Cli {
 pub enum Command {
     /// Check the tools and credentials a release of this repository needs.
     Doctor(Doctor),
+    /// Set a new version in every file that carries it (dry run unless --execute).
+    Bump(Bump),
+    /// Show the version as every file holds it; exit 1 when they disagree.
+    Version(Versions),
     /// Run every test, Rust and Python, after setting up what they need.
     Test(Test),
     /// Measure the xtask against its speed goals, beside a reference.

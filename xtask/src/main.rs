@@ -6,13 +6,18 @@
 #[macro_use]
 mod redact;
 
+mod atomic;
 mod bench;
+mod bump;
 mod cli;
 mod config;
+mod diff;
 mod doctor;
 mod runner;
 mod test_suite;
 mod tools;
+mod version;
+mod versions;
 
 use std::process::ExitCode;
 
@@ -24,6 +29,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Doctor(cmd) => cmd.run(),
+        Command::Bump(cmd) => cmd.run(),
+        Command::Version(cmd) => cmd.run(),
         Command::Test(cmd) => cmd.run(),
         Command::Bench(cmd) => cmd.run(),
     };

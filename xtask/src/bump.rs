@@ -1,0 +1,95 @@
+//! `cargo xtask bump`: one new version in every file that carries it.
+//!
+//! Dry run by default: prints the unified diff of every file it would change
+//! and writes nothing. `--execute` writes all files atomically, or none when
+//! anything is wrong (disagreeing sources, a pattern found the wrong number of
+//! times, a version PyPI would refuse).
+
+use anyhow::{bail, Result};
+
+use crate::atomic;
+use crate::config::Workspace;
+use crate::diff;
+use crate::runner::Runner;
+use crate::version::level::{next_version, Target};
+use crate::version::pep440::{to_pep440, PreKind};
+use crate::version::sources::VersionSources;
+
+/// Set a new version in every file that carries it (dry run unless --execute).
+#[derive(clap::Args, Debug)]
+pub struct Bump {
+    /// A level (major, minor, patch, release, alpha, beta, rc) or an explicit
+    /// SemVer version greater than the current one (e.g. 1.4.0-rc.1).
+    target: String,
+    /// Make the level's version a pre-release: `minor --pre rc` gives 1.3.0-rc.1.
+    #[arg(long, value_enum)]
+    pre: Option<PreKind>,
+    /// Write the files. Without it, only the diff is shown.
+    #[arg(long)]
+    execute: bool,
+}
+
+impl Bump {
+    pub fn run(self) -> Result<()> {
+        let workspace = Workspace::discover()?;
+        let runner = Runner::new(!self.execute);
+        let sources = VersionSources::locate(&workspace, &runner)?;
+        let disagreeing: Vec<String> = sources
+            .check()
+            .into_iter()
+            .filter(|(_, _, agrees)| !agrees)
+            .map(|(loc, expected, _)| {
+                format!(
+                    "  - {}: {} is {}, expected {expected}",
+                    loc.file.display(),
+                    loc.field,
+                    loc.found
+                )
+            })
+            .collect();
+        if !disagreeing.is_empty() {
+            bail!(
+                "the version is not the same everywhere, so a bump cannot tell which to trust:\n{}\n\
+                 make them agree with Cargo.toml's [workspace.package] version {} (see `cargo xtask version`), then bump",
+                disagreeing.join("\n"),
+                sources.current
+            );
+        }
+        let next = next_version(&sources.current, &Target::parse(&self.target)?, self.pre)?;
+        let pep440 = to_pep440(&next)?;
+        let changes = sources.rewrite(&next)?;
+        let current = &sources.current;
+        if !self.execute {
+            for change in &changes {
+                say!(
+                    "{}",
+                    diff::unified(
+                        &change.file.display().to_string(),
+                        &change.before,
+                        &change.after
+                    )
+                    .trim_end()
+                );
+            }
+            say!(
+                "\n{current} -> {next} (Python: {pep440}): {} files would change. Dry run: nothing was written; \
+                 run again with --execute to write them.",
+                changes.len()
+            );
+            return Ok(());
+        }
+        let files: Vec<_> = changes
+            .iter()
+            .map(|c| (sources.path(&c.file), c.after.clone().into_bytes()))
+            .collect();
+        atomic::write_all(&files)?;
+        for change in &changes {
+            say!("wrote {}", change.file.display());
+        }
+        say!(
+            "{current} -> {next} (Python: {pep440}) in {} files.",
+            changes.len()
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,6 @@
+//! Versions: the next version from a level, its PEP 440 form, and every file
+//! that carries it.
+
+pub mod level;
+pub mod pep440;
+pub mod sources;

@@ -1,0 +1,100 @@
+//! `cargo xtask version`: the version as each file holds it. Exits 1 when
+//! they disagree (someone edited `pyproject.toml` by hand), naming the files.
+
+use anyhow::{bail, Result};
+use serde::Serialize;
+
+use crate::config::Workspace;
+use crate::runner::Runner;
+use crate::version::pep440::to_pep440;
+use crate::version::sources::{Location, VersionSources};
+
+/// Show the version as every file holds it; exit 1 when they disagree.
+#[derive(clap::Args, Debug)]
+pub struct Versions {
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    version: String,
+    pep440: Option<String>,
+    sources: Vec<Row<'a>>,
+    agree: bool,
+}
+
+#[derive(Serialize)]
+struct Row<'a> {
+    #[serde(flatten)]
+    location: &'a Location,
+    expected: String,
+    agrees: bool,
+}
+
+impl Versions {
+    pub fn run(self) -> Result<()> {
+        let workspace = Workspace::discover()?;
+        let sources = VersionSources::locate(&workspace, &Runner::new(true))?;
+        let rows: Vec<Row> = sources
+            .check()
+            .into_iter()
+            .map(|(location, expected, agrees)| Row {
+                location,
+                expected,
+                agrees,
+            })
+            .collect();
+        let report = Report {
+            version: sources.current.to_string(),
+            pep440: to_pep440(&sources.current).ok(),
+            agree: rows.iter().all(|r| r.agrees),
+            sources: rows,
+        };
+        if self.json {
+            say!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            say!(
+                "{} (Python: {}), from Cargo.toml [workspace.package] version\n",
+                report.version,
+                report.pep440.as_deref().unwrap_or("none")
+            );
+            let width = report
+                .sources
+                .iter()
+                .map(|r| r.location.file.display().to_string().len())
+                .max()
+                .unwrap_or(0);
+            for row in &report.sources {
+                let status = if row.agrees { "ok" } else { "DIFFERS" };
+                let file = row.location.file.display().to_string();
+                say!(
+                    "  {status:<8} {file:<width$}  {:<14} {}",
+                    row.location.found,
+                    row.location.field
+                );
+                if !row.agrees {
+                    say!("  {:<8} {:<width$}  expected {}", "", "", row.expected);
+                }
+            }
+        }
+        let differing: Vec<String> = report
+            .sources
+            .iter()
+            .filter(|r| !r.agrees)
+            .map(|r| format!("{} ({})", r.location.file.display(), r.location.field))
+            .collect();
+        if !differing.is_empty() {
+            bail!(
+                "{} place{} disagree{} with {}: {}",
+                differing.len(),
+                if differing.len() == 1 { "" } else { "s" },
+                if differing.len() == 1 { "s" } else { "" },
+                report.version,
+                differing.join(", ")
+            );
+        }
+        Ok(())
+    }
+}
