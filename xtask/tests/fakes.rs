@@ -60,8 +60,8 @@ fn gh_keeps_release_state_like_github() {
     );
     assert_eq!(anon.code, 4, "{}", anon.stderr);
 
-    // --verify-tag needs the tag on the remote.
-    let no_tag = gh(&[
+    // --verify-tag needs the tag on the remote; the same call works once it is there.
+    let create_draft = [
         "release",
         "create",
         "v0.1.0",
@@ -71,7 +71,8 @@ fn gh_keeps_release_state_like_github() {
         "T",
         "--notes-file",
         "notes.md",
-    ]);
+    ];
+    let no_tag = gh(&create_draft);
     assert_eq!(no_tag.code, 1);
     assert!(
         no_tag.stderr.contains("aborting due to --verify-tag flag"),
@@ -81,17 +82,7 @@ fn gh_keeps_release_state_like_github() {
     fixture.git(&["tag", "-a", "v0.1.0", "-m", "v0.1.0"]);
     fixture.git(&["push", "--quiet", "origin", "v0.1.0"]);
 
-    let create = gh(&[
-        "release",
-        "create",
-        "v0.1.0",
-        "--draft",
-        "--verify-tag",
-        "--title",
-        "T",
-        "--notes-file",
-        "notes.md",
-    ]);
+    let create = gh(&create_draft);
     assert_eq!(create.code, 0, "{}", create.stderr);
     let again = gh(&["release", "create", "v0.1.0", "--draft", "--title", "T"]);
     assert_eq!(again.code, 1);
