@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 
 use crate::bench::Bench;
 use crate::bump::Bump;
+use crate::checksums::Checksums;
 use crate::doctor::Doctor;
 use crate::test_suite::Test;
 use crate::versions::Versions;
@@ -27,6 +28,8 @@ pub enum Command {
     Bump(Bump),
     /// Show the version as every file holds it; exit 1 when they disagree.
     Version(Versions),
+    /// Write or verify SHA-256 checksums byte for byte like GNU sha256sum, faster.
+    Checksums(Checksums),
     /// Run every test, Rust and Python, after setting up what they need.
     Test(Test),
     /// Measure the xtask against its speed goals, beside a reference.

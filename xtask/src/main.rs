@@ -9,6 +9,7 @@ mod redact;
 mod atomic;
 mod bench;
 mod bump;
+mod checksums;
 mod cli;
 mod config;
 mod diff;
@@ -28,14 +29,15 @@ use crate::cli::{Cli, Command};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Doctor(cmd) => cmd.run(),
-        Command::Bump(cmd) => cmd.run(),
-        Command::Version(cmd) => cmd.run(),
-        Command::Test(cmd) => cmd.run(),
-        Command::Bench(cmd) => cmd.run(),
+        Command::Doctor(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
+        Command::Bump(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
+        Command::Version(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
+        Command::Checksums(cmd) => cmd.run(),
+        Command::Test(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
+        Command::Bench(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
             // Every error leaves through here; `tell!` masks secrets that
             // slipped into a message (a child's stderr, a URL).

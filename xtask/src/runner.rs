@@ -317,6 +317,76 @@ impl Runner {
     }
 }
 
+/// What [`Runner::measure`] saw of a finished command.
+#[derive(Debug)]
+pub struct Measured {
+    pub output: Output,
+    pub elapsed: Duration,
+    /// The child's peak resident memory (`VmHWM`), sampled every 2 ms.
+    pub peak_rss_kib: u64,
+}
+
+impl Runner {
+    /// Runs a command for a benchmark: wall time and peak memory, output
+    /// captured. Fails when the command fails.
+    pub fn measure(&self, cmd: &Cmd) -> Result<Measured> {
+        if self.verbose {
+            tell!("$ {cmd}");
+        }
+        let started = std::time::Instant::now();
+        let handle = cmd
+            .expression()
+            .stdout_capture()
+            .stderr_capture()
+            .start()
+            .map_err(|err| spawn_error(cmd, err))?;
+        let status_files: Vec<PathBuf> = handle
+            .pids()
+            .iter()
+            .map(|pid| PathBuf::from(format!("/proc/{pid}/status")))
+            .collect();
+        let mut peak_rss_kib = 0;
+        let output = loop {
+            for file in &status_files {
+                peak_rss_kib = peak_rss_kib.max(high_water_mark_kib(file).unwrap_or(0));
+            }
+            if let Some(output) = handle
+                .try_wait()
+                .with_context(|| format!("waiting for `{cmd}`"))?
+            {
+                break output;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        let elapsed = started.elapsed();
+        let output = Output {
+            code: output.status.code(),
+            stdout: redact(&String::from_utf8_lossy(&output.stdout)).into_owned(),
+            stderr: redact(&String::from_utf8_lossy(&output.stderr)).into_owned(),
+        };
+        if !output.success() {
+            bail!(failure_message(
+                cmd,
+                output.code,
+                false,
+                output.stderr.trim_end()
+            ));
+        }
+        Ok(Measured {
+            output,
+            elapsed,
+            peak_rss_kib,
+        })
+    }
+}
+
+/// `VmHWM` of a running process, in KiB.
+fn high_water_mark_kib(status: &Path) -> Option<u64> {
+    let text = std::fs::read_to_string(status).ok()?;
+    let line = text.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 fn spawn_error(cmd: &Cmd, err: std::io::Error) -> anyhow::Error {
     if err.kind() == std::io::ErrorKind::NotFound {
         let hint = crate::tools::install_hint(cmd.program())

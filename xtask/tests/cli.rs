@@ -10,6 +10,9 @@ fn help_lists_every_subcommand_with_a_description() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     for (name, words) in [
         ("doctor", "tools and credentials"),
+        ("bump", "new version in every file"),
+        ("version", "every file holds it"),
+        ("checksums", "like GNU sha256sum"),
         ("test", "Run every test"),
         ("bench", "speed goals"),
     ] {

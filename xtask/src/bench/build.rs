@@ -1,42 +1,19 @@
-//! `cargo xtask bench ...`: speed goals measured, not asserted in tests.
-//!
-//! Each benchmark runs its reference in the same invocation and prints the
-//! ratio, so a slow machine slows both sides. Goals are printed with `ok` or
-//! `MISSED`; a missed goal does not fail the command (timings are not tests).
+//! `cargo xtask bench build`: how long a fresh checkout waits for
+//! `cargo xtask --help`, beside a cold build of an empty crate.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 
+use super::{remove_dir, secs, time, verdict};
 use crate::config::Workspace;
 use crate::runner::{Cmd, Effect, Runner};
-
-/// Measure the xtask against its speed goals, beside a reference.
-#[derive(clap::Subcommand, Debug)]
-pub enum Bench {
-    /// How long a fresh checkout waits for `cargo xtask --help`: a cold build
-    /// into an empty target directory (goal ≤ 20 s on 2 cores) and warm runs
-    /// (goal ≤ 0.5 s), beside a cold build of an empty crate.
-    Build {
-        /// How many warm runs to take the median of.
-        #[arg(long, default_value_t = 10)]
-        runs: usize,
-    },
-}
-
-impl Bench {
-    pub fn run(self) -> Result<()> {
-        match self {
-            Bench::Build { runs } => bench_build(runs.max(1)),
-        }
-    }
-}
 
 const COLD_GOAL: Duration = Duration::from_secs(20);
 const WARM_GOAL: Duration = Duration::from_millis(500);
 
-fn bench_build(runs: usize) -> Result<()> {
+pub fn run(runs: usize) -> Result<()> {
     let workspace = Workspace::discover()?;
     let root = &workspace.root;
     let bench_dir = root.join("target/bench/build");
@@ -110,41 +87,6 @@ fn bench_build(runs: usize) -> Result<()> {
         100.0 * (1.0 - direct[direct.len() / 2].as_secs_f64() / warm_median.as_secs_f64())
     );
     Ok(())
-}
-
-fn time(runner: &Runner, cmd: &Cmd) -> Result<Duration> {
-    let start = Instant::now();
-    let out = runner.output(cmd)?;
-    let elapsed = start.elapsed();
-    if !out.success() {
-        anyhow::bail!("`{cmd}` failed:\n{}", out.stderr.trim_end());
-    }
-    Ok(elapsed)
-}
-
-fn secs(d: Duration) -> String {
-    if d < Duration::from_secs(1) {
-        format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-    } else {
-        format!("{:.2} s", d.as_secs_f64())
-    }
-}
-
-fn verdict(ok: bool) -> &'static str {
-    if ok {
-        "ok"
-    } else {
-        "MISSED"
-    }
-}
-
-fn remove_dir(dir: &Path) -> Result<()> {
-    match std::fs::remove_dir_all(dir) {
-        Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
-            Err(err).with_context(|| format!("removing {}", dir.display()))
-        }
-        _ => Ok(()),
-    }
 }
 
 fn write_hello_crate(dir: &Path) -> Result<()> {

@@ -1,0 +1,74 @@
+//! `cargo xtask bench ...`: speed goals measured, not asserted in tests.
+//!
+//! Each benchmark runs its reference in the same invocation and prints the
+//! ratio, so a slow machine slows both sides. Goals are printed with `ok` or
+//! `MISSED`; a missed goal does not fail the command (timings are not tests).
+
+mod build;
+mod checksums;
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use crate::runner::{Cmd, Runner};
+
+/// Measure the xtask against its speed goals, beside a reference.
+#[derive(clap::Subcommand, Debug)]
+pub enum Bench {
+    /// How long a fresh checkout waits for `cargo xtask --help`: a cold build
+    /// into an empty target directory (goal ≤ 20 s on 2 cores) and warm runs
+    /// (goal ≤ 0.5 s), beside a cold build of an empty crate.
+    Build {
+        /// How many warm runs to take the median of.
+        #[arg(long, default_value_t = 10)]
+        runs: usize,
+    },
+    /// `cargo xtask checksums` (through the alias, dev profile) against GNU
+    /// sha256sum on one 512 MiB file (goal ≥ 3.0x) and four 256 MiB files
+    /// (goal ≥ 5.5x), generation and --check, with peak memory (goal ≤ 32 MiB).
+    Checksums {
+        /// How many runs of each command to take the median of.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
+}
+
+impl Bench {
+    pub fn run(self) -> Result<()> {
+        match self {
+            Bench::Build { runs } => build::run(runs.max(1)),
+            Bench::Checksums { runs } => checksums::run(runs.max(1)),
+        }
+    }
+}
+
+fn time(runner: &Runner, cmd: &Cmd) -> Result<Duration> {
+    Ok(runner.measure(cmd)?.elapsed)
+}
+
+fn secs(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+    } else {
+        format!("{:.2} s", d.as_secs_f64())
+    }
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "ok"
+    } else {
+        "MISSED"
+    }
+}
+
+fn remove_dir(dir: &Path) -> Result<()> {
+    match std::fs::remove_dir_all(dir) {
+        Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+            Err(err).with_context(|| format!("removing {}", dir.display()))
+        }
+        _ => Ok(()),
+    }
+}

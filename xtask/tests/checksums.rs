@@ -1,0 +1,389 @@
+//! `cargo xtask checksums` against the real GNU `sha256sum`, side by side:
+//! stdout, stderr and exit code must be byte-identical, for nasty names and
+//! every `--check` flag.
+
+mod support;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use support::TempDir;
+
+const NASTY: &[&str] = &[
+    "plain.bin",
+    "with space",
+    "*leading-star",
+    " leading-space",
+    "back\\slash",
+    "new\nline",
+    "carriage\rreturn",
+    "ünïcödé.pth",
+    "-leading-dash",
+    "it's:colon",
+    "mixed\\\n\r all",
+];
+
+/// Sizes around the 1 MiB read buffer and the 64-byte SHA block.
+const SIZES: &[usize] = &[
+    0,
+    1,
+    63,
+    64,
+    65,
+    1000,
+    (1 << 20) - 1,
+    1 << 20,
+    (1 << 20) + 1,
+    3 * (1 << 20) + 7,
+];
+
+fn content(seed: usize, len: usize) -> Vec<u8> {
+    let mut x = (seed as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// A directory of nasty names and sizes the implementation never saw.
+fn data_dir() -> TempDir {
+    let dir = TempDir::new("sums");
+    for (i, name) in NASTY.iter().enumerate() {
+        std::fs::write(dir.path().join(name), content(i, SIZES[i % SIZES.len()])).unwrap();
+    }
+    for (i, size) in SIZES.iter().enumerate() {
+        std::fs::write(
+            dir.path().join(format!("size-{size}.bin")),
+            content(100 + i, *size),
+        )
+        .unwrap();
+    }
+    std::fs::create_dir(dir.path().join("subdir")).unwrap();
+    dir
+}
+
+struct Outcome {
+    code: i32,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+fn run(program: &mut Command, dir: &Path, stdin: &[u8]) -> Outcome {
+    let mut child = program
+        .current_dir(dir)
+        .env("LC_ALL", "C.UTF-8")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let out = child.wait_with_output().unwrap();
+    Outcome {
+        code: out.status.code().unwrap_or(-1),
+        stdout: out.stdout,
+        stderr: out.stderr,
+    }
+}
+
+/// Runs `sha256sum ARGS` and `xtask checksums ARGS` in `dir` and asserts
+/// they answer the same, byte for byte.
+fn same(dir: &Path, args: &[&str], stdin: &[u8]) -> Outcome {
+    let gnu = run(Command::new("sha256sum").args(args), dir, stdin);
+    let ours = run(
+        Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .arg("checksums")
+            .args(args),
+        dir,
+        stdin,
+    );
+    let ours_err = String::from_utf8_lossy(&ours.stderr)
+        .replace("cargo xtask checksums --help", "sha256sum --help");
+    let show = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    assert_eq!(
+        show(&ours.stdout),
+        show(&gnu.stdout),
+        "stdout differs for {args:?}"
+    );
+    assert_eq!(ours_err, show(&gnu.stderr), "stderr differs for {args:?}");
+    assert_eq!(ours.code, gnu.code, "exit code differs for {args:?}");
+    gnu
+}
+
+fn all_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| !n.ends_with(".txt") && n != "subdir")
+        .collect();
+    names.sort();
+    names
+}
+
+fn args_with<'a>(flags: &[&'a str], names: &'a [String]) -> Vec<&'a str> {
+    let mut args = flags.to_vec();
+    args.push("--");
+    args.extend(names.iter().map(String::as_str));
+    args
+}
+
+#[test]
+fn generation_is_byte_identical_for_nasty_names() {
+    let dir = data_dir();
+    let names = all_names(dir.path());
+    let text = same(dir.path(), &args_with(&[], &names), b"");
+    assert_eq!(text.code, 0);
+    same(dir.path(), &args_with(&["-b"], &names), b"");
+    same(
+        dir.path(),
+        &args_with(
+            &[],
+            &[
+                "missing".to_owned(),
+                "with space".to_owned(),
+                "gone\nfile".to_owned(),
+            ],
+        ),
+        b"",
+    );
+    same(dir.path(), &[], b"from standard input");
+    same(dir.path(), &["-", "plain.bin"], b"x");
+}
+
+/// Writes `sums.txt` with GNU's own tool, then breaks the tree in `damage`
+/// and compares every --check flag combination.
+fn check_all_flags(dir: &Path, sums: &str) {
+    for flags in [
+        &[][..],
+        &["--quiet"],
+        &["--status"],
+        &["--strict"],
+        &["--warn"],
+        &["--ignore-missing"],
+        &["--warn", "--strict", "--ignore-missing"],
+        &["--quiet", "--ignore-missing"],
+    ] {
+        let mut args = vec!["-c"];
+        args.extend_from_slice(flags);
+        args.push(sums);
+        same(dir, &args, b"");
+    }
+}
+
+fn gnu_sums(dir: &Path, flags: &[&str], names: &[String], file: &str) {
+    let out = run(
+        Command::new("sha256sum").args(args_with(flags, names)),
+        dir,
+        b"",
+    );
+    assert_eq!(out.code, 0);
+    std::fs::write(dir.join(file), out.stdout).unwrap();
+}
+
+#[test]
+fn check_is_byte_identical_on_clean_corrupted_missing_and_malformed_input() {
+    let dir = data_dir();
+    let d = dir.path();
+    let names = all_names(d);
+    gnu_sums(d, &[], &names, "text.txt");
+    gnu_sums(d, &["-b"], &names, "binary.txt");
+    let bsd = run(
+        Command::new("sha256sum").args(args_with(&["--tag"], &names)),
+        d,
+        b"",
+    );
+    std::fs::write(d.join("bsd.txt"), bsd.stdout).unwrap();
+    for sums in ["text.txt", "binary.txt", "bsd.txt"] {
+        check_all_flags(d, sums);
+    }
+
+    // Corrupted and missing files.
+    std::fs::write(d.join("with space"), b"tampered").unwrap();
+    std::fs::remove_file(d.join("new\nline")).unwrap();
+    std::fs::remove_file(d.join("-leading-dash")).unwrap();
+    for sums in ["text.txt", "bsd.txt"] {
+        check_all_flags(d, sums);
+    }
+
+    // Malformed lines among good ones, CRLF endings, comments, a directory.
+    let text = std::fs::read_to_string(d.join("binary.txt")).unwrap();
+    let hash = "0".repeat(64);
+    let mangled = format!(
+        "garbage line\n\n# a comment\n   \n{}{hash}  subdir\n{hash}\n{}  short\nSHA256 (x) = 123\n\\{hash}  bad\\tescape\n",
+        text.replace('\n', "\r\n"),
+        &hash[1..]
+    );
+    std::fs::write(d.join("mangled.txt"), mangled).unwrap();
+    check_all_flags(d, "mangled.txt");
+
+    // Whole-file problems: empty, missing, a directory, stdin, several files.
+    std::fs::write(d.join("empty.txt"), b"").unwrap();
+    std::fs::write(d.join("only-junk.txt"), b"junk\nmore junk\n").unwrap();
+    check_all_flags(d, "empty.txt");
+    check_all_flags(d, "only-junk.txt");
+    check_all_flags(d, "no-such-sums.txt");
+    check_all_flags(d, "subdir");
+    same(d, &["-c", "text.txt", "empty.txt", "bsd.txt"], b"");
+    same(d, &["-c"], &std::fs::read(d.join("binary.txt")).unwrap());
+    same(d, &["-c", "-"], b"");
+    // Every listed file missing.
+    same(d, &["-c", "--ignore-missing", "text.txt"], b"");
+    for name in &names {
+        let _ = std::fs::remove_file(d.join(name));
+    }
+    check_all_flags(d, "text.txt");
+}
+
+#[test]
+fn flags_that_mean_nothing_in_a_mode_are_refused_like_gnu() {
+    let dir = data_dir();
+    same(dir.path(), &["--quiet", "plain.bin"], b"");
+    same(dir.path(), &["--strict", "plain.bin"], b"");
+    same(dir.path(), &["-c", "-b", "x.txt"], b"");
+}
+
+#[test]
+fn a_directory_is_walked_in_byte_wise_sorted_order() {
+    let dir = TempDir::new("walk");
+    let d = dir.path();
+    for (i, name) in ["b/z", "b/a", "a.txt", "a/b", "A", "b/c/d", "-x"]
+        .iter()
+        .enumerate()
+    {
+        let path = d.join("tree").join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content(i, 100 * i)).unwrap();
+    }
+    let ours = run(
+        Command::new(env!("CARGO_BIN_EXE_xtask")).args(["checksums", "tree"]),
+        d,
+        b"",
+    );
+    assert_eq!(ours.code, 0);
+    // What `find | LC_ALL=C sort | xargs sha256sum` gives.
+    let find = Command::new("sh")
+        .args([
+            "-c",
+            "find tree -type f | LC_ALL=C sort | tr '\\n' '\\0' | xargs -0 sha256sum --",
+        ])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&ours.stdout),
+        String::from_utf8_lossy(&find.stdout)
+    );
+    let listed: Vec<&str> = std::str::from_utf8(&ours.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| &l[66..])
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            "tree/-x",
+            "tree/A",
+            "tree/a.txt",
+            "tree/a/b",
+            "tree/b/a",
+            "tree/b/c/d",
+            "tree/b/z"
+        ]
+    );
+}
+
+#[test]
+fn output_file_is_written_atomically_and_not_at_all_on_error() {
+    let dir = data_dir();
+    let d = dir.path();
+    let ours = run(
+        Command::new(env!("CARGO_BIN_EXE_xtask")).args([
+            "checksums",
+            "-o",
+            "out.txt",
+            "plain.bin",
+            "with space",
+        ]),
+        d,
+        b"",
+    );
+    assert_eq!(ours.code, 0);
+    assert!(ours.stdout.is_empty());
+    let gnu = run(
+        Command::new("sha256sum").args(["plain.bin", "with space"]),
+        d,
+        b"",
+    );
+    assert_eq!(std::fs::read(d.join("out.txt")).unwrap(), gnu.stdout);
+    // GNU's own verifier accepts what we wrote.
+    assert_eq!(
+        run(
+            Command::new("sha256sum").args(["-c", "--strict", "out.txt"]),
+            d,
+            b""
+        )
+        .code,
+        0
+    );
+
+    let failed = run(
+        Command::new(env!("CARGO_BIN_EXE_xtask")).args([
+            "checksums",
+            "-o",
+            "out.txt",
+            "plain.bin",
+            "missing",
+        ]),
+        d,
+        b"",
+    );
+    assert_eq!(failed.code, 1);
+    assert!(String::from_utf8_lossy(&failed.stderr)
+        .contains("sha256sum: missing: No such file or directory"));
+    assert_eq!(
+        std::fs::read(d.join("out.txt")).unwrap(),
+        gnu.stdout,
+        "a failed run replaced out.txt"
+    );
+}
+
+#[test]
+fn a_large_input_spans_many_buffers_and_shows_no_progress_when_piped() {
+    let dir = TempDir::new("large");
+    // Sparse: 300 MiB that cost no disk, above the progress threshold.
+    let file = std::fs::File::create(dir.path().join("big.hef")).unwrap();
+    file.set_len(300 << 20).unwrap();
+    std::fs::write(dir.path().join("small"), b"tail").unwrap();
+    let out = same(dir.path(), &["big.hef", "small"], b"");
+    assert!(out.stderr.is_empty());
+}
+
+#[test]
+fn progress_appears_on_a_terminal() {
+    let Some(script) = support::which("script") else {
+        panic!("`script` (util-linux/bsdutils) is needed to give the xtask a terminal: apt-get install bsdutils");
+    };
+    let dir = TempDir::new("tty");
+    let file = std::fs::File::create(dir.path().join("big.onnx")).unwrap();
+    file.set_len(2 << 30).unwrap();
+    let command = format!(
+        "{} checksums big.onnx >/dev/null",
+        env!("CARGO_BIN_EXE_xtask")
+    );
+    let out = Command::new(script)
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let seen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{seen}");
+    assert!(
+        seen.contains("hashed ") && seen.contains("GiB/s"),
+        "no progress line on a terminal: {seen:?}"
+    );
+}
