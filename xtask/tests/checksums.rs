@@ -387,3 +387,18 @@ fn progress_appears_on_a_terminal() {
         "no progress line on a terminal: {seen:?}"
     );
 }
+
+#[test]
+fn a_file_that_fails_to_read_is_reported_like_gnu() {
+    // Tests run as root, which reads through any permission bits; a file
+    // whose read itself fails (EIO) is the unreadable case that remains.
+    let dir = data_dir();
+    same(dir.path(), &["/proc/self/mem", "plain.bin"], b"");
+    let listed = format!(
+        "{}  /proc/self/mem\n{}  plain.bin\n",
+        "0".repeat(64),
+        "0".repeat(64)
+    );
+    std::fs::write(dir.path().join("mem.txt"), listed).unwrap();
+    check_all_flags(dir.path(), "mem.txt");
+}
