@@ -18,8 +18,9 @@ use crate::version::sources::VersionSources;
 /// Set a new version in every file that carries it (dry run unless --execute).
 #[derive(clap::Args, Debug)]
 pub struct Bump {
-    /// A level (major, minor, patch, release, alpha, beta, rc) or an explicit
-    /// SemVer version greater than the current one (e.g. 1.4.0-rc.1).
+    /// A level (major, minor, patch, release, alpha, beta, rc), `auto` (from the
+    /// conventional commits since the last release tag), or an explicit SemVer
+    /// version greater than the current one (e.g. 1.4.0-rc.1).
     target: String,
     /// Make the level's version a pre-release: `minor --pre rc` gives 1.3.0-rc.1.
     #[arg(long, value_enum)]
@@ -55,7 +56,12 @@ impl Bump {
                 sources.current
             );
         }
-        let next = next_version(&sources.current, &Target::parse(&self.target)?, self.pre)?;
+        let target = if self.target == "auto" {
+            crate::changelog::auto_target(&workspace, &sources.current, &runner)?
+        } else {
+            Target::parse(&self.target)?
+        };
+        let next = next_version(&sources.current, &target, self.pre)?;
         let pep440 = to_pep440(&next)?;
         let changes = sources.rewrite(&next)?;
         let current = &sources.current;

@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 
 use crate::bench::Bench;
 use crate::bump::Bump;
+use crate::changelog::Changelog;
 use crate::checksums::Checksums;
 use crate::doctor::Doctor;
 use crate::test_suite::Test;
@@ -16,6 +17,9 @@ use crate::versions::Versions;
 #[derive(Parser, Debug)]
 #[command(name = "cargo xtask", version, max_term_width = 100)]
 pub struct Cli {
+    /// Run as if started in DIR (like `git -C` and `cargo -C`).
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub dir: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -30,6 +34,8 @@ pub enum Command {
     Version(Versions),
     /// Write or verify SHA-256 checksums byte for byte like GNU sha256sum, faster.
     Checksums(Checksums),
+    /// Print the changelog section a release would write, from conventional commits.
+    Changelog(Changelog),
     /// Run every test, Rust and Python, after setting up what they need.
     Test(Test),
     /// Measure the xtask against its speed goals, beside a reference.

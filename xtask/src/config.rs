@@ -128,8 +128,8 @@ pub struct ReleaseConfig {
     /// The tag of a release; must contain `{version}`.
     #[serde(default = "default_tag_name")]
     pub tag_name: String,
-    #[serde(default = "default_changelog")]
-    pub changelog: String,
+    #[serde(default)]
+    pub changelog: ChangelogConfig,
     /// Workspace members that carry their own `version` instead of
     /// `version.workspace = true`, by package name.
     #[serde(default)]
@@ -152,7 +152,7 @@ impl Default for ReleaseConfig {
             github: None,
             branches: default_branches(),
             tag_name: default_tag_name(),
-            changelog: default_changelog(),
+            changelog: ChangelogConfig::default(),
             crates: Vec::new(),
             version_files: Vec::new(),
             python: None,
@@ -171,8 +171,68 @@ fn default_tag_name() -> String {
     "v{version}".to_owned()
 }
 
-fn default_changelog() -> String {
+/// `[workspace.metadata.release.changelog]`: how commits become the
+/// changelog section.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ChangelogConfig {
+    /// The Keep a Changelog file.
+    #[serde(default = "default_changelog_path")]
+    pub path: String,
+    /// Commit type -> section (Added, Changed, Deprecated, Removed, Fixed,
+    /// Security). Types not listed are left out unless breaking.
+    #[serde(default = "default_sections")]
+    pub sections: BTreeMap<String, String>,
+    /// Keep commits that are not conventional, under "Other".
+    #[serde(default = "yes")]
+    pub keep_other: bool,
+    /// Only commits touching these paths count (git pathspecs); empty: all.
+    #[serde(default)]
+    pub paths: Vec<String>,
+}
+
+impl Default for ChangelogConfig {
+    fn default() -> Self {
+        ChangelogConfig {
+            path: default_changelog_path(),
+            sections: default_sections(),
+            keep_other: true,
+            paths: Vec::new(),
+        }
+    }
+}
+
+/// Keep a Changelog's sections, in the order a section lists them.
+pub const SECTIONS: &[&str] = &[
+    "Added",
+    "Changed",
+    "Deprecated",
+    "Removed",
+    "Fixed",
+    "Security",
+];
+
+fn default_changelog_path() -> String {
     "CHANGELOG.md".to_owned()
+}
+
+fn default_sections() -> BTreeMap<String, String> {
+    [
+        ("feat", "Added"),
+        ("fix", "Fixed"),
+        ("perf", "Changed"),
+        ("refactor", "Changed"),
+        ("revert", "Removed"),
+        ("security", "Security"),
+        ("deprecate", "Deprecated"),
+    ]
+    .into_iter()
+    .map(|(t, s)| (t.to_owned(), s.to_owned()))
+    .collect()
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A text file that carries the version a fixed number of times.
@@ -330,6 +390,14 @@ impl ReleaseConfig {
             if image.platforms.is_empty() {
                 problems.push(format!(
                     "docker[{i}].platforms = []: list at least one platform"
+                ));
+            }
+        }
+        for (kind, section) in &self.changelog.sections {
+            if !SECTIONS.contains(&section.as_str()) {
+                problems.push(format!(
+                    "changelog.sections.{kind} = {section:?}: not a Keep a Changelog section; use one of {}",
+                    SECTIONS.join(", ")
                 ));
             }
         }

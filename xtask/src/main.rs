@@ -9,6 +9,7 @@ mod redact;
 mod atomic;
 mod bench;
 mod bump;
+mod changelog;
 mod checksums;
 mod cli;
 mod config;
@@ -28,11 +29,18 @@ use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(dir) = &cli.dir {
+        if let Err(err) = std::env::set_current_dir(dir) {
+            tell!("error: cannot change to {}: {err}", dir.display());
+            return ExitCode::FAILURE;
+        }
+    }
     let result = match cli.command {
         Command::Doctor(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Bump(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Version(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Checksums(cmd) => cmd.run(),
+        Command::Changelog(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Test(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Bench(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
     };

@@ -317,6 +317,55 @@ impl Runner {
     }
 }
 
+impl Runner {
+    /// Runs a query and hands its stdout to `each`, one `separator`-ended
+    /// record at a time, so memory does not grow with the output. Fails, with
+    /// its stderr, when the command fails.
+    pub fn for_each_record(
+        &self,
+        cmd: &Cmd,
+        separator: u8,
+        mut each: impl FnMut(&[u8]) -> Result<()>,
+    ) -> Result<()> {
+        if self.verbose {
+            tell!("$ {cmd}");
+        }
+        let reader = cmd
+            .expression()
+            .stderr_capture()
+            .reader()
+            .map_err(|err| spawn_error(cmd, err))?;
+        let mut records = BufReader::with_capacity(1 << 16, &reader);
+        let mut record = Vec::new();
+        loop {
+            record.clear();
+            let read = records
+                .read_until(separator, &mut record)
+                .with_context(|| format!("reading the output of `{cmd}`"))?;
+            if read == 0 {
+                break;
+            }
+            if record.last() == Some(&separator) {
+                record.pop();
+            }
+            each(&record)?;
+        }
+        let output = reader
+            .try_wait()
+            .with_context(|| format!("waiting for `{cmd}`"))?;
+        match output {
+            Some(output) if output.status.success() => Ok(()),
+            Some(output) => bail!(failure_message(
+                cmd,
+                output.status.code(),
+                false,
+                String::from_utf8_lossy(&output.stderr).trim_end()
+            )),
+            None => bail!(failure_message(cmd, None, false, "")),
+        }
+    }
+}
+
 /// What [`Runner::measure`] saw of a finished command.
 #[derive(Debug)]
 pub struct Measured {

@@ -36,7 +36,7 @@ fn add_awkward_members(fixture: &Fixture) {
             "[workspace.package]",
             "[workspace.dependencies]\nimu-core = { version = \"0.1.0\", path = \"crates/imu-core\" }\n\n[workspace.package]",
         )
-        .replace("changelog = \"CHANGELOG.md\"", "changelog = \"CHANGELOG.md\"\ncrates = [\"imu-sensor\"]");
+        .replace("tag-name = \"v{version}\"", "tag-name = \"v{version}\"\ncrates = [\"imu-sensor\"]");
     fixture.write("Cargo.toml", &manifest);
     let pyproject = fixture
         .read("python/pyproject.toml")

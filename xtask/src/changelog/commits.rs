@@ -1,0 +1,286 @@
+//! The commits of a release: everything since the previous release tag,
+//! read with one streaming `git log` and parsed as conventional commits.
+//!
+//! `type(scope)!: description`, `BREAKING CHANGE:` / `BREAKING-CHANGE:`
+//! footers, git's `Revert "..."` subjects; merge commits are skipped (they
+//! repeat what they merge); anything else is "other".
+
+use anyhow::{bail, Result};
+use semver::Version;
+
+use crate::config::ReleaseConfig;
+use crate::runner::{Cmd, Effect, Runner};
+
+/// What a commit says it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A conventional commit's type, lower case (`feat`, `fix`, `revert`, ...).
+    Typed(String),
+    /// Not a conventional commit.
+    Other,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Commit {
+    pub hash: String,
+    pub kind: Kind,
+    pub scope: Option<String>,
+    pub description: String,
+    /// `Some` for a breaking change: the footer's text, or empty for `!`.
+    pub breaking: Option<String>,
+}
+
+/// The release tag before HEAD.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreviousTag {
+    pub tag: String,
+    pub version: Version,
+}
+
+/// The highest SemVer release tag (by `tag-name`) merged into HEAD: on a
+/// hotfix branch that is the line's last release, not main's.
+pub fn previous_tag(config: &ReleaseConfig, runner: &Runner) -> Result<Option<PreviousTag>> {
+    let (prefix, suffix) = config
+        .tag_name
+        .split_once("{version}")
+        .expect("checked by the config");
+    let list = Cmd::new("git", Effect::Query)
+        .args(["tag", "--merged", "HEAD", "--list"])
+        .arg(format!("{prefix}*{suffix}"));
+    let tags = runner.read(&list)?;
+    Ok(tags
+        .lines()
+        .filter_map(|tag| {
+            let version = tag.strip_prefix(prefix)?.strip_suffix(suffix)?;
+            Some(PreviousTag {
+                tag: tag.to_owned(),
+                version: Version::parse(version).ok()?,
+            })
+        })
+        .max_by(|a, b| a.version.cmp(&b.version)))
+}
+
+/// Every non-merge commit after `since` (all history when `None`) that
+/// touches the configured paths, newest first, streamed to `each`.
+pub fn for_each_commit(
+    config: &ReleaseConfig,
+    since: Option<&PreviousTag>,
+    runner: &Runner,
+    mut each: impl FnMut(Commit),
+) -> Result<()> {
+    let range = match since {
+        Some(previous) => format!("{}..HEAD", previous.tag),
+        None => "HEAD".to_owned(),
+    };
+    let log = Cmd::new("git", Effect::Query)
+        .args(["log", "-z", "--no-merges", "--format=%H%x1f%s%x1f%b"])
+        .arg(range)
+        .arg("--")
+        .args(config.changelog.paths.iter().cloned());
+    runner.for_each_record(&log, 0, |record| {
+        let text = String::from_utf8_lossy(record);
+        let mut fields = text.splitn(3, '\u{1f}');
+        let (Some(hash), Some(subject)) = (fields.next(), fields.next()) else {
+            bail!("unexpected `git log` record: {text:?}");
+        };
+        each(parse(hash.trim(), subject, fields.next().unwrap_or("")));
+        Ok(())
+    })
+}
+
+/// One commit from its hash, subject line and body.
+pub fn parse(hash: &str, subject: &str, body: &str) -> Commit {
+    let footer = body.lines().find_map(|line| {
+        line.strip_prefix("BREAKING CHANGE:")
+            .or_else(|| line.strip_prefix("BREAKING-CHANGE:"))
+            .map(|text| text.trim().to_owned())
+    });
+    if let Some(reverted) = subject
+        .strip_prefix("Revert \"")
+        .and_then(|s| s.strip_suffix('"'))
+    {
+        return Commit {
+            hash: hash.to_owned(),
+            kind: Kind::Typed("revert".to_owned()),
+            scope: None,
+            description: reverted.to_owned(),
+            breaking: footer,
+        };
+    }
+    match conventional(subject) {
+        Some((kind, scope, bang, description)) => Commit {
+            hash: hash.to_owned(),
+            kind: Kind::Typed(kind.to_ascii_lowercase()),
+            scope: scope.map(str::to_owned),
+            description: description.to_owned(),
+            breaking: footer.or_else(|| bang.then(String::new)),
+        },
+        None => Commit {
+            hash: hash.to_owned(),
+            kind: Kind::Other,
+            scope: None,
+            description: subject.trim().to_owned(),
+            breaking: footer,
+        },
+    }
+}
+
+/// `type(scope)!: description` -> (type, scope, bang, description).
+fn conventional(subject: &str) -> Option<(&str, Option<&str>, bool, &str)> {
+    let (head, description) = subject.split_once(':')?;
+    let description = description.strip_prefix(' ')?.trim();
+    let (head, bang) = match head.strip_suffix('!') {
+        Some(head) => (head, true),
+        None => (head, false),
+    };
+    let (kind, scope) = match head.split_once('(') {
+        Some((kind, rest)) => {
+            let scope = rest.strip_suffix(')')?;
+            if scope.is_empty() || scope.contains(['(', ')']) {
+                return None;
+            }
+            (kind, Some(scope))
+        }
+        None => (head, None),
+    };
+    let word = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    (word(kind) && !description.is_empty()).then_some((kind, scope, bang, description))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(s: &str) -> Kind {
+        Kind::Typed(s.to_owned())
+    }
+
+    /// (subject, body, kind, scope, description, breaking)
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        Kind,
+        Option<&'a str>,
+        &'a str,
+        Option<&'a str>,
+    );
+
+    #[test]
+    fn parses_every_commit_form() {
+        let cases: &[Case] = &[
+            (
+                "feat: add HEF compile",
+                "",
+                kind("feat"),
+                None,
+                "add HEF compile",
+                None,
+            ),
+            (
+                "fix(checksums): escape CR",
+                "",
+                kind("fix"),
+                Some("checksums"),
+                "escape CR",
+                None,
+            ),
+            (
+                "feat(api)!: drop v1 config",
+                "",
+                kind("feat"),
+                Some("api"),
+                "drop v1 config",
+                Some(""),
+            ),
+            (
+                "refactor!: new layout",
+                "",
+                kind("refactor"),
+                None,
+                "new layout",
+                Some(""),
+            ),
+            (
+                "Feat(Model): upper case type",
+                "",
+                kind("feat"),
+                Some("Model"),
+                "upper case type",
+                None,
+            ),
+            (
+                "perf: faster hashing",
+                "Body.\n\nBREAKING CHANGE: needs SHA-NI",
+                kind("perf"),
+                None,
+                "faster hashing",
+                Some("needs SHA-NI"),
+            ),
+            (
+                "fix: x",
+                "BREAKING-CHANGE: y",
+                kind("fix"),
+                None,
+                "x",
+                Some("y"),
+            ),
+            (
+                "Revert \"feat: add HEF compile\"",
+                "This reverts commit abc.",
+                kind("revert"),
+                None,
+                "feat: add HEF compile",
+                None,
+            ),
+            (
+                "revert: undo the thing",
+                "",
+                kind("revert"),
+                None,
+                "undo the thing",
+                None,
+            ),
+            (
+                "Update README",
+                "",
+                Kind::Other,
+                None,
+                "Update README",
+                None,
+            ),
+            (
+                "feat:no space",
+                "",
+                Kind::Other,
+                None,
+                "feat:no space",
+                None,
+            ),
+            (
+                "feat(): empty scope",
+                "",
+                Kind::Other,
+                None,
+                "feat(): empty scope",
+                None,
+            ),
+            (
+                "fix(a(b)): nested",
+                "",
+                Kind::Other,
+                None,
+                "fix(a(b)): nested",
+                None,
+            ),
+            ("WIP: things", "", kind("wip"), None, "things", None),
+            ("feat: ", "", Kind::Other, None, "feat:", None),
+        ];
+        for (subject, body, k, scope, description, breaking) in cases {
+            let c = parse("h", subject, body);
+            assert_eq!(&c.kind, k, "{subject}");
+            assert_eq!(c.scope.as_deref(), *scope, "{subject}");
+            assert_eq!(c.description, *description, "{subject}");
+            assert_eq!(c.breaking.as_deref(), *breaking, "{subject}");
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! Editing CHANGELOG.md (Keep a Changelog) for a release.
+//!
+//! The entries a person wrote under `## [Unreleased]` are kept verbatim and
+//! merged with the generated ones (no duplicates); that section becomes
+//! `## [X.Y.Z] - YYYY-MM-DD` under a fresh, empty `## [Unreleased]`; the
+//! compare links at the bottom are updated. Every other byte of the file is
+//! kept, line endings included. A file that already has the version's
+//! section is left as it is.
+
+use semver::Version;
+
+use super::section::{Entry, Section};
+
+/// What the compare links need.
+pub struct Links<'a> {
+    pub slug: &'a str,
+    pub tag: &'a str,
+    pub previous_tag: Option<&'a str>,
+}
+
+/// The parts of the file around the `[Unreleased]` section.
+struct Layout<'a> {
+    /// Up to and including the `## [Unreleased]` heading line.
+    head: &'a str,
+    /// The section's body.
+    body: &'a str,
+    /// From the next `## ` heading or link definition on.
+    tail: &'a str,
+    eol: &'static str,
+}
+
+fn layout(text: &str) -> Layout<'_> {
+    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut offset = 0;
+    // Where the `## [Unreleased]` heading line ends.
+    let mut heading_end: Option<usize> = None;
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end();
+        if heading_end.is_none() && is_unreleased_heading(bare) {
+            heading_end = Some(offset + line.len());
+        } else if let Some(end) = heading_end {
+            if bare.starts_with("## ") || is_link_definition(bare) {
+                return Layout {
+                    head: &text[..end],
+                    body: &text[end..offset],
+                    tail: &text[offset..],
+                    eol,
+                };
+            }
+        }
+        offset += line.len();
+    }
+    match heading_end {
+        Some(end) => Layout {
+            head: &text[..end],
+            body: &text[end..],
+            tail: "",
+            eol,
+        },
+        None => {
+            // No [Unreleased] yet: the release goes before the first version.
+            let at = first_position(text, |l| l.starts_with("## ") || is_link_definition(l))
+                .unwrap_or(text.len());
+            Layout {
+                head: &text[..at],
+                body: "",
+                tail: &text[at..],
+                eol,
+            }
+        }
+    }
+}
+
+fn first_position(text: &str, test: impl Fn(&str) -> bool) -> Option<usize> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if test(line.trim_end()) {
+            return Some(offset);
+        }
+        offset += line.len();
+    }
+    None
+}
+
+fn is_unreleased_heading(line: &str) -> bool {
+    let lower = line.to_ascii_lowercase();
+    lower == "## [unreleased]" || lower == "## unreleased"
+}
+
+fn is_link_definition(line: &str) -> bool {
+    line.starts_with('[') && line.contains("]: ")
+}
+
+/// The entries a person wrote under `## [Unreleased]`, verbatim.
+pub fn unreleased(text: &str) -> Section {
+    let body = layout(text).body;
+    let mut section = Section::default();
+    let mut current: Option<String> = None;
+    let mut entry: Option<String> = None;
+    let flush = |section: &mut Section, current: &Option<String>, entry: &mut Option<String>| {
+        if let (Some(name), Some(text)) = (current, entry.take()) {
+            section.push(
+                name,
+                Entry {
+                    text: text.trim_end().to_owned(),
+                    breaking: text.contains("**BREAKING**"),
+                    hash: String::new(),
+                },
+            );
+        }
+    };
+    for line in body.lines() {
+        let line = line.trim_end_matches('\r');
+        if let Some(name) = line.strip_prefix("### ") {
+            flush(&mut section, &current, &mut entry);
+            current = Some(name.trim().to_owned());
+        } else if let Some(item) = line.strip_prefix("- ").or_else(|| line.strip_prefix("* ")) {
+            flush(&mut section, &current, &mut entry);
+            entry = Some(item.to_owned());
+        } else if let (Some(text), false) = (entry.as_mut(), line.trim().is_empty()) {
+            // A wrapped entry keeps its continuation lines as written.
+            text.push('\n');
+            text.push_str(line);
+        } else if line.trim().is_empty() {
+            flush(&mut section, &current, &mut entry);
+        }
+    }
+    flush(&mut section, &current, &mut entry);
+    section
+}
+
+/// Hand-written entries first, then generated ones that say something new.
+pub fn merge(hand: &Section, generated: &Section) -> Section {
+    let mut merged = hand.clone();
+    let known: Vec<String> = hand
+        .groups
+        .iter()
+        .flat_map(|(_, e)| e.iter().map(|e| e.text.clone()))
+        .collect();
+    for (name, entries) in &generated.groups {
+        for entry in entries {
+            let short = &entry.hash[..entry.hash.len().min(7)];
+            let duplicate = known.iter().any(|k| {
+                (!short.is_empty() && k.contains(short)) || *k == without_link(&entry.text)
+            });
+            if !duplicate {
+                merged.push(name, entry.clone());
+            }
+        }
+    }
+    merged.sort();
+    merged
+}
+
+/// An entry's text without its trailing commit reference.
+fn without_link(text: &str) -> &str {
+    match text.rfind(" (") {
+        Some(at) if text.ends_with(')') => &text[..at],
+        _ => text,
+    }
+}
+
+/// The file with `section` released as `version` on `date`; `None` when the
+/// file already has that version's section.
+pub fn release(
+    text: &str,
+    version: &Version,
+    date: &str,
+    section: &Section,
+    links: Option<&Links>,
+) -> Option<String> {
+    let already = format!("## [{version}]");
+    if text
+        .lines()
+        .any(|l| l.trim_end() == already || l.starts_with(&format!("{already} ")))
+    {
+        return None;
+    }
+    let Layout {
+        head, tail, eol, ..
+    } = layout(text);
+    let mut out = String::with_capacity(text.len() + 1024);
+    out.push_str(head);
+    if !head.lines().any(|l| is_unreleased_heading(l.trim_end())) {
+        if !out.is_empty() && !out.ends_with(&format!("{eol}{eol}")) {
+            out.push_str(eol);
+        }
+        out.push_str(&format!("## [Unreleased]{eol}"));
+    }
+    out.push_str(&format!("{eol}## [{version}] - {date}{eol}{eol}"));
+    if section.is_empty() {
+        out.push_str(&format!("No notable changes.{eol}"));
+    } else {
+        out.push_str(&section.render(eol));
+    }
+    let rest = update_links(tail, version, links, eol);
+    if !rest.is_empty() {
+        out.push_str(eol);
+    }
+    out.push_str(&rest);
+    Some(out)
+}
+
+/// `[Unreleased]` compares from the new tag; the new version gets its link.
+fn update_links(tail: &str, version: &Version, links: Option<&Links>, eol: &str) -> String {
+    let Some(links) = links else {
+        return tail.to_owned();
+    };
+    let base = format!("https://github.com/{}", links.slug);
+    let unreleased = format!("[Unreleased]: {base}/compare/{}...HEAD{eol}", links.tag);
+    let released = match links.previous_tag {
+        Some(previous) => format!(
+            "[{version}]: {base}/compare/{previous}...{}{eol}",
+            links.tag
+        ),
+        None => format!("[{version}]: {base}/releases/tag/{}{eol}", links.tag),
+    };
+    let mut out = String::with_capacity(tail.len() + 256);
+    let mut replaced = false;
+    for line in tail.split_inclusive('\n') {
+        if !replaced && line.to_ascii_lowercase().starts_with("[unreleased]:") {
+            out.push_str(&unreleased);
+            out.push_str(&released);
+            replaced = true;
+        } else {
+            out.push_str(line);
+        }
+    }
+    if !replaced {
+        // No links yet: they go at the very end, after a blank line.
+        if !out.is_empty() {
+            if !out.ends_with('\n') {
+                out.push_str(eol);
+            }
+            out.push_str(eol);
+        }
+        out.push_str(&unreleased);
+        out.push_str(&released);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "# Changelog\n\nIntro text.\n\n## [Unreleased]\n\n### Added\n\n- A hand-written entry\n  that wraps.\n- feat one (hand copy)\n\n### Notes\n\n- Keep me.\n\n## [0.1.0] - 2026-01-01\n\n### Added\n\n- First.\n\n[Unreleased]: https://github.com/o/r/compare/v0.1.0...HEAD\n[0.1.0]: https://github.com/o/r/releases/tag/v0.1.0\n";
+
+    fn generated() -> Section {
+        let mut s = Section::default();
+        s.push(
+            "Added",
+            Entry {
+                text: "feat one (hand copy) ([abc1234](u))".into(),
+                breaking: false,
+                hash: "abc1234ffff".into(),
+            },
+        );
+        s.push(
+            "Fixed",
+            Entry {
+                text: "a fix ([def5678](u))".into(),
+                breaking: false,
+                hash: "def5678ffff".into(),
+            },
+        );
+        s
+    }
+
+    #[test]
+    fn releases_the_unreleased_section_keeping_everything_else() {
+        let v = Version::new(0, 2, 0);
+        let merged = merge(&unreleased(FILE), &generated());
+        let links = Links {
+            slug: "o/r",
+            tag: "v0.2.0",
+            previous_tag: Some("v0.1.0"),
+        };
+        let out = release(FILE, &v, "2026-11-21", &merged, Some(&links)).unwrap();
+        let expected = "# Changelog\n\nIntro text.\n\n## [Unreleased]\n\n## [0.2.0] - 2026-11-21\n\n### Added\n\n- A hand-written entry\n  that wraps.\n- feat one (hand copy)\n\n### Fixed\n\n- a fix ([def5678](u))\n\n### Notes\n\n- Keep me.\n\n## [0.1.0] - 2026-01-01\n\n### Added\n\n- First.\n\n[Unreleased]: https://github.com/o/r/compare/v0.2.0...HEAD\n[0.2.0]: https://github.com/o/r/compare/v0.1.0...v0.2.0\n[0.1.0]: https://github.com/o/r/releases/tag/v0.1.0\n";
+        assert_eq!(out, expected);
+        // A second run for the same version changes nothing.
+        assert_eq!(release(&out, &v, "2026-11-22", &merged, Some(&links)), None);
+    }
+
+    #[test]
+    fn crlf_files_stay_crlf_and_a_missing_unreleased_heading_is_added() {
+        let text = "# Changelog\r\n\r\n## [0.1.0] - 2026-01-01\r\n\r\n- First.\r\n";
+        let out = release(
+            text,
+            &Version::new(0, 1, 1),
+            "2026-11-21",
+            &generated(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            "# Changelog\r\n\r\n## [Unreleased]\r\n\r\n## [0.1.1] - 2026-11-21\r\n\r\n### Added\r\n\r\n- feat one (hand copy) ([abc1234](u))\r\n\r\n### Fixed\r\n\r\n- a fix ([def5678](u))\r\n\r\n## [0.1.0] - 2026-01-01\r\n\r\n- First.\r\n"
+        );
+    }
+}

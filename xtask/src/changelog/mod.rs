@@ -1,0 +1,307 @@
+//! `cargo xtask changelog`: the changelog section a release would write, from
+//! the conventional commits since the previous release tag and the entries a
+//! person wrote under `## [Unreleased]`; `--write` puts it into CHANGELOG.md,
+//! `--notes` prints the GitHub release body.
+
+pub mod commits;
+mod file;
+mod notes;
+pub mod section;
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use semver::Version;
+use serde::Serialize;
+
+use crate::config::Workspace;
+use crate::runner::Runner;
+use crate::version::level::{next_version, Target};
+use commits::{for_each_commit, previous_tag, Commit, PreviousTag};
+use section::{auto_level, Section};
+
+/// Print the changelog section a release would write (or write it, or the notes).
+#[derive(clap::Args, Debug)]
+pub struct Changelog {
+    /// Print what is pending as the `[Unreleased]` section, without a version.
+    #[arg(long, conflicts_with_all = ["write", "notes"])]
+    unreleased: bool,
+    /// Print the section as JSON (entries, previous tag, version, auto level).
+    #[arg(long, conflicts_with_all = ["write", "notes"])]
+    json: bool,
+    /// Write the section into CHANGELOG.md for the workspace version (a diff
+    /// unless --execute). Run after `bump`; a second run changes nothing.
+    #[arg(long, conflicts_with = "notes")]
+    write: bool,
+    /// With --write: change the file.
+    #[arg(long, requires = "write")]
+    execute: bool,
+    /// Print the release notes (the GitHub release body).
+    #[arg(long)]
+    notes: bool,
+    /// With --notes: the staged release directory [default: target/dist/v<VERSION>].
+    #[arg(long, requires = "notes", value_name = "DIR")]
+    dist: Option<PathBuf>,
+    /// Release date, YYYY-MM-DD [default: SOURCE_DATE_EPOCH, else today (UTC)].
+    #[arg(long, value_name = "DATE")]
+    date: Option<String>,
+}
+
+/// What a release would write: the commits since the previous tag, grouped,
+/// merged with the hand-written `[Unreleased]` entries.
+pub struct Pending {
+    pub previous: Option<PreviousTag>,
+    pub commits: Vec<Commit>,
+    /// The version the release would carry.
+    pub version: Version,
+    pub merged: Section,
+}
+
+/// The previous release tag and the commits after it, newest first.
+fn commits_since(
+    workspace: &Workspace,
+    runner: &Runner,
+) -> Result<(Option<PreviousTag>, Vec<Commit>)> {
+    let previous = previous_tag(&workspace.release, runner)?;
+    let mut commits = Vec::new();
+    for_each_commit(&workspace.release, previous.as_ref(), runner, |c| {
+        commits.push(c)
+    })?;
+    Ok((previous, commits))
+}
+
+impl Pending {
+    pub fn collect(workspace: &Workspace, runner: &Runner) -> Result<Pending> {
+        let current = workspace_version(workspace)?;
+        let (previous, commits) = commits_since(workspace, runner)?;
+        let slug = workspace.release.github.as_deref();
+        let generated = Section::from_commits(&commits, &workspace.release.changelog, slug);
+        let text = read_changelog(workspace)?;
+        let merged = file::merge(&file::unreleased(&text), &generated);
+        // Already bumped past the last release: that is the version; else what
+        // the commits call for.
+        let version = match &previous {
+            Some(p) if current <= p.version => match auto_level(&commits, &current) {
+                Some(level) => next_version(&current, &Target::Level(level), None)?,
+                None => current,
+            },
+            _ => current,
+        };
+        Ok(Pending {
+            previous,
+            commits,
+            version,
+            merged,
+        })
+    }
+}
+
+fn workspace_version(workspace: &Workspace) -> Result<Version> {
+    let text = workspace
+        .version
+        .as_deref()
+        .context("Cargo.toml: [workspace.package] has no `version`")?;
+    Version::parse(text).with_context(|| {
+        format!("Cargo.toml: [workspace.package] version = {text:?} is not SemVer")
+    })
+}
+
+fn read_changelog(workspace: &Workspace) -> Result<String> {
+    let path = workspace.root.join(&workspace.release.changelog.path);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(text),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        Err(err) => Err(err).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    previous_tag: Option<&'a str>,
+    version: String,
+    commits: usize,
+    auto_level: Option<String>,
+    sections: Vec<SectionJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct SectionJson<'a> {
+    name: &'a str,
+    entries: &'a [section::Entry],
+}
+
+impl Changelog {
+    pub fn run(self) -> Result<()> {
+        let workspace = Workspace::discover()?;
+        let runner = Runner::new(!self.execute);
+        let pending = Pending::collect(&workspace, &runner)?;
+        let date = match &self.date {
+            Some(date) => check_date(date)?,
+            None => today()?,
+        };
+        if self.json {
+            let report = Report {
+                previous_tag: pending.previous.as_ref().map(|p| p.tag.as_str()),
+                version: pending.version.to_string(),
+                commits: pending.commits.len(),
+                auto_level: auto_level(&pending.commits, &workspace_version(&workspace)?)
+                    .map(|l| l.to_string()),
+                sections: pending
+                    .merged
+                    .groups
+                    .iter()
+                    .map(|(name, entries)| SectionJson { name, entries })
+                    .collect(),
+            };
+            say!("{}", serde_json::to_string_pretty(&report)?);
+        } else if self.notes {
+            let dist = self.dist.clone().unwrap_or_else(|| {
+                workspace
+                    .root
+                    .join(format!("target/dist/v{}", pending.version))
+            });
+            let notes = notes::Notes {
+                workspace: &workspace,
+                version: &pending.version,
+                section: &pending.merged,
+                dist: Some(&dist),
+            };
+            say!("{}", notes.render()?.trim_end());
+        } else if self.write {
+            self.write(&workspace, &pending, &date)?;
+        } else if pending.merged.is_empty() {
+            bail!(
+                "nothing to release: no commits since {} that the changelog lists",
+                since(&pending)
+            );
+        } else {
+            let heading = if self.unreleased {
+                "## [Unreleased]".to_owned()
+            } else {
+                format!("## [{}] - {date}", pending.version)
+            };
+            say!("{heading}\n\n{}", pending.merged.render("\n").trim_end());
+        }
+        Ok(())
+    }
+
+    fn write(&self, workspace: &Workspace, pending: &Pending, date: &str) -> Result<()> {
+        let current = workspace_version(workspace)?;
+        if let Some(previous) = pending.previous.as_ref().filter(|p| current <= p.version) {
+            bail!(
+                "the workspace version {current} is not newer than the last release {}: bump first \
+                 (`cargo xtask bump auto --execute`), then write the changelog",
+                previous.tag
+            );
+        }
+        let path = workspace.root.join(&workspace.release.changelog.path);
+        let before = read_changelog(workspace)?;
+        let tag = workspace
+            .release
+            .tag_name
+            .replace("{version}", &current.to_string());
+        let links = workspace.release.github.as_deref().map(|slug| file::Links {
+            slug,
+            tag: &tag,
+            previous_tag: pending.previous.as_ref().map(|p| p.tag.as_str()),
+        });
+        let Some(after) = file::release(&before, &current, date, &pending.merged, links.as_ref())
+        else {
+            say!(
+                "{} already has a section for {current}; nothing to do.",
+                workspace.release.changelog.path
+            );
+            return Ok(());
+        };
+        if self.execute {
+            crate::atomic::write_all(&[(path, after.into_bytes())])?;
+            say!(
+                "wrote the {current} section into {}",
+                workspace.release.changelog.path
+            );
+        } else {
+            say!(
+                "{}",
+                crate::diff::unified(&workspace.release.changelog.path, &before, &after).trim_end()
+            );
+            say!("\nDry run: nothing was written; run again with --execute to write it.");
+        }
+        Ok(())
+    }
+}
+
+fn since(pending: &Pending) -> String {
+    pending
+        .previous
+        .as_ref()
+        .map_or("the first commit".to_owned(), |p| p.tag.clone())
+}
+
+/// The release version `bump auto` asks for, from the commits since the
+/// previous release tag.
+pub fn auto_target(workspace: &Workspace, current: &Version, runner: &Runner) -> Result<Target> {
+    let (previous, commits) = commits_since(workspace, runner)?;
+    match auto_level(&commits, current) {
+        Some(level) => Ok(Target::Level(level)),
+        None => bail!(
+            "nothing to release: no commits since {}",
+            previous.map_or("the first commit".to_owned(), |p| p.tag)
+        ),
+    }
+}
+
+fn check_date(date: &str) -> Result<String> {
+    let parts: Vec<&str> = date.split('-').collect();
+    let valid = parts.len() == 3
+        && [4, 2, 2]
+            .iter()
+            .zip(&parts)
+            .all(|(len, p)| p.len() == *len && p.bytes().all(|b| b.is_ascii_digit()));
+    if !valid {
+        bail!("--date {date:?}: expected YYYY-MM-DD");
+    }
+    Ok(date.to_owned())
+}
+
+/// `SOURCE_DATE_EPOCH` (reproducible builds) or now, as a UTC date.
+fn today() -> Result<String> {
+    let seconds = match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(value) => value
+            .trim()
+            .parse::<i64>()
+            .with_context(|| format!("SOURCE_DATE_EPOCH = {value:?} is not a number of seconds"))?,
+        Err(_) => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_secs() as i64,
+    };
+    let (y, m, d) = civil_from_days(seconds.div_euclid(86_400));
+    Ok(format!("{y:04}-{m:02}-{d:02}"))
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_413), (2025, 11, 21));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+        assert!(check_date("2026-11-21").is_ok());
+        assert!(check_date("2026-1-21").is_err());
+    }
+}

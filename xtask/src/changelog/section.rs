@@ -1,0 +1,232 @@
+//! Commits grouped into Keep a Changelog sections, and the level they call for.
+
+use semver::Version;
+use serde::Serialize;
+
+use super::commits::{Commit, Kind};
+use crate::config::{ChangelogConfig, SECTIONS};
+use crate::version::level::Level;
+
+/// Where non-conventional commits go when they are kept.
+pub const OTHER: &str = "Other";
+
+/// One bullet of a section.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    /// The markdown after `- `.
+    pub text: String,
+    pub breaking: bool,
+    /// Full commit hash; empty for an entry a person wrote.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub hash: String,
+}
+
+/// The sections of one release, in Keep a Changelog order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Section {
+    pub groups: Vec<(String, Vec<Entry>)>,
+}
+
+impl Section {
+    /// Groups commits (newest first, as `git log` gives them) oldest first.
+    pub fn from_commits(
+        commits: &[Commit],
+        config: &ChangelogConfig,
+        slug: Option<&str>,
+    ) -> Section {
+        let mut section = Section::default();
+        for commit in commits.iter().rev() {
+            let name = match &commit.kind {
+                Kind::Typed(kind) => match config.sections.get(kind) {
+                    Some(name) => name.as_str(),
+                    // Unlisted types (docs, chore, ci, ...) matter only when breaking.
+                    None if commit.breaking.is_some() => "Changed",
+                    None => continue,
+                },
+                Kind::Other if config.keep_other => OTHER,
+                Kind::Other => continue,
+            };
+            section.push(name, entry(commit, slug));
+        }
+        section.sort();
+        section
+    }
+
+    pub fn push(&mut self, name: &str, entry: Entry) {
+        match self.groups.iter_mut().find(|(n, _)| n == name) {
+            Some((_, entries)) => entries.push(entry),
+            None => self.groups.push((name.to_owned(), vec![entry])),
+        }
+    }
+
+    /// Keep a Changelog order, others after; breaking entries first in each.
+    pub fn sort(&mut self) {
+        let rank = |name: &str| {
+            SECTIONS
+                .iter()
+                .position(|s| *s == name)
+                .unwrap_or(SECTIONS.len())
+        };
+        self.groups.sort_by_key(|(name, _)| rank(name));
+        for (_, entries) in &mut self.groups {
+            entries.sort_by_key(|e| !e.breaking);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.groups.iter().all(|(_, entries)| entries.is_empty())
+    }
+
+    /// `### Added\n\n- ...\n\n### Fixed\n\n- ...\n`, with `eol` line endings.
+    pub fn render(&self, eol: &str) -> String {
+        let mut out = String::new();
+        for (name, entries) in self.groups.iter().filter(|(_, e)| !e.is_empty()) {
+            if !out.is_empty() {
+                out.push_str(eol);
+            }
+            out.push_str(&format!("### {name}{eol}{eol}"));
+            for entry in entries {
+                out.push_str(&format!("- {}{eol}", entry.text));
+            }
+        }
+        out
+    }
+}
+
+fn entry(commit: &Commit, slug: Option<&str>) -> Entry {
+    let mut text = String::new();
+    if commit.breaking.is_some() {
+        text.push_str("**BREAKING** ");
+    }
+    if let Some(scope) = &commit.scope {
+        text.push_str(&format!("**{scope}:** "));
+    }
+    text.push_str(&commit.description);
+    if let Some(note) = commit
+        .breaking
+        .as_deref()
+        .filter(|n| !n.is_empty() && *n != commit.description)
+    {
+        text.push_str(&format!(" (BREAKING CHANGE: {note})"));
+    }
+    let short = &commit.hash[..commit.hash.len().min(7)];
+    match slug {
+        Some(slug) => text.push_str(&format!(
+            " ([{short}](https://github.com/{slug}/commit/{}))",
+            commit.hash
+        )),
+        None => text.push_str(&format!(" ({short})")),
+    }
+    Entry {
+        text,
+        breaking: commit.breaking.is_some(),
+        hash: commit.hash.clone(),
+    }
+}
+
+/// `bump auto`: breaking -> major (minor while 0.x), a feature -> minor,
+/// anything else -> patch; `None` when there is nothing to release.
+pub fn auto_level(commits: &[Commit], current: &Version) -> Option<Level> {
+    if commits.is_empty() {
+        return None;
+    }
+    let breaking = commits.iter().any(|c| c.breaking.is_some());
+    let feature = commits
+        .iter()
+        .any(|c| c.kind == Kind::Typed("feat".to_owned()));
+    Some(match (breaking, feature) {
+        (true, _) if current.major == 0 => Level::Minor,
+        (true, _) => Level::Major,
+        (false, true) => Level::Minor,
+        (false, false) => Level::Patch,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::changelog::commits::parse;
+
+    fn commits(subjects: &[&str]) -> Vec<Commit> {
+        // git log order: newest first.
+        subjects
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, s)| parse(&format!("{i:07}abcdef"), s, ""))
+            .collect()
+    }
+
+    #[test]
+    fn groups_in_keep_a_changelog_order_with_breaking_first() {
+        let list = commits(&[
+            "fix(checksums): escape CR",
+            "feat: add HEF compile",
+            "docs: explain the flow",
+            "feat(api)!: drop v1 config",
+            "Update README",
+            "perf: hash on every core",
+            "chore(release): v0.1.0",
+        ]);
+        let section = Section::from_commits(&list, &ChangelogConfig::default(), Some("o/r"));
+        let names: Vec<&str> = section.groups.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["Added", "Changed", "Fixed", "Other"]);
+        let added = &section.groups[0].1;
+        assert!(added[0].text.starts_with("**BREAKING** **api:** drop v1 config ([0000003](https://github.com/o/r/commit/0000003abcdef))"), "{added:?}");
+        assert!(added[1].text.starts_with("add HEF compile"));
+        let count: usize = section.groups.iter().map(|(_, e)| e.len()).sum();
+        assert_eq!(count, 5, "docs and chore are left out");
+        let text = section.render("\n");
+        assert!(
+            text.starts_with("### Added\n\n- **BREAKING** **api:**"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n\n### Changed\n\n- hash on every core"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn other_commits_can_be_dropped_and_unlisted_breaking_types_kept() {
+        let config = ChangelogConfig {
+            keep_other: false,
+            ..ChangelogConfig::default()
+        };
+        let section = Section::from_commits(
+            &commits(&["Update README", "ci!: require the new runner"]),
+            &config,
+            None,
+        );
+        assert_eq!(section.groups.len(), 1);
+        assert_eq!(section.groups[0].0, "Changed");
+        assert_eq!(
+            section.groups[0].1[0].text,
+            "**BREAKING** require the new runner (0000001)"
+        );
+    }
+
+    #[test]
+    fn auto_levels() {
+        let v = |s: &str| Version::parse(s).unwrap();
+        assert_eq!(
+            auto_level(&commits(&["fix: a", "feat!: b"]), &v("1.2.3")),
+            Some(Level::Major)
+        );
+        assert_eq!(
+            auto_level(&commits(&["fix: a", "feat!: b"]), &v("0.4.0")),
+            Some(Level::Minor)
+        );
+        assert_eq!(
+            auto_level(&commits(&["fix: a", "feat: b"]), &v("1.2.3")),
+            Some(Level::Minor)
+        );
+        assert_eq!(
+            auto_level(&commits(&["fix: a", "docs: b", "Update"]), &v("1.2.3")),
+            Some(Level::Patch)
+        );
+        assert_eq!(auto_level(&commits(&[]), &v("1.2.3")), None);
+        let footer = vec![parse("abcdef1", "perf: x", "BREAKING CHANGE: y")];
+        assert_eq!(auto_level(&footer, &v("2.0.0")), Some(Level::Major));
+    }
+}
