@@ -17,8 +17,8 @@ use serde::Serialize;
 use crate::config::Workspace;
 use crate::runner::Runner;
 use crate::version::level::{next_version, Target};
-use commits::{for_each_commit, previous_tag, Commit, PreviousTag};
-use section::{auto_level, Section};
+use commits::{for_each_commit, previous_tag, PreviousTag};
+use section::{auto_level, Section, Tally};
 
 /// Print the changelog section a release would write (or write it, or the notes).
 #[derive(clap::Args, Debug)]
@@ -51,37 +51,39 @@ pub struct Changelog {
 /// merged with the hand-written `[Unreleased]` entries.
 pub struct Pending {
     pub previous: Option<PreviousTag>,
-    pub commits: Vec<Commit>,
+    pub tally: Tally,
     /// The version the release would carry.
     pub version: Version,
     pub merged: Section,
 }
 
-/// The previous release tag and the commits after it, newest first.
+/// The previous release tag, and the commits after it grouped and counted
+/// as they stream by: nothing the changelog does not print is kept.
 fn commits_since(
     workspace: &Workspace,
     runner: &Runner,
-) -> Result<(Option<PreviousTag>, Vec<Commit>)> {
+) -> Result<(Option<PreviousTag>, Section, Tally)> {
     let previous = previous_tag(&workspace.release, runner)?;
-    let mut commits = Vec::new();
-    for_each_commit(&workspace.release, previous.as_ref(), runner, |c| {
-        commits.push(c)
+    let (mut section, mut tally) = (Section::default(), Tally::default());
+    let slug = workspace.release.github.as_deref();
+    for_each_commit(&workspace.release, previous.as_ref(), runner, |commit| {
+        tally.add(&commit);
+        section.add_commit(&commit, &workspace.release.changelog, slug);
     })?;
-    Ok((previous, commits))
+    section.finish();
+    Ok((previous, section, tally))
 }
 
 impl Pending {
     pub fn collect(workspace: &Workspace, runner: &Runner) -> Result<Pending> {
         let current = workspace_version(workspace)?;
-        let (previous, commits) = commits_since(workspace, runner)?;
-        let slug = workspace.release.github.as_deref();
-        let generated = Section::from_commits(&commits, &workspace.release.changelog, slug);
+        let (previous, generated, tally) = commits_since(workspace, runner)?;
         let text = read_changelog(workspace)?;
         let merged = file::merge(&file::unreleased(&text), &generated);
         // Already bumped past the last release: that is the version; else what
         // the commits call for.
         let version = match &previous {
-            Some(p) if current <= p.version => match auto_level(&commits, &current) {
+            Some(p) if current <= p.version => match auto_level(&tally, &current) {
                 Some(level) => next_version(&current, &Target::Level(level), None)?,
                 None => current,
             },
@@ -89,7 +91,7 @@ impl Pending {
         };
         Ok(Pending {
             previous,
-            commits,
+            tally,
             version,
             merged,
         })
@@ -143,8 +145,8 @@ impl Changelog {
             let report = Report {
                 previous_tag: pending.previous.as_ref().map(|p| p.tag.as_str()),
                 version: pending.version.to_string(),
-                commits: pending.commits.len(),
-                auto_level: auto_level(&pending.commits, &workspace_version(&workspace)?)
+                commits: pending.tally.commits,
+                auto_level: auto_level(&pending.tally, &workspace_version(&workspace)?)
                     .map(|l| l.to_string()),
                 sections: pending
                     .merged
@@ -240,8 +242,8 @@ fn since(pending: &Pending) -> String {
 /// The release version `bump auto` asks for, from the commits since the
 /// previous release tag.
 pub fn auto_target(workspace: &Workspace, current: &Version, runner: &Runner) -> Result<Target> {
-    let (previous, commits) = commits_since(workspace, runner)?;
-    match auto_level(&commits, current) {
+    let (previous, _, tally) = commits_since(workspace, runner)?;
+    match auto_level(&tally, current) {
         Some(level) => Ok(Target::Level(level)),
         None => bail!(
             "nothing to release: no commits since {}",

@@ -28,28 +28,29 @@ pub struct Section {
 }
 
 impl Section {
-    /// Groups commits (newest first, as `git log` gives them) oldest first.
-    pub fn from_commits(
-        commits: &[Commit],
-        config: &ChangelogConfig,
-        slug: Option<&str>,
-    ) -> Section {
-        let mut section = Section::default();
-        for commit in commits.iter().rev() {
-            let name = match &commit.kind {
-                Kind::Typed(kind) => match config.sections.get(kind) {
-                    Some(name) => name.as_str(),
-                    // Unlisted types (docs, chore, ci, ...) matter only when breaking.
-                    None if commit.breaking.is_some() => "Changed",
-                    None => continue,
-                },
-                Kind::Other if config.keep_other => OTHER,
-                Kind::Other => continue,
-            };
-            section.push(name, entry(commit, slug));
+    /// Adds one commit (they arrive newest first, as `git log` gives them);
+    /// commits the changelog does not list are dropped on the spot, so memory
+    /// holds only what will be printed. Call [`Section::finish`] after the last.
+    pub fn add_commit(&mut self, commit: &Commit, config: &ChangelogConfig, slug: Option<&str>) {
+        let name = match &commit.kind {
+            Kind::Typed(kind) => match config.sections.get(kind) {
+                Some(name) => name.as_str(),
+                // Unlisted types (docs, chore, ci, ...) matter only when breaking.
+                None if commit.breaking.is_some() => "Changed",
+                None => return,
+            },
+            Kind::Other if config.keep_other => OTHER,
+            Kind::Other => return,
+        };
+        self.push(name, entry(commit, slug));
+    }
+
+    /// Oldest first within each group, then [`Section::sort`].
+    pub fn finish(&mut self) {
+        for (_, entries) in &mut self.groups {
+            entries.reverse();
         }
-        section.sort();
-        section
+        self.sort();
     }
 
     pub fn push(&mut self, name: &str, entry: Entry) {
@@ -124,17 +125,29 @@ fn entry(commit: &Commit, slug: Option<&str>) -> Entry {
     }
 }
 
+/// What the level of a release depends on, counted while the commits stream by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub commits: usize,
+    pub breaking: bool,
+    pub feature: bool,
+}
+
+impl Tally {
+    pub fn add(&mut self, commit: &Commit) {
+        self.commits += 1;
+        self.breaking |= commit.breaking.is_some();
+        self.feature |= commit.kind == Kind::Typed("feat".to_owned());
+    }
+}
+
 /// `bump auto`: breaking -> major (minor while 0.x), a feature -> minor,
 /// anything else -> patch; `None` when there is nothing to release.
-pub fn auto_level(commits: &[Commit], current: &Version) -> Option<Level> {
-    if commits.is_empty() {
+pub fn auto_level(tally: &Tally, current: &Version) -> Option<Level> {
+    if tally.commits == 0 {
         return None;
     }
-    let breaking = commits.iter().any(|c| c.breaking.is_some());
-    let feature = commits
-        .iter()
-        .any(|c| c.kind == Kind::Typed("feat".to_owned()));
-    Some(match (breaking, feature) {
+    Some(match (tally.breaking, tally.feature) {
         (true, _) if current.major == 0 => Level::Minor,
         (true, _) => Level::Major,
         (false, true) => Level::Minor,
@@ -156,6 +169,20 @@ mod tests {
             .map(|(i, s)| parse(&format!("{i:07}abcdef"), s, ""))
             .collect()
     }
+    fn section(commits: &[Commit], config: &ChangelogConfig, slug: Option<&str>) -> Section {
+        let mut section = Section::default();
+        for commit in commits {
+            section.add_commit(commit, config, slug);
+        }
+        section.finish();
+        section
+    }
+
+    fn tally(commits: &[Commit]) -> Tally {
+        let mut tally = Tally::default();
+        commits.iter().for_each(|c| tally.add(c));
+        tally
+    }
 
     #[test]
     fn groups_in_keep_a_changelog_order_with_breaking_first() {
@@ -168,7 +195,7 @@ mod tests {
             "perf: hash on every core",
             "chore(release): v0.1.0",
         ]);
-        let section = Section::from_commits(&list, &ChangelogConfig::default(), Some("o/r"));
+        let section = section(&list, &ChangelogConfig::default(), Some("o/r"));
         let names: Vec<&str> = section.groups.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["Added", "Changed", "Fixed", "Other"]);
         let added = &section.groups[0].1;
@@ -193,7 +220,7 @@ mod tests {
             keep_other: false,
             ..ChangelogConfig::default()
         };
-        let section = Section::from_commits(
+        let section = section(
             &commits(&["Update README", "ci!: require the new runner"]),
             &config,
             None,
@@ -209,24 +236,17 @@ mod tests {
     #[test]
     fn auto_levels() {
         let v = |s: &str| Version::parse(s).unwrap();
+        let level =
+            |subjects: &[&str], current: &str| auto_level(&tally(&commits(subjects)), &v(current));
+        assert_eq!(level(&["fix: a", "feat!: b"], "1.2.3"), Some(Level::Major));
+        assert_eq!(level(&["fix: a", "feat!: b"], "0.4.0"), Some(Level::Minor));
+        assert_eq!(level(&["fix: a", "feat: b"], "1.2.3"), Some(Level::Minor));
         assert_eq!(
-            auto_level(&commits(&["fix: a", "feat!: b"]), &v("1.2.3")),
-            Some(Level::Major)
-        );
-        assert_eq!(
-            auto_level(&commits(&["fix: a", "feat!: b"]), &v("0.4.0")),
-            Some(Level::Minor)
-        );
-        assert_eq!(
-            auto_level(&commits(&["fix: a", "feat: b"]), &v("1.2.3")),
-            Some(Level::Minor)
-        );
-        assert_eq!(
-            auto_level(&commits(&["fix: a", "docs: b", "Update"]), &v("1.2.3")),
+            level(&["fix: a", "docs: b", "Update"], "1.2.3"),
             Some(Level::Patch)
         );
-        assert_eq!(auto_level(&commits(&[]), &v("1.2.3")), None);
+        assert_eq!(level(&[], "1.2.3"), None);
         let footer = vec![parse("abcdef1", "perf: x", "BREAKING CHANGE: y")];
-        assert_eq!(auto_level(&footer, &v("2.0.0")), Some(Level::Major));
+        assert_eq!(auto_level(&tally(&footer), &v("2.0.0")), Some(Level::Major));
     }
 }
