@@ -51,6 +51,9 @@ pub struct Cmd {
     effect: Effect,
     #[serde(skip)]
     timeout: Option<Duration>,
+    /// Read stdin from this file instead of a null stdin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stdin: Option<PathBuf>,
 }
 
 impl Cmd {
@@ -63,6 +66,7 @@ impl Cmd {
             secrets: Vec::new(),
             effect,
             timeout: None,
+            stdin: None,
         }
     }
 
@@ -99,6 +103,12 @@ impl Cmd {
         self
     }
 
+    /// Feeds the file at `path` to the child's stdin.
+    pub fn stdin_file(mut self, path: impl Into<PathBuf>) -> Cmd {
+        self.stdin = Some(path.into());
+        self
+    }
+
     /// Kills the child if it has not finished after `limit`.
     pub fn timeout(mut self, limit: Duration) -> Cmd {
         self.timeout = Some(limit);
@@ -110,9 +120,11 @@ impl Cmd {
     }
 
     fn expression(&self) -> duct::Expression {
-        let mut expr = duct::cmd(&self.program, &self.args)
-            .stdin_null()
-            .unchecked();
+        let mut expr = duct::cmd(&self.program, &self.args).unchecked();
+        expr = match &self.stdin {
+            Some(path) => expr.stdin_path(path),
+            None => expr.stdin_null(),
+        };
         if let Some(dir) = &self.cwd {
             expr = expr.dir(dir);
         }

@@ -5,6 +5,7 @@
 //! `MISSED`; a missed goal does not fail the command (timings are not tests).
 
 mod build;
+mod changelog;
 mod checksums;
 
 use std::path::Path;
@@ -33,6 +34,17 @@ pub enum Bench {
         #[arg(long, default_value_t = 3)]
         runs: usize,
     },
+    /// `cargo xtask changelog` on a history of 50,000 conventional commits
+    /// against the bare `git log` it reads (goal ≤ 2x) and git-cliff when
+    /// installed, with peak memory at a tenth and all of the history.
+    Changelog {
+        /// How many commits the history has.
+        #[arg(long, default_value_t = 50_000)]
+        commits: usize,
+        /// How many runs of each command to take the median of.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
 }
 
 impl Bench {
@@ -40,6 +52,7 @@ impl Bench {
         match self {
             Bench::Build { runs } => build::run(runs.max(1)),
             Bench::Checksums { runs } => checksums::run(runs.max(1)),
+            Bench::Changelog { commits, runs } => changelog::run(commits.max(10), runs.max(1)),
         }
     }
 }

@@ -130,21 +130,21 @@ pub fn unreleased(text: &str) -> Section {
 }
 
 /// Hand-written entries first, then generated ones that say something new.
-pub fn merge(hand: &Section, generated: &Section) -> Section {
-    let mut merged = hand.clone();
+pub fn merge(hand: Section, generated: Section) -> Section {
     let known: Vec<String> = hand
         .groups
         .iter()
         .flat_map(|(_, e)| e.iter().map(|e| e.text.clone()))
         .collect();
-    for (name, entries) in &generated.groups {
+    let mut merged = hand;
+    for (name, entries) in generated.groups {
         for entry in entries {
             let short = &entry.hash[..entry.hash.len().min(7)];
             let duplicate = known.iter().any(|k| {
                 (!short.is_empty() && k.contains(short)) || *k == without_link(&entry.text)
             });
             if !duplicate {
-                merged.push(name, entry.clone());
+                merged.push(&name, entry);
             }
         }
     }
@@ -270,7 +270,7 @@ mod tests {
     #[test]
     fn releases_the_unreleased_section_keeping_everything_else() {
         let v = Version::new(0, 2, 0);
-        let merged = merge(&unreleased(FILE), &generated());
+        let merged = merge(unreleased(FILE), generated());
         let links = Links {
             slug: "o/r",
             tag: "v0.2.0",
@@ -297,6 +297,26 @@ mod tests {
         assert_eq!(
             out,
             "# Changelog\r\n\r\n## [Unreleased]\r\n\r\n## [0.1.1] - 2026-11-21\r\n\r\n### Added\r\n\r\n- feat one (hand copy) ([abc1234](u))\r\n\r\n### Fixed\r\n\r\n- a fix ([def5678](u))\r\n\r\n## [0.1.0] - 2026-01-01\r\n\r\n- First.\r\n"
+        );
+    }
+}
+
+#[cfg(test)]
+mod crlf_tests {
+    use super::*;
+
+    #[test]
+    fn a_wrapped_hand_entry_in_a_crlf_file_keeps_crlf_endings() {
+        let text = "# Changelog\r\n\r\n## [Unreleased]\r\n\r\n### Added\r\n\r\n- A long entry\r\n  wrapped here.\r\n";
+        let merged = merge(unreleased(text), Section::default());
+        let out = release(text, &Version::new(1, 0, 0), "2026-11-21", &merged, None).unwrap();
+        assert_eq!(
+            out,
+            "# Changelog\r\n\r\n## [Unreleased]\r\n\r\n## [1.0.0] - 2026-11-21\r\n\r\n### Added\r\n\r\n- A long entry\r\n  wrapped here.\r\n"
+        );
+        assert!(
+            !out.replace("\r\n", "").contains('\n'),
+            "a bare LF slipped in: {out:?}"
         );
     }
 }

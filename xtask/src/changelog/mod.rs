@@ -79,7 +79,7 @@ impl Pending {
         let current = workspace_version(workspace)?;
         let (previous, generated, tally) = commits_since(workspace, runner)?;
         let text = read_changelog(workspace)?;
-        let merged = file::merge(&file::unreleased(&text), &generated);
+        let merged = file::merge(file::unreleased(&text), generated);
         // Already bumped past the last release: that is the version; else what
         // the commits call for.
         let version = match &previous {
@@ -182,7 +182,9 @@ impl Changelog {
             } else {
                 format!("## [{}] - {date}", pending.version)
             };
-            say!("{heading}\n\n{}", pending.merged.render("\n").trim_end());
+            // Line by line: the section can be megabytes, not worth a copy.
+            say!("{heading}\n");
+            pending.merged.for_each_line(|line| say!("{line}"));
         }
         Ok(())
     }

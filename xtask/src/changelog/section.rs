@@ -78,18 +78,32 @@ impl Section {
         self.groups.iter().all(|(_, entries)| entries.is_empty())
     }
 
-    /// `### Added\n\n- ...\n\n### Fixed\n\n- ...\n`, with `eol` line endings.
-    pub fn render(&self, eol: &str) -> String {
-        let mut out = String::new();
+    /// The section's lines, without line endings, one at a time: `### Added`,
+    /// ``, `- entry`, wrapped entries' continuation lines as written, ...
+    pub fn for_each_line(&self, mut line: impl FnMut(&str)) {
+        let mut first = true;
         for (name, entries) in self.groups.iter().filter(|(_, e)| !e.is_empty()) {
-            if !out.is_empty() {
-                out.push_str(eol);
+            if !first {
+                line("");
             }
-            out.push_str(&format!("### {name}{eol}{eol}"));
+            first = false;
+            line(&format!("### {name}"));
+            line("");
             for entry in entries {
-                out.push_str(&format!("- {}{eol}", entry.text));
+                let mut parts = entry.text.split('\n');
+                line(&format!("- {}", parts.next().unwrap_or_default()));
+                parts.for_each(&mut line);
             }
         }
+    }
+
+    /// The whole section with `eol` line endings.
+    pub fn render(&self, eol: &str) -> String {
+        let mut out = String::new();
+        self.for_each_line(|l| {
+            out.push_str(l);
+            out.push_str(eol);
+        });
         out
     }
 }
@@ -118,6 +132,7 @@ fn entry(commit: &Commit, slug: Option<&str>) -> Entry {
         )),
         None => text.push_str(&format!(" ({short})")),
     }
+    text.shrink_to_fit();
     Entry {
         text,
         breaking: commit.breaking.is_some(),
