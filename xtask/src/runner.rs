@@ -321,11 +321,7 @@ impl Runner {
         let output = handle
             .wait()
             .with_context(|| format!("waiting for `{cmd}`"))?;
-        Ok(Output {
-            code: output.status.code(),
-            stdout: redact(&String::from_utf8_lossy(&output.stdout)).into_owned(),
-            stderr: redact(&String::from_utf8_lossy(&output.stderr)).into_owned(),
-        })
+        Ok(captured(output))
     }
 }
 
@@ -420,11 +416,7 @@ impl Runner {
             std::thread::sleep(Duration::from_millis(2));
         };
         let elapsed = started.elapsed();
-        let output = Output {
-            code: output.status.code(),
-            stdout: redact(&String::from_utf8_lossy(&output.stdout)).into_owned(),
-            stderr: redact(&String::from_utf8_lossy(&output.stderr)).into_owned(),
-        };
+        let output = captured(output);
         if !output.success() {
             bail!(failure_message(
                 cmd,
@@ -446,6 +438,15 @@ fn high_water_mark_kib(status: &Path) -> Option<u64> {
     let text = std::fs::read_to_string(status).ok()?;
     let line = text.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A finished child's output, redacted.
+fn captured(output: &std::process::Output) -> Output {
+    Output {
+        code: output.status.code(),
+        stdout: redact(&String::from_utf8_lossy(&output.stdout)).into_owned(),
+        stderr: redact(&String::from_utf8_lossy(&output.stderr)).into_owned(),
+    }
 }
 
 fn spawn_error(cmd: &Cmd, err: std::io::Error) -> anyhow::Error {

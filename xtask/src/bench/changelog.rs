@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::{secs, verdict};
+use super::{median, secs, verdict};
 use crate::config::Workspace;
-use crate::runner::{on_path, Cmd, Effect, Measured, Runner};
+use crate::runner::{on_path, Cmd, Effect, Runner};
 
 const GOAL: f64 = 2.0;
 
@@ -94,14 +94,6 @@ pub fn run(commits: usize, runs: usize) -> Result<()> {
     }
     say!("  (median of {runs}; cargo xtask timed through the alias, memory sampled on the binary)");
     Ok(())
-}
-
-fn median(runner: &Runner, cmd: &Cmd, runs: usize) -> Result<Measured> {
-    let mut all: Vec<Measured> = (0..runs)
-        .map(|_| runner.measure(cmd))
-        .collect::<Result<_>>()?;
-    all.sort_by_key(|m| m.elapsed);
-    Ok(all.swap_remove(all.len() / 2))
 }
 
 /// A repository of `commits` conventional commits after an initial one,

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use super::{secs, verdict};
+use super::{median, secs, verdict};
 use crate::config::Workspace;
-use crate::runner::{Cmd, Effect, Measured, Runner};
+use crate::runner::{Cmd, Effect, Runner};
 
 const MIB: u64 = 1 << 20;
 const ONE_FILE_GOAL: f64 = 3.0;
@@ -115,14 +115,6 @@ pub fn run(runs: usize) -> Result<()> {
     }
     say!("  (median of {runs}; xtask timed through `cargo xtask`, its memory sampled on the binary; goal <= {RSS_GOAL_MIB} MiB)");
     Ok(())
-}
-
-fn median(runner: &Runner, cmd: &Cmd, runs: usize) -> Result<Measured> {
-    let mut all: Vec<Measured> = (0..runs)
-        .map(|_| runner.measure(cmd))
-        .collect::<Result<_>>()?;
-    all.sort_by_key(|m| m.elapsed);
-    Ok(all.swap_remove(all.len() / 2))
 }
 
 fn mib(kib: u64) -> String {

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use crate::runner::{Cmd, Runner};
+use crate::runner::{Cmd, Measured, Runner};
 
 /// Measure the xtask against its speed goals, beside a reference.
 #[derive(clap::Subcommand, Debug)]
@@ -55,6 +55,15 @@ impl Bench {
             Bench::Changelog { commits, runs } => changelog::run(commits.max(10), runs.max(1)),
         }
     }
+}
+
+/// The run of median wall time out of `runs`.
+fn median(runner: &Runner, cmd: &Cmd, runs: usize) -> Result<Measured> {
+    let mut all: Vec<Measured> = (0..runs)
+        .map(|_| runner.measure(cmd))
+        .collect::<Result<_>>()?;
+    all.sort_by_key(|m| m.elapsed);
+    Ok(all.swap_remove(all.len() / 2))
 }
 
 fn time(runner: &Runner, cmd: &Cmd) -> Result<Duration> {
