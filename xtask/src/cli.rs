@@ -7,6 +7,7 @@ use crate::bump::Bump;
 use crate::changelog::Changelog;
 use crate::checksums::Checksums;
 use crate::doctor::Doctor;
+use crate::python::Python;
 use crate::test_suite::Test;
 use crate::versions::Versions;
 
@@ -36,6 +37,9 @@ pub enum Command {
     Checksums(Checksums),
     /// Print the changelog section a release would write, from conventional commits.
     Changelog(Changelog),
+    /// Build, check or publish the Python package (publish: once, dry run unless --execute).
+    #[command(subcommand)]
+    Python(Python),
     /// Run every test, Rust and Python, after setting up what they need.
     Test(Test),
     /// Measure the xtask against its speed goals, beside a reference.

@@ -15,6 +15,7 @@ mod cli;
 mod config;
 mod diff;
 mod doctor;
+mod python;
 mod runner;
 mod test_suite;
 mod tools;
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
         Command::Version(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Checksums(cmd) => cmd.run(),
         Command::Changelog(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
+        Command::Python(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Test(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Bench(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
     };

@@ -214,6 +214,11 @@ impl Runner {
         Runner { dry_run, verbose }
     }
 
+    /// Whether commands that change the world are only printed.
+    pub fn is_dry_run(&self) -> bool {
+        self.dry_run
+    }
+
     /// Prints the command, runs it with its output relayed line by line to
     /// stderr (redacted), and fails with the output's tail if it fails.
     pub fn run(&self, cmd: &Cmd) -> Result<Ran> {

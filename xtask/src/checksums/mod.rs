@@ -176,6 +176,20 @@ impl Checksums {
     }
 }
 
+/// SHA-256 of each file, hashed in parallel, in the order given: the same
+/// engine as the command, for the release steps.
+pub fn sha256_files(paths: &[PathBuf]) -> Vec<io::Result<[u8; 32]>> {
+    let inputs: Vec<Input> = paths.iter().cloned().map(Input::File).collect();
+    let mut digests = Vec::with_capacity(paths.len());
+    hash_in_order(&inputs, |_, result| digests.push(result));
+    digests
+}
+
+/// Lower-case hex of a digest.
+pub fn hex(digest: &[u8; 32]) -> String {
+    gnu::hex(digest)
+}
+
 /// The names to print and the inputs to hash: `-` is standard input, a
 /// directory becomes its files in byte-wise sorted path order.
 fn expand(paths: &[OsString]) -> (Vec<Vec<u8>>, Vec<Input>) {

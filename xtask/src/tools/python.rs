@@ -1,6 +1,8 @@
 //! `python3` and the Python packaging tools it runs as modules (`build`,
 //! `twine`).
 
+use std::path::{Path, PathBuf};
+
 use crate::runner::{Cmd, Effect};
 
 /// The interpreter: `$XTASK_PYTHON` when set (e.g. a venv's python), else
@@ -20,3 +22,68 @@ pub fn version() -> Cmd {
 pub fn module_version(module: &str) -> Cmd {
     Cmd::new(interpreter(), Effect::Query).args(["-m", module, "--version"])
 }
+
+/// `python3 -m build --outdir OUT SRC` (isolated: the backend comes from the index).
+pub fn build(source: &Path, out: &Path) -> Cmd {
+    Cmd::new(interpreter(), Effect::Stage)
+        .args(["-m", "build", "--outdir"])
+        .arg(out.display().to_string())
+        .arg(source.display().to_string())
+}
+
+/// `twine check --strict FILES`.
+pub fn twine_check(files: &[PathBuf]) -> Cmd {
+    Cmd::new(interpreter(), Effect::Query)
+        .args(["-m", "twine", "check", "--strict"])
+        .args(files.iter().map(|f| f.display().to_string()))
+        .env("NO_COLOR", "1")
+}
+
+/// `twine upload` to `url`; credentials only from the environment.
+pub fn twine_upload(url: &str, files: &[PathBuf]) -> Cmd {
+    Cmd::new(interpreter(), Effect::Change)
+        .args([
+            "-m",
+            "twine",
+            "upload",
+            "--non-interactive",
+            "--disable-progress-bar",
+            "--repository-url",
+            url,
+        ])
+        .args(files.iter().map(|f| f.display().to_string()))
+        .env("NO_COLOR", "1")
+        .secret("TWINE_PASSWORD")
+}
+
+/// The files an index holds for a release: `{filename: sha256}` as JSON.
+/// `kind` is `json` (PyPI's JSON API) or `simple` (PEP 503/691).
+pub fn index_files(kind: &str, url: &str) -> Cmd {
+    Cmd::new(interpreter(), Effect::Query)
+        .args(["-c", INDEX_FILES, kind, url])
+        .secret("TWINE_PASSWORD")
+        .timeout(std::time::Duration::from_secs(60))
+}
+
+const INDEX_FILES: &str = include_str!("index_files.py");
+
+/// A wheel's or sdist's `Version:` from its metadata, printed by python.
+pub fn metadata_version(file: &Path) -> Cmd {
+    Cmd::new(interpreter(), Effect::Query)
+        .args(["-c", METADATA_VERSION])
+        .arg(file.display().to_string())
+}
+
+const METADATA_VERSION: &str = r#"
+import sys, tarfile, zipfile
+path = sys.argv[1]
+if path.endswith(".whl"):
+    with zipfile.ZipFile(path) as z:
+        name = next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))
+        text = z.read(name).decode()
+else:
+    with tarfile.open(path) as t:
+        member = next(m for m in t.getmembers() if m.name.count("/") == 1 and m.name.endswith("/PKG-INFO"))
+        text = t.extractfile(member).read().decode()
+print(next(l.split(":", 1)[1].strip() for l in text.splitlines() if l.startswith("Version:")))
+"#;

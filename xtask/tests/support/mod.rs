@@ -482,3 +482,80 @@ impl Drop for DockerDaemon {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// A real PyPI-compatible index (pypiserver from the test venv) on a free
+/// 127.0.0.1 port, uploads guarded by htpasswd; stopped when dropped.
+pub struct PypiServer {
+    _dir: TempDir,
+    child: std::process::Child,
+    pub url: String,
+    pub packages: PathBuf,
+}
+
+impl PypiServer {
+    pub const USER: &'static str = "releaser";
+
+    pub fn start(password: &str) -> PypiServer {
+        let dir = TempDir::new("pypi");
+        let packages = dir.path().join("packages");
+        std::fs::create_dir_all(&packages).unwrap();
+        let htpasswd = dir.path().join("htpasswd");
+        let python = venv_python();
+        let made = Command::new(&python)
+            .args([
+                "-c",
+                "import sys; from passlib.apache import HtpasswdFile as H; h = H(sys.argv[1], new=True); \
+                 h.set_password(sys.argv[2], sys.argv[3]); h.save()",
+            ])
+            .arg(&htpasswd)
+            .args([Self::USER, password])
+            .status()
+            .unwrap();
+        assert!(made.success(), "writing htpasswd with passlib");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
+        let child = Command::new(python.parent().unwrap().join("pypi-server"))
+            .args([
+                "run",
+                "-i",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "-a",
+                "update",
+                "-P",
+            ])
+            .arg(&htpasswd)
+            .arg(&packages)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("starting pypi-server from the test venv");
+        let server = PypiServer {
+            url: format!("http://127.0.0.1:{port}/"),
+            _dir: dir,
+            child,
+            packages,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "pypi-server did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+}
+
+impl Drop for PypiServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

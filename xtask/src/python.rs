@@ -1,0 +1,405 @@
+//! `cargo xtask python build|check|publish`: the Python package, from
+//! `python -m build` to the index, uploaded once.
+//!
+//! PyPI files are immutable: a version can never be uploaded again with other
+//! content. So `publish` first asks the index what it holds for the version
+//! (PyPI's JSON API, or the simple index elsewhere): a file with the same
+//! sha256 is skipped, one with another sha256 stops the release ("burned").
+//! An upload answered 400 "already exists" or 409 is checked the same way.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use semver::Version;
+
+use crate::checksums::{hex, sha256_files};
+use crate::config::{PythonPackage, Workspace};
+use crate::runner::Runner;
+use crate::tools::python;
+use crate::version::pep440::to_pep440;
+
+/// Build, check or publish the Python package.
+#[derive(clap::Subcommand, Debug)]
+pub enum Python {
+    /// Build the wheel and sdist into target/dist/v<VERSION>/python/ (isolated `python -m build`).
+    Build,
+    /// Run `twine check --strict` on the built wheel and sdist.
+    Check,
+    /// Upload the built files once: files the index already has with the
+    /// same sha256 are skipped (dry run unless --execute).
+    Publish {
+        /// Upload URL [default: TWINE_REPOSITORY_URL, else the config's index-url].
+        #[arg(long, value_name = "URL")]
+        repository_url: Option<String>,
+        /// Upload; without it, only say what would be uploaded.
+        #[arg(long)]
+        execute: bool,
+    },
+}
+
+impl Python {
+    pub fn run(self) -> Result<()> {
+        let workspace = Workspace::discover()?;
+        match self {
+            Python::Build => {
+                let dist = build(&workspace, &Runner::new(false))?;
+                say!(
+                    "built {} and {}",
+                    dist.wheel.display(),
+                    dist.sdist.display()
+                );
+            }
+            Python::Check => check(&PythonDist::staged(&workspace)?, &Runner::new(false))?,
+            Python::Publish {
+                repository_url,
+                execute,
+            } => {
+                let dist = PythonDist::staged(&workspace)?;
+                let url = upload_url(package(&workspace)?, repository_url);
+                publish(&dist, &url, &Runner::new(!execute))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A built wheel and sdist of one version.
+pub struct PythonDist {
+    pub wheel: PathBuf,
+    pub sdist: PathBuf,
+    /// The distribution name as in pyproject.toml.
+    pub name: String,
+    pub pep440: String,
+}
+
+impl PythonDist {
+    /// The built files of the workspace version, checked.
+    pub fn staged(workspace: &Workspace) -> Result<PythonDist> {
+        let (dir, name, pep440) = target(workspace)?;
+        PythonDist::find(&dir, &name, &pep440).with_context(|| {
+            format!(
+                "no build of {name} {pep440} in {}: run `cargo xtask python build`",
+                dir.display()
+            )
+        })
+    }
+
+    fn find(dir: &Path, name: &str, pep440: &str) -> Result<PythonDist> {
+        let files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .with_context(|| format!("reading {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        let of = |suffix: &str| -> Vec<PathBuf> {
+            files
+                .iter()
+                .filter(|f| f.to_string_lossy().ends_with(suffix))
+                .cloned()
+                .collect()
+        };
+        let (wheels, sdists) = (of(".whl"), of(".tar.gz"));
+        if wheels.len() != 1 || sdists.len() != 1 {
+            bail!(
+                "{} holds {} wheel(s) and {} sdist(s); a release needs exactly one of each",
+                dir.display(),
+                wheels.len(),
+                sdists.len()
+            );
+        }
+        let prefix = format!("{}-{pep440}", name.replace(['-', '.'], "_").to_lowercase());
+        for file in wheels.iter().chain(&sdists) {
+            let file_name = file
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .to_lowercase();
+            if !(file_name.starts_with(&format!("{prefix}-"))
+                || file_name == format!("{prefix}.tar.gz"))
+            {
+                bail!(
+                    "{}: the file name does not carry {name} {pep440}",
+                    file.display()
+                );
+            }
+        }
+        Ok(PythonDist {
+            wheel: wheels[0].clone(),
+            sdist: sdists[0].clone(),
+            name: name.to_owned(),
+            pep440: pep440.to_owned(),
+        })
+    }
+
+    pub fn files(&self) -> Vec<PathBuf> {
+        vec![self.wheel.clone(), self.sdist.clone()]
+    }
+}
+
+fn package(workspace: &Workspace) -> Result<&PythonPackage> {
+    workspace
+        .release
+        .python
+        .as_ref()
+        .context("Cargo.toml: [workspace.metadata.release.python] is not configured, so there is no Python package to release")
+}
+
+/// `target/dist/v<X.Y.Z>/python`, the distribution name and the PEP 440 version.
+fn target(workspace: &Workspace) -> Result<(PathBuf, String, String)> {
+    let python = package(workspace)?;
+    let version = workspace
+        .version
+        .as_deref()
+        .context("Cargo.toml: [workspace.package] has no `version`")?;
+    let version = Version::parse(version).with_context(|| {
+        format!("Cargo.toml: [workspace.package] version {version:?} is not SemVer")
+    })?;
+    let pyproject = workspace.root.join(&python.path).join("pyproject.toml");
+    let text = std::fs::read_to_string(&pyproject)
+        .with_context(|| format!("reading {}", pyproject.display()))?;
+    let doc: toml_edit::DocumentMut = text
+        .parse()
+        .with_context(|| format!("{}: not valid TOML", pyproject.display()))?;
+    let name = doc
+        .get("project")
+        .and_then(|p| p.get("name"))
+        .and_then(|n| n.as_str())
+        .with_context(|| format!("{}: [project] has no `name`", pyproject.display()))?
+        .to_owned();
+    let dir = workspace
+        .root
+        .join(format!("target/dist/v{version}/python"));
+    Ok((dir, name, to_pep440(&version)?))
+}
+
+/// Builds into a clean directory and checks what came out.
+pub fn build(workspace: &Workspace, runner: &Runner) -> Result<PythonDist> {
+    let (dir, name, pep440) = target(workspace)?;
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("cleaning {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let source = workspace.root.join(&package(workspace)?.path);
+    runner
+        .run(&python::build(&source, &dir))
+        .context("building the Python package")?;
+    let dist = PythonDist::find(&dir, &name, &pep440)?;
+    for file in dist.files() {
+        let found = runner.read(&python::metadata_version(&file))?;
+        if found.trim() != pep440 {
+            bail!(
+                "{}: its metadata says Version {}, expected {pep440}",
+                file.display(),
+                found.trim()
+            );
+        }
+    }
+    Ok(dist)
+}
+
+pub fn check(dist: &PythonDist, runner: &Runner) -> Result<()> {
+    runner
+        .run(&python::twine_check(&dist.files()))
+        .context("twine check --strict failed")?;
+    Ok(())
+}
+
+/// Where to upload: `--repository-url`, else TWINE_REPOSITORY_URL, else the config.
+pub fn upload_url(python: &PythonPackage, flag: Option<String>) -> String {
+    flag.or_else(|| {
+        std::env::var("TWINE_REPOSITORY_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+    })
+    .unwrap_or_else(|| python.index_url.clone())
+}
+
+/// Where to ask what the index holds: PyPI's JSON API, else the simple index.
+pub fn query_url(upload_url: &str, name: &str, pep440: &str) -> (&'static str, String) {
+    let normalized = normalize(name);
+    for (upload, api) in [
+        ("https://upload.pypi.org/legacy", "https://pypi.org/pypi"),
+        ("https://test.pypi.org/legacy", "https://test.pypi.org/pypi"),
+    ] {
+        if upload_url.trim_end_matches('/') == upload {
+            return ("json", format!("{api}/{normalized}/{pep440}/json"));
+        }
+    }
+    let base = upload_url.trim_end_matches('/').trim_end_matches("/legacy");
+    ("simple", format!("{base}/simple/{normalized}/"))
+}
+
+/// PEP 503 name normalisation.
+fn normalize(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars().map(|c| c.to_ascii_lowercase()) {
+        if matches!(c, '-' | '_' | '.') {
+            if !out.ends_with('-') {
+                out.push('-');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn index_files(url: &str, dist: &PythonDist, runner: &Runner) -> Result<BTreeMap<String, String>> {
+    let (kind, query) = query_url(url, &dist.name, &dist.pep440);
+    let out = runner
+        .read(&python::index_files(kind, &query))
+        .with_context(|| format!("asking {query} which files it has"))?;
+    serde_json::from_str(out.trim())
+        .with_context(|| format!("unexpected answer from {query}: {out}"))
+}
+
+/// What the index already holds, compared with the local files: the files
+/// still to upload, or an error if any name holds other content.
+fn compare(dist: &PythonDist, remote: &BTreeMap<String, String>) -> Result<Vec<PathBuf>> {
+    let files = dist.files();
+    let mut missing = Vec::new();
+    for (file, digest) in files.iter().zip(sha256_files(&files)) {
+        let local = hex(&digest.with_context(|| format!("hashing {}", file.display()))?);
+        let name = file
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        match remote.get(&name) {
+            Some(theirs) if *theirs == local => say!("{name}: already on the index with the same sha256; skipped"),
+            Some(theirs) => bail!(
+                "{name} is already on the index with sha256 {theirs}, but this build is {local}: version {} is \
+                 burned (index files are immutable); release a new version",
+                dist.pep440
+            ),
+            None => missing.push(file.clone()),
+        }
+    }
+    Ok(missing)
+}
+
+/// Uploads what the index does not have yet, then checks it serves every
+/// file with the local sha256.
+pub fn publish(dist: &PythonDist, url: &str, runner: &Runner) -> Result<()> {
+    let missing = compare(dist, &index_files(url, dist, runner)?)?;
+    if missing.is_empty() {
+        say!("{} {} is complete on {url}.", dist.name, dist.pep440);
+        return Ok(());
+    }
+    let credentials = ["TWINE_USERNAME", "TWINE_PASSWORD"]
+        .iter()
+        .all(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
+    let upload = python::twine_upload(url, &missing);
+    if runner.is_dry_run() {
+        // Prints the upload as it would run.
+        runner.output(&upload)?;
+        if !credentials {
+            say!("note: --execute needs TWINE_USERNAME and TWINE_PASSWORD (for PyPI: __token__ and an API token)");
+        }
+        return Ok(());
+    }
+    if !credentials {
+        bail!("set TWINE_USERNAME and TWINE_PASSWORD to upload (for PyPI: TWINE_USERNAME=__token__ and an API token)");
+    }
+    let out = runner.output(&upload)?;
+    if !out.success() {
+        let said = format!("{}\n{}", out.stdout, out.stderr);
+        match upload_failure(&said) {
+            UploadFailure::AlreadyThere => {
+                // Another upload got there first: fine when it is the same content.
+                say!("the index answered that a file already exists; comparing sha256");
+            }
+            UploadFailure::Credentials(code) => bail!(
+                "{url} refused the credentials (HTTP {code}): check TWINE_USERNAME and TWINE_PASSWORD"
+            ),
+            UploadFailure::Other => bail!("twine upload to {url} failed:\n{}", said.trim()),
+        }
+    }
+    let remaining = compare(dist, &index_files(url, dist, runner)?)?;
+    if !remaining.is_empty() {
+        bail!(
+            "{url} does not list {} after the upload",
+            remaining
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    say!(
+        "{} {} is on {url}, every file with the local sha256.",
+        dist.name,
+        dist.pep440
+    );
+    Ok(())
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum UploadFailure {
+    AlreadyThere,
+    Credentials(u16),
+    Other,
+}
+
+/// Reads twine's failure output.
+fn upload_failure(said: &str) -> UploadFailure {
+    if said.contains("409 Conflict")
+        || said.contains("400 Bad Request")
+        || said.contains("already exists")
+    {
+        UploadFailure::AlreadyThere
+    } else if said.contains("403 Forbidden") {
+        UploadFailure::Credentials(403)
+    } else if said.contains("401 Unauthorized") {
+        UploadFailure::Credentials(401)
+    } else {
+        UploadFailure::Other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_urls() {
+        assert_eq!(
+            query_url("https://upload.pypi.org/legacy/", "tcn-vae", "0.2.0rc1"),
+            (
+                "json",
+                "https://pypi.org/pypi/tcn-vae/0.2.0rc1/json".to_owned()
+            )
+        );
+        assert_eq!(
+            query_url("https://test.pypi.org/legacy", "Tcn_Vae", "1.0.0"),
+            (
+                "json",
+                "https://test.pypi.org/pypi/tcn-vae/1.0.0/json".to_owned()
+            )
+        );
+        assert_eq!(
+            query_url("http://127.0.0.1:8080/", "tcn.vae", "1.0.0"),
+            ("simple", "http://127.0.0.1:8080/simple/tcn-vae/".to_owned())
+        );
+        assert_eq!(
+            query_url("https://pkgs.example/legacy/", "a__b", "1"),
+            ("simple", "https://pkgs.example/simple/a-b/".to_owned())
+        );
+    }
+
+    #[test]
+    fn twine_failures_are_read() {
+        assert_eq!(
+            upload_failure("ERROR HTTPError: 400 Bad Request from http://x/"),
+            UploadFailure::AlreadyThere
+        );
+        assert_eq!(
+            upload_failure("HTTPError: 409 Conflict"),
+            UploadFailure::AlreadyThere
+        );
+        assert_eq!(
+            upload_failure("ERROR HTTPError: 403 Forbidden from http://x/"),
+            UploadFailure::Credentials(403)
+        );
+        assert_eq!(upload_failure("connection refused"), UploadFailure::Other);
+    }
+}

@@ -1,0 +1,214 @@
+//! `cargo xtask python build|check|publish` against a real pypiserver on
+//! 127.0.0.1, with real `python -m build`, `twine` and `pip download`.
+
+mod support;
+
+use std::process::Command;
+
+use support::{venv_python, Fixture, PypiServer, TempDir, Xtask};
+
+const PASSWORD: &str = "pw-CANARY-7f3a9c1e";
+
+fn xtask(fixture: &Fixture, args: &[&str]) -> support::Run {
+    Xtask::new(&fixture.root)
+        .args(args)
+        .env("XTASK_PYTHON", venv_python())
+        .run()
+}
+
+fn publish(fixture: &Fixture, server: &PypiServer, password: &str) -> support::Run {
+    Xtask::new(&fixture.root)
+        .args(&[
+            "python",
+            "publish",
+            "--execute",
+            "--repository-url",
+            &server.url,
+        ])
+        .env("XTASK_PYTHON", venv_python())
+        .env("TWINE_USERNAME", PypiServer::USER)
+        .env("TWINE_PASSWORD", password)
+        .run()
+}
+
+fn sha256(path: &std::path::Path) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(std::fs::read(path).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn build_and_check_stage_one_wheel_and_one_sdist() {
+    let fixture = Fixture::new();
+    let build = xtask(&fixture, &["python", "build"]);
+    assert_eq!(build.code, 0, "{}", build.stderr);
+    let dir = fixture.root.join("target/dist/v0.1.0/python");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        ["tcn_vae-0.1.0-py3-none-any.whl", "tcn_vae-0.1.0.tar.gz"]
+    );
+    let check = xtask(&fixture, &["python", "check"]);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    assert_eq!(
+        check.stderr.matches("PASSED").count(),
+        2,
+        "{}",
+        check.stderr
+    );
+
+    // A stray extra wheel is refused rather than guessed between.
+    std::fs::copy(
+        dir.join(&files[0]),
+        dir.join("tcn_vae-0.0.9-py3-none-any.whl"),
+    )
+    .unwrap();
+    let confused = xtask(&fixture, &["python", "check"]);
+    assert_eq!(confused.code, 1);
+    assert!(
+        confused.stderr.contains("2 wheel(s) and 1 sdist(s)"),
+        "{}",
+        confused.stderr
+    );
+}
+
+#[test]
+fn publish_uploads_once_and_refuses_other_content() {
+    let fixture = Fixture::new();
+    let server = PypiServer::start(PASSWORD);
+    assert_eq!(xtask(&fixture, &["python", "build"]).code, 0);
+
+    // Dry run: asks the index, uploads nothing.
+    let dry = xtask(
+        &fixture,
+        &["python", "publish", "--repository-url", &server.url],
+    );
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(
+        dry.stderr.contains("twine upload") && dry.stderr.contains("# dry run: not run"),
+        "{}",
+        dry.stderr
+    );
+    assert_eq!(
+        std::fs::read_dir(&server.packages).unwrap().count(),
+        0,
+        "a dry run uploaded"
+    );
+
+    let first = publish(&fixture, &server, PASSWORD);
+    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+    assert!(
+        first.stdout.contains("every file with the local sha256"),
+        "{}",
+        first.stdout
+    );
+    assert!(!first.all().contains(PASSWORD), "the password leaked");
+
+    // pip gets exactly what was built.
+    let download = TempDir::new("pip");
+    let pip = Command::new(venv_python())
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "tcn-vae==0.1.0",
+            "--index-url",
+        ])
+        .arg(format!("{}simple/", server.url))
+        .arg("-d")
+        .arg(download.path())
+        .output()
+        .unwrap();
+    assert!(
+        pip.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pip.stderr)
+    );
+    let wheel = "tcn_vae-0.1.0-py3-none-any.whl";
+    assert_eq!(
+        sha256(&download.path().join(wheel)),
+        sha256(&fixture.root.join("target/dist/v0.1.0/python").join(wheel))
+    );
+
+    // A re-run is a no-op.
+    let again = publish(&fixture, &server, PASSWORD);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(
+        again
+            .stdout
+            .matches("already on the index with the same sha256; skipped")
+            .count(),
+        2,
+        "{}",
+        again.stdout
+    );
+    assert!(
+        !again.stderr.contains("twine upload"),
+        "a re-run uploaded again: {}",
+        again.stderr
+    );
+
+    // Other content under the same version is burned, and said so.
+    let readme = fixture.read("python/README.md");
+    fixture.write("python/README.md", &format!("{readme}\nA later edit.\n"));
+    assert_eq!(xtask(&fixture, &["python", "build"]).code, 0);
+    let burned = publish(&fixture, &server, PASSWORD);
+    assert_eq!(burned.code, 1);
+    assert!(
+        burned.stderr.contains("version 0.1.0 is burned"),
+        "{}",
+        burned.stderr
+    );
+}
+
+#[test]
+fn a_wrong_password_is_reported_without_the_password() {
+    let fixture = Fixture::new();
+    let server = PypiServer::start(PASSWORD);
+    assert_eq!(xtask(&fixture, &["python", "build"]).code, 0);
+    let wrong = "WRONG-pw-CANARY-0b5e";
+    let run = publish(&fixture, &server, wrong);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("refused the credentials (HTTP 403)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.all().contains(wrong),
+        "the wrong password was echoed:\n{}",
+        run.all()
+    );
+    assert_eq!(std::fs::read_dir(&server.packages).unwrap().count(), 0);
+}
+
+#[test]
+fn publish_without_credentials_says_which_are_needed() {
+    let fixture = Fixture::new();
+    let server = PypiServer::start(PASSWORD);
+    assert_eq!(xtask(&fixture, &["python", "build"]).code, 0);
+    let run = xtask(
+        &fixture,
+        &[
+            "python",
+            "publish",
+            "--execute",
+            "--repository-url",
+            &server.url,
+        ],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("set TWINE_USERNAME and TWINE_PASSWORD"),
+        "{}",
+        run.stderr
+    );
+}
