@@ -6,6 +6,7 @@ use crate::bench::Bench;
 use crate::bump::Bump;
 use crate::changelog::Changelog;
 use crate::checksums::Checksums;
+use crate::docker::Docker;
 use crate::doctor::Doctor;
 use crate::python::Python;
 use crate::test_suite::Test;
@@ -40,6 +41,9 @@ pub enum Command {
     /// Build, check or publish the Python package (publish: once, dry run unless --execute).
     #[command(subcommand)]
     Python(Python),
+    /// Build or publish the container images (publish: tag policy, never overwriting a version).
+    #[command(subcommand)]
+    Docker(Docker),
     /// Run every test, Rust and Python, after setting up what they need.
     Test(Test),
     /// Measure the xtask against its speed goals, beside a reference.

@@ -22,6 +22,9 @@ pub struct Workspace {
     pub root: PathBuf,
     /// `[workspace.package] version`, when present.
     pub version: Option<String>,
+    /// `[workspace.package] license` and `repository`, for image labels.
+    pub license: Option<String>,
+    pub repository: Option<String>,
     pub release: ReleaseConfig,
 }
 
@@ -65,9 +68,12 @@ impl Workspace {
                     .join("\n")
             );
         }
+        let package = workspace.package.unwrap_or_default();
         Ok(Workspace {
             root: root.to_owned(),
-            version: workspace.package.and_then(|p| p.version),
+            version: package.version,
+            license: package.license,
+            repository: package.repository,
             release,
         })
     }
@@ -109,6 +115,8 @@ struct WorkspaceTable {
 #[derive(Debug, Default, Deserialize)]
 struct WorkspacePackage {
     version: Option<String>,
+    license: Option<String>,
+    repository: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -369,9 +377,12 @@ impl ReleaseConfig {
             }
         }
         for (i, image) in self.docker.iter().enumerate() {
+            // A registry host may carry a port (`127.0.0.1:5000/x`); a tag or digest
+            // can only follow the last path component.
+            let last = image.name.rsplit('/').next().unwrap_or_default();
             if image.name.is_empty()
                 || image.name != image.name.to_lowercase()
-                || image.name.contains(':')
+                || last.contains([':', '@'])
             {
                 problems.push(format!(
                     "docker[{i}].name = {:?}: an image name is lower case and has no tag, \
@@ -494,6 +505,20 @@ platforms = ["amd64"]
         ] {
             assert!(err.contains(needle), "missing {needle}: {err}");
         }
+    }
+
+    #[test]
+    fn image_names_may_carry_a_registry_port_but_no_tag() {
+        let image = |name: &str| {
+            load(&format!("[workspace]\n[[workspace.metadata.release.docker]]\nname = \"{name}\"\ndockerfile = \"D\"\n"))
+        };
+        assert!(image("127.0.0.1:5000/edge/img").is_ok());
+        assert!(image("ghcr.io/edge-ml/img").is_ok());
+        assert!(image("ghcr.io/edge-ml/img:latest")
+            .unwrap_err()
+            .to_string()
+            .contains("has no tag"));
+        assert!(image("localhost:5000/img@sha256:abc").is_err());
     }
 
     #[test]

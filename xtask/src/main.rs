@@ -14,6 +14,7 @@ mod checksums;
 mod cli;
 mod config;
 mod diff;
+mod docker;
 mod doctor;
 mod python;
 mod runner;
@@ -43,6 +44,7 @@ fn main() -> ExitCode {
         Command::Checksums(cmd) => cmd.run(),
         Command::Changelog(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Python(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
+        Command::Docker(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Test(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Bench(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
     };

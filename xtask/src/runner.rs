@@ -51,9 +51,28 @@ pub struct Cmd {
     effect: Effect,
     #[serde(skip)]
     timeout: Option<Duration>,
-    /// Read stdin from this file instead of a null stdin.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    stdin: Option<PathBuf>,
+    /// What the child reads; a null stdin unless set.
+    #[serde(skip_serializing_if = "Stdin::is_null")]
+    stdin: Stdin,
+}
+
+/// A child's stdin.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stdin {
+    /// Nothing: a prompt reads end-of-file instead of waiting.
+    #[default]
+    Null,
+    File(PathBuf),
+    /// The value of this secret variable, for tools that read a password
+    /// from stdin (`docker login --password-stdin`); only the name is kept.
+    Secret(&'static str),
+}
+
+impl Stdin {
+    fn is_null(&self) -> bool {
+        matches!(self, Stdin::Null)
+    }
 }
 
 impl Cmd {
@@ -66,7 +85,7 @@ impl Cmd {
             secrets: Vec::new(),
             effect,
             timeout: None,
-            stdin: None,
+            stdin: Stdin::Null,
         }
     }
 
@@ -105,7 +124,14 @@ impl Cmd {
 
     /// Feeds the file at `path` to the child's stdin.
     pub fn stdin_file(mut self, path: impl Into<PathBuf>) -> Cmd {
-        self.stdin = Some(path.into());
+        self.stdin = Stdin::File(path.into());
+        self
+    }
+
+    /// Feeds the secret variable `name` from our environment to the child's stdin.
+    pub fn stdin_secret(mut self, name: &'static str) -> Cmd {
+        debug_assert!(SECRET_VARS.contains(&name), "{name} is not in SECRET_VARS");
+        self.stdin = Stdin::Secret(name);
         self
     }
 
@@ -122,8 +148,9 @@ impl Cmd {
     fn expression(&self) -> duct::Expression {
         let mut expr = duct::cmd(&self.program, &self.args).unchecked();
         expr = match &self.stdin {
-            Some(path) => expr.stdin_path(path),
-            None => expr.stdin_null(),
+            Stdin::Null => expr.stdin_null(),
+            Stdin::File(path) => expr.stdin_path(path),
+            Stdin::Secret(name) => expr.stdin_bytes(std::env::var(name).unwrap_or_default()),
         };
         if let Some(dir) = &self.cwd {
             expr = expr.dir(dir);

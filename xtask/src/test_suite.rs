@@ -174,8 +174,8 @@ struct Services {
 
 impl Services {
     fn detect() -> Services {
-        let missing = if !on_path("dockerd") {
-            Some("`dockerd` is not installed (`apt-get install docker.io`)".to_owned())
+        let missing = if !on_path("dockerd") || !on_path("docker-registry") {
+            Some("`dockerd` or `docker-registry` is not installed (`apt-get install docker.io docker-registry`)".to_owned())
         } else if !is_root() {
             Some("the tests start their own `dockerd`, which needs root".to_owned())
         } else {

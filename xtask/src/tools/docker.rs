@@ -1,5 +1,6 @@
 //! `docker` and its `buildx` plugin.
 
+use std::path::Path;
 use std::time::Duration;
 
 use crate::runner::{Cmd, Effect};
@@ -23,5 +24,101 @@ pub fn server_version() -> Cmd {
 pub fn buildx_version() -> Cmd {
     Cmd::new("docker", Effect::Query)
         .args(["buildx", "version"])
+        .timeout(DAEMON_TIMEOUT)
+}
+
+/// What goes into one image build.
+pub struct BuildSpec<'a> {
+    pub dockerfile: &'a Path,
+    pub context: &'a Path,
+    /// Full references, `name:tag`.
+    pub refs: &'a [String],
+    /// `key=value`.
+    pub labels: &'a [String],
+    /// `key=value`.
+    pub build_args: &'a [String],
+}
+
+impl BuildSpec<'_> {
+    fn args(&self) -> Vec<String> {
+        let mut args = vec!["--file".to_owned(), self.dockerfile.display().to_string()];
+        for r in self.refs {
+            args.extend(["--tag".to_owned(), r.clone()]);
+        }
+        for l in self.labels {
+            args.extend(["--label".to_owned(), l.clone()]);
+        }
+        for a in self.build_args {
+            args.extend(["--build-arg".to_owned(), a.clone()]);
+        }
+        args
+    }
+}
+
+/// `docker build` with the engine's own builder: the host platform only.
+pub fn build(spec: &BuildSpec) -> Cmd {
+    Cmd::new("docker", Effect::Stage)
+        .arg("build")
+        .args(spec.args())
+        .arg(spec.context.display().to_string())
+}
+
+/// `docker buildx build` for `platforms`; `--push` publishes, else the
+/// result stays in the build cache (`--load` it when it is one platform).
+pub fn buildx_build(
+    spec: &BuildSpec,
+    platforms: &[String],
+    metadata_file: &Path,
+    push: bool,
+) -> Cmd {
+    let effect = if push { Effect::Change } else { Effect::Stage };
+    let mut cmd = Cmd::new("docker", effect)
+        .args(["buildx", "build", "--platform", &platforms.join(",")])
+        .args(spec.args())
+        .arg("--metadata-file")
+        .arg(metadata_file.display().to_string());
+    if push {
+        cmd = cmd.arg("--push");
+    } else if platforms.len() == 1 {
+        cmd = cmd.arg("--load");
+    }
+    cmd.arg(spec.context.display().to_string())
+}
+
+pub fn tag(source: &str, target: &str) -> Cmd {
+    Cmd::new("docker", Effect::Stage).args(["tag", source, target])
+}
+
+pub fn push(reference: &str) -> Cmd {
+    Cmd::new("docker", Effect::Change).args(["push", reference])
+}
+
+/// The local image's ID, which is its config digest.
+pub fn image_id(reference: &str) -> Cmd {
+    Cmd::new("docker", Effect::Query).args(["image", "inspect", "--format", "{{.Id}}", reference])
+}
+
+/// The registry's manifest for `reference` (`-v`: with its digest); fails
+/// with "no such manifest" when the tag is not there.
+pub fn manifest_inspect(reference: &str, insecure: bool) -> Cmd {
+    let mut cmd = Cmd::new("docker", Effect::Query).args(["manifest", "inspect", "-v"]);
+    if insecure {
+        cmd = cmd.arg("--insecure");
+    }
+    cmd.arg(reference).timeout(DAEMON_TIMEOUT)
+}
+
+/// The digest buildx sees for `reference` in its registry.
+pub fn imagetools_inspect(reference: &str) -> Cmd {
+    Cmd::new("docker", Effect::Query)
+        .args(["buildx", "imagetools", "inspect", reference])
+        .timeout(DAEMON_TIMEOUT)
+}
+
+/// `docker login` with the password on stdin, from DOCKER_PASSWORD.
+pub fn login(registry: &str, user: &str) -> Cmd {
+    Cmd::new("docker", Effect::Stage)
+        .args(["login", "--username", user, "--password-stdin", registry])
+        .stdin_secret("DOCKER_PASSWORD")
         .timeout(DAEMON_TIMEOUT)
 }

@@ -559,3 +559,117 @@ impl Drop for PypiServer {
         let _ = self.child.wait();
     }
 }
+
+/// A real registry (Debian's `docker-registry`) on a free 127.0.0.1 port,
+/// with htpasswd (bcrypt) auth; stopped when dropped. The daemon treats
+/// 127.0.0.0/8 registries as insecure, so plain HTTP works.
+pub struct DockerRegistry {
+    _dir: TempDir,
+    child: std::process::Child,
+    /// `127.0.0.1:PORT`
+    pub host: String,
+}
+
+impl DockerRegistry {
+    pub const USER: &'static str = "pusher";
+
+    pub fn start(password: &str) -> DockerRegistry {
+        let registry = which("docker-registry").expect(
+            "SERVICE MISSING: docker-registry is not installed: `apt-get install docker-registry` (as root)",
+        );
+        let dir = TempDir::new("registry");
+        let hash = Command::new("python3")
+            .args(["-W", "ignore", "-c", "import crypt, sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))", password])
+            .output()
+            .unwrap();
+        assert!(
+            hash.status.success(),
+            "bcrypt via python's crypt: {}",
+            String::from_utf8_lossy(&hash.stderr)
+        );
+        std::fs::write(
+            dir.path().join("htpasswd"),
+            format!("{}:{}", Self::USER, String::from_utf8(hash.stdout).unwrap()),
+        )
+        .unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let config = format!(
+            "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {root}/data\nhttp:\n  addr: 127.0.0.1:{port}\nauth:\n  htpasswd:\n    realm: test\n    path: {root}/htpasswd\n",
+            root = dir.path().display()
+        );
+        std::fs::write(dir.path().join("config.yml"), config).unwrap();
+        let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
+        let child = Command::new(registry)
+            .arg("serve")
+            .arg(dir.path().join("config.yml"))
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "docker-registry did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        DockerRegistry {
+            _dir: dir,
+            child,
+            host: format!("127.0.0.1:{port}"),
+        }
+    }
+
+    /// `GET http://HOST{path}` with basic auth: (status, headers, body).
+    pub fn get(&self, path: &str, password: &str, accept: &str) -> (u16, String, String) {
+        use std::io::{Read, Write};
+        let credentials = base64_encode(format!("{}:{password}", Self::USER).as_bytes());
+        let mut stream = std::net::TcpStream::connect(&self.host).unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Basic {credentials}\r\nAccept: {accept}\r\nConnection: close\r\n\r\n",
+            self.host
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        (status, head.to_owned(), body.to_owned())
+    }
+}
+
+impl Drop for DockerRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}

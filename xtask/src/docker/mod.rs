@@ -1,0 +1,580 @@
+//! `cargo xtask docker build|publish|tags`: the configured images, built for
+//! this version with OCI labels and published with the tag policy of
+//! [`tags`], once.
+//!
+//! With the buildx plugin every configured platform is built and pushed in
+//! one `docker buildx build --push`, and the digest comes from its metadata
+//! file. Without it (plain engines, like Debian's), the host platform is
+//! built with `docker build`, then tagged and pushed. Either way the version
+//! tag `X.Y.Z` is never overwritten: if the registry has it with another
+//! image, publishing stops; moving tags (`X.Y`, `X`, `latest`) are updated.
+
+mod tags;
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use semver::Version;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{DockerImage, Workspace};
+use crate::runner::{Cmd, Effect, Runner};
+use crate::tools::docker::{self, BuildSpec};
+pub use tags::{tags, Tag};
+
+/// Build or publish the configured container images.
+#[derive(clap::Subcommand, Debug)]
+pub enum Docker {
+    /// Build every image for this version (all platforms with buildx, the host's without).
+    Build,
+    /// Push the images with the tag policy, never overwriting a version tag (dry run unless --execute).
+    Publish {
+        /// Push; without it, only say what would be pushed.
+        #[arg(long)]
+        execute: bool,
+    },
+    /// Print the tags this version gets.
+    Tags,
+}
+
+impl Docker {
+    pub fn run(self) -> Result<()> {
+        let workspace = Workspace::discover()?;
+        let execute = matches!(self, Docker::Publish { execute: true });
+        let runner = Runner::new(!execute);
+        let plans = plan(&workspace, &runner)?;
+        for plan in &plans {
+            match self {
+                Docker::Tags => say!(
+                    "{}: {}",
+                    plan.image.name,
+                    plan.tags
+                        .iter()
+                        .map(|t| t.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                Docker::Build => build(plan, &runner)?,
+                Docker::Publish { .. } => publish(plan, &runner)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Everything one image's build and publish need, worked out up front.
+pub struct Plan<'a> {
+    pub image: &'a DockerImage,
+    pub version: Version,
+    pub tags: Vec<Tag>,
+    labels: Vec<String>,
+    context: PathBuf,
+    dockerfile: PathBuf,
+    buildx: bool,
+    /// What this run builds: the configured platforms, or the host's.
+    platforms: Vec<String>,
+    /// `target/dist/v<X.Y.Z>/docker/<image>.json`: what was built and pushed.
+    record: PathBuf,
+}
+
+/// What a build and a push left behind, for re-runs and resume.
+#[derive(Debug, Default, Deserialize, Serialize)]
+struct Record {
+    /// The local image's config digest (plain docker).
+    image_id: Option<String>,
+    /// The pushed manifest (list) digest.
+    digest: Option<String>,
+}
+
+pub fn plan<'a>(workspace: &'a Workspace, runner: &Runner) -> Result<Vec<Plan<'a>>> {
+    let text = workspace
+        .version
+        .as_deref()
+        .context("Cargo.toml: [workspace.package] has no `version`")?;
+    let version = Version::parse(text).with_context(|| {
+        format!("Cargo.toml: [workspace.package] version {text:?} is not SemVer")
+    })?;
+    let git = |args: &[&str]| {
+        runner.read(
+            &Cmd::new("git", Effect::Query)
+                .args(args.iter().copied())
+                .cwd(&workspace.root),
+        )
+    };
+    let revision = git(&["rev-parse", "HEAD"])?.trim().to_owned();
+    let created = git(&["show", "-s", "--format=%cI", "HEAD"])?
+        .trim()
+        .to_owned();
+    let released = released_versions(workspace, &git(&["tag", "--list"])?);
+    let buildx = runner.output(&docker::buildx_version())?.success();
+    let source = match (&workspace.release.github, &workspace.repository) {
+        (Some(slug), _) => format!("https://github.com/{slug}"),
+        (None, Some(repository)) => repository.clone(),
+        (None, None) => String::new(),
+    };
+    let host = host_platform();
+    Ok(workspace
+        .release
+        .docker
+        .iter()
+        .map(|image| {
+            let title = image.name.rsplit('/').next().unwrap_or(&image.name);
+            let labels = [
+                ("version", version.to_string()),
+                ("revision", revision.clone()),
+                ("source", source.clone()),
+                ("created", created.clone()),
+                ("title", title.to_owned()),
+                ("licenses", workspace.license.clone().unwrap_or_default()),
+            ]
+            .into_iter()
+            .filter(|(_, value)| !value.is_empty())
+            .map(|(key, value)| format!("org.opencontainers.image.{key}={value}"))
+            .collect();
+            let file_name = image.name.replace(['/', ':'], "_");
+            Plan {
+                image,
+                tags: tags(
+                    &version,
+                    &released,
+                    &image.extra_tags,
+                    &revision[..revision.len().min(7)],
+                ),
+                labels,
+                context: workspace
+                    .root
+                    .join(image.context.replace("{version}", &version.to_string())),
+                dockerfile: workspace.root.join(&image.dockerfile),
+                buildx,
+                platforms: if buildx {
+                    image.platforms.clone()
+                } else {
+                    vec![host.clone()]
+                },
+                record: workspace
+                    .root
+                    .join(format!("target/dist/v{version}/docker/{file_name}.json")),
+                version: version.clone(),
+            }
+        })
+        .collect())
+}
+
+/// Released versions from the repository's tags (`tag-name` pattern).
+fn released_versions(workspace: &Workspace, tags: &str) -> Vec<Version> {
+    let (prefix, suffix) = workspace
+        .release
+        .tag_name
+        .split_once("{version}")
+        .expect("checked by the config");
+    tags.lines()
+        .filter_map(|t| Version::parse(t.strip_prefix(prefix)?.strip_suffix(suffix)?).ok())
+        .collect()
+}
+
+fn host_platform() -> String {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    format!("linux/{arch}")
+}
+
+impl Plan<'_> {
+    fn reference(&self, tag: &str) -> String {
+        format!("{}:{tag}", self.image.name)
+    }
+
+    fn version_ref(&self) -> String {
+        self.reference(&self.version.to_string())
+    }
+
+    fn spec<'s>(&'s self, refs: &'s [String], build_args: &'s [String]) -> BuildSpec<'s> {
+        BuildSpec {
+            dockerfile: &self.dockerfile,
+            context: &self.context,
+            refs,
+            labels: &self.labels,
+            build_args,
+        }
+    }
+
+    fn build_args(&self) -> Vec<String> {
+        self.image
+            .build_args
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect()
+    }
+
+    /// Where buildx writes its metadata; the directory is made here.
+    fn metadata_file(&self) -> Result<PathBuf> {
+        if let Some(dir) = self.record.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        Ok(self.record.with_extension("buildx-metadata.json"))
+    }
+
+    fn load_record(&self) -> Record {
+        std::fs::read_to_string(&self.record)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default()
+    }
+
+    fn save_record(&self, record: &Record) -> Result<()> {
+        if let Some(dir) = self.record.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        crate::atomic::write_all(&[(self.record.clone(), serde_json::to_vec_pretty(record)?)])
+    }
+
+    /// Whether the registry is on this machine (plain HTTP is allowed there).
+    fn local_registry(&self) -> bool {
+        let host = self.image.name.split('/').next().unwrap_or_default();
+        ["127.0.0.1", "localhost", "[::1]"]
+            .iter()
+            .any(|h| host == *h || host.starts_with(&format!("{h}:")))
+    }
+}
+
+fn check_inputs(plan: &Plan) -> Result<()> {
+    let mut problems = Vec::new();
+    if !plan.dockerfile.is_file() {
+        problems.push(format!(
+            "dockerfile {} does not exist (docker[].dockerfile in Cargo.toml)",
+            plan.dockerfile.display()
+        ));
+    }
+    if !plan.context.is_dir() {
+        problems.push(format!(
+            "build context {} does not exist (docker[].context in Cargo.toml); stage the release first \
+             (`cargo xtask python build`, or the release's build step)",
+            plan.context.display()
+        ));
+    }
+    if !problems.is_empty() {
+        bail!("{}: {}", plan.image.name, problems.join("; "));
+    }
+    Ok(())
+}
+
+pub fn build(plan: &Plan, runner: &Runner) -> Result<()> {
+    check_inputs(plan)?;
+    let refs = [plan.version_ref()];
+    let args = plan.build_args();
+    if plan.buildx {
+        runner.run(&docker::buildx_build(
+            &plan.spec(&refs, &args),
+            &plan.platforms,
+            &plan.metadata_file()?,
+            false,
+        ))?;
+        say!("built {} for {}", refs[0], plan.platforms.join(", "));
+    } else {
+        if plan.image.platforms.iter().any(|p| *p != host_platform()) {
+            say!(
+                "notice: the buildx plugin is not installed, so only {} is built of {}",
+                host_platform(),
+                plan.image.platforms.join(", ")
+            );
+        }
+        runner.run(&docker::build(&plan.spec(&refs, &args)))?;
+        let image_id = runner.read(&docker::image_id(&refs[0]))?.trim().to_owned();
+        plan.save_record(&Record {
+            image_id: Some(image_id.clone()),
+            digest: None,
+        })?;
+        say!("built {} ({image_id})", refs[0]);
+    }
+    Ok(())
+}
+
+/// What the registry holds under a reference: the manifest digest, and the
+/// config digest when docker shows it.
+struct Remote {
+    digest: String,
+    config: Option<String>,
+}
+
+fn remote(plan: &Plan, reference: &str, runner: &Runner) -> Result<Option<Remote>> {
+    if plan.buildx {
+        let out = runner.output(&docker::imagetools_inspect(reference))?;
+        if !out.success() {
+            return not_found(reference, &out.stderr);
+        }
+        let digest = out
+            .stdout
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Digest:"))
+            .map(|d| d.trim().to_owned());
+        return Ok(digest.map(|digest| Remote {
+            digest,
+            config: None,
+        }));
+    }
+    let out = runner.output(&docker::manifest_inspect(reference, plan.local_registry()))?;
+    if !out.success() {
+        return not_found(reference, &out.stderr);
+    }
+    let json: serde_json::Value = serde_json::from_str(&out.stdout)
+        .with_context(|| format!("docker manifest inspect {reference}: not JSON"))?;
+    let digest = json["Descriptor"]["digest"]
+        .as_str()
+        .with_context(|| format!("docker manifest inspect {reference}: no digest"))?;
+    let manifest: Option<serde_json::Value> = json["Raw"]
+        .as_str()
+        .and_then(base64)
+        .and_then(|raw| serde_json::from_slice(&raw).ok());
+    let config = manifest.and_then(|m| m["config"]["digest"].as_str().map(str::to_owned));
+    Ok(Some(Remote {
+        digest: digest.to_owned(),
+        config,
+    }))
+}
+
+fn not_found(reference: &str, stderr: &str) -> Result<Option<Remote>> {
+    let lower = stderr.to_lowercase();
+    if lower.contains("no such manifest")
+        || lower.contains("not found")
+        || lower.contains("manifest unknown")
+    {
+        Ok(None)
+    } else {
+        bail!("asking the registry for {reference}: {}", stderr.trim())
+    }
+}
+
+pub fn publish(plan: &Plan, runner: &Runner) -> Result<()> {
+    let foreign: Vec<&String> = plan
+        .image
+        .platforms
+        .iter()
+        .filter(|p| !plan.platforms.contains(p))
+        .collect();
+    if !foreign.is_empty() && !runner.is_dry_run() {
+        bail!(
+            "{} is configured for {}, but without the buildx plugin only {} can be built; install Docker's \
+             docker-buildx-plugin (or `docker-buildx` where your distribution has it), or set \
+             docker[].platforms = [\"{}\"] in Cargo.toml",
+            plan.image.name,
+            plan.image.platforms.join(", "),
+            host_platform(),
+            host_platform()
+        );
+    }
+    login(plan, runner)?;
+    let version_ref = plan.version_ref();
+    let existing = remote(plan, &version_ref, runner)?;
+    let digest = if plan.buildx {
+        publish_buildx(plan, existing, runner)?
+    } else {
+        publish_plain(plan, existing, runner)?
+    };
+    let Some(digest) = digest else {
+        say!(
+            "dry run: would push {}",
+            plan.tags
+                .iter()
+                .map(|t| plan.reference(&t.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return Ok(());
+    };
+    // Post-verify: every tag resolves to the pushed digest.
+    for tag in &plan.tags {
+        let reference = plan.reference(&tag.name);
+        match remote(plan, &reference, runner)? {
+            Some(r) if r.digest == digest => {}
+            Some(r) => bail!(
+                "{reference} resolves to {} in the registry, not the pushed {digest}",
+                r.digest
+            ),
+            None => bail!("{reference} is not in the registry after the push"),
+        }
+    }
+    say!(
+        "{} -> {digest}",
+        plan.tags
+            .iter()
+            .map(|t| plan.reference(&t.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}
+
+/// One `buildx build --push` of every tag, unless the version tag is there.
+fn publish_buildx(
+    plan: &Plan,
+    existing: Option<Remote>,
+    runner: &Runner,
+) -> Result<Option<String>> {
+    let record = plan.load_record();
+    if let Some(existing) = existing {
+        return match record.digest {
+            Some(ours) if ours == existing.digest => {
+                say!("{} is already in the registry as {ours}; not rebuilding", plan.version_ref());
+                Ok(Some(ours))
+            }
+            _ => bail!(
+                "{} is already in the registry as {}, which this repository did not record pushing; \
+                 a version tag is never overwritten: release a new version",
+                plan.version_ref(),
+                existing.digest
+            ),
+        };
+    }
+    check_inputs(plan)?;
+    let refs: Vec<String> = plan.tags.iter().map(|t| plan.reference(&t.name)).collect();
+    let args = plan.build_args();
+    if runner.run(&docker::buildx_build(
+        &plan.spec(&refs, &args),
+        &plan.platforms,
+        &plan.metadata_file()?,
+        true,
+    ))? != crate::runner::Ran::Yes
+    {
+        return Ok(None);
+    }
+    let metadata_file = plan.metadata_file()?;
+    let metadata = std::fs::read_to_string(&metadata_file)
+        .with_context(|| format!("reading {}", metadata_file.display()))?;
+    let metadata: serde_json::Value = serde_json::from_str(&metadata)?;
+    let digest = metadata["containerimage.digest"]
+        .as_str()
+        .context("buildx wrote no containerimage.digest")?
+        .to_owned();
+    plan.save_record(&Record {
+        image_id: None,
+        digest: Some(digest.clone()),
+    })?;
+    Ok(Some(digest))
+}
+
+/// `docker push` of the version tag (unless there with the same image), then
+/// of every moving tag that points elsewhere.
+fn publish_plain(plan: &Plan, existing: Option<Remote>, runner: &Runner) -> Result<Option<String>> {
+    let version_ref = plan.version_ref();
+    let local = runner.output(&docker::image_id(&version_ref))?;
+    if !local.success() {
+        bail!("{version_ref} is not built here: run `cargo xtask docker build` first");
+    }
+    let image_id = local.stdout.trim().to_owned();
+    let mut digest = match existing {
+        Some(remote) if remote.config.as_deref() == Some(image_id.as_str()) => {
+            say!("{version_ref} is already in the registry with this image ({}); skipped", remote.digest);
+            Some(remote.digest)
+        }
+        Some(remote) => bail!(
+            "{version_ref} is already in the registry as {} with another image than the local {image_id}; \
+             a version tag is never overwritten: release a new version",
+            remote.digest
+        ),
+        None => push(&version_ref, runner)?,
+    };
+    let version_tag = plan.version.to_string();
+    for tag in plan.tags.iter().filter(|t| t.name != version_tag) {
+        let reference = plan.reference(&tag.name);
+        runner.run(&docker::tag(&version_ref, &reference))?;
+        let Some(ours) = &digest else {
+            runner.run(&docker::push(&reference))?;
+            continue;
+        };
+        match remote(plan, &reference, runner)? {
+            Some(r) if &r.digest == ours => say!("{reference} already points at {ours}"),
+            Some(_) if !tag.moving => bail!("{reference} is in the registry with another image; it is not a moving tag, so it stays"),
+            _ => digest = push(&reference, runner)?.or(digest),
+        }
+    }
+    if let Some(digest) = &digest {
+        plan.save_record(&Record {
+            image_id: Some(image_id),
+            digest: Some(digest.clone()),
+        })?;
+    }
+    Ok(digest)
+}
+
+/// `docker push`, and the digest it reports (`None` in a dry run).
+fn push(reference: &str, runner: &Runner) -> Result<Option<String>> {
+    let out = runner.output(&docker::push(reference))?;
+    if out.code.is_none() {
+        return Ok(None);
+    }
+    if !out.success() {
+        bail!(
+            "docker push {reference} failed:\n{}",
+            format!("{}\n{}", out.stdout, out.stderr).trim()
+        );
+    }
+    let digest = out
+        .stdout
+        .split_whitespace()
+        .find(|w| w.starts_with("sha256:"))
+        .map(str::to_owned);
+    digest
+        .map(Some)
+        .with_context(|| format!("docker push {reference} printed no digest"))
+}
+
+/// `docker login` when DOCKER_USERNAME and DOCKER_PASSWORD are set; else the
+/// engine's stored credentials are used.
+fn login(plan: &Plan, runner: &Runner) -> Result<()> {
+    let (Ok(user), true) = (
+        std::env::var("DOCKER_USERNAME"),
+        std::env::var_os("DOCKER_PASSWORD").is_some(),
+    ) else {
+        return Ok(());
+    };
+    let first = plan.image.name.split('/').next().unwrap_or_default();
+    let registry = if first.contains(['.', ':']) || first == "localhost" {
+        first
+    } else {
+        "docker.io"
+    };
+    runner.run(&docker::login(registry, &user))?;
+    Ok(())
+}
+
+/// Standard base64, for the raw manifest docker prints.
+fn base64(text: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let bytes: Vec<u8> = text
+        .bytes()
+        .filter(|b| !b.is_ascii_whitespace() && *b != b'=')
+        .collect();
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+    for chunk in bytes.chunks(4) {
+        let mut n = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            n |= value(c)? << (18 - 6 * i);
+        }
+        out.extend_from_slice(&n.to_be_bytes()[1..chunk.len()]);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_decodes() {
+        assert_eq!(base64("aGVsbG8=").unwrap(), b"hello");
+        assert_eq!(base64("aGVsbG8h").unwrap(), b"hello!");
+        assert_eq!(base64("eyJhIjogMX0=").unwrap(), br#"{"a": 1}"#);
+        assert!(base64("bad*").is_none());
+    }
+}
