@@ -8,6 +8,7 @@ use crate::changelog::Changelog;
 use crate::checksums::Checksums;
 use crate::docker::Docker;
 use crate::doctor::Doctor;
+use crate::gh_release::GhRelease;
 use crate::python::Python;
 use crate::test_suite::Test;
 use crate::versions::Versions;
@@ -44,6 +45,8 @@ pub enum Command {
     /// Build or publish the container images (publish: tag policy, never overwriting a version).
     #[command(subcommand)]
     Docker(Docker),
+    /// Draft, fill, publish or inspect the GitHub release (through gh; dry run unless --execute).
+    GhRelease(GhRelease),
     /// Run every test, Rust and Python, after setting up what they need.
     Test(Test),
     /// Measure the xtask against its speed goals, beside a reference.

@@ -16,6 +16,7 @@ mod config;
 mod diff;
 mod docker;
 mod doctor;
+mod gh_release;
 mod python;
 mod runner;
 mod test_suite;
@@ -45,6 +46,7 @@ fn main() -> ExitCode {
         Command::Changelog(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Python(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Docker(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
+        Command::GhRelease(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Test(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Bench(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
     };

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{DockerImage, Workspace};
 use crate::runner::{Cmd, Effect, Runner};
 use crate::tools::docker::{self, BuildSpec};
+use crate::version::released::released_versions;
 pub use tags::{tags, Tag};
 
 /// Build or publish the configured container images.
@@ -105,7 +106,7 @@ pub fn plan<'a>(workspace: &'a Workspace, runner: &Runner) -> Result<Vec<Plan<'a
     let created = git(&["show", "-s", "--format=%cI", "HEAD"])?
         .trim()
         .to_owned();
-    let released = released_versions(workspace, &git(&["tag", "--list"])?);
+    let released = released_versions(&workspace.release, &workspace.root, runner)?;
     let buildx = runner.output(&docker::buildx_version())?.success();
     let source = match (&workspace.release.github, &workspace.repository) {
         (Some(slug), _) => format!("https://github.com/{slug}"),
@@ -158,18 +159,6 @@ pub fn plan<'a>(workspace: &'a Workspace, runner: &Runner) -> Result<Vec<Plan<'a
             }
         })
         .collect())
-}
-
-/// Released versions from the repository's tags (`tag-name` pattern).
-fn released_versions(workspace: &Workspace, tags: &str) -> Vec<Version> {
-    let (prefix, suffix) = workspace
-        .release
-        .tag_name
-        .split_once("{version}")
-        .expect("checked by the config");
-    tags.lines()
-        .filter_map(|t| Version::parse(t.strip_prefix(prefix)?.strip_suffix(suffix)?).ok())
-        .collect()
 }
 
 fn host_platform() -> String {

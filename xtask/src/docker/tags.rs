@@ -9,6 +9,8 @@
 use semver::Version;
 use serde::Serialize;
 
+use crate::version::released::is_highest;
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Tag {
     pub name: String,
@@ -28,11 +30,7 @@ pub fn tags(
         name: version.to_string(),
         moving: false,
     }];
-    let highest = released
-        .iter()
-        .filter(|v| v.pre.is_empty() && *v != version)
-        .all(|v| v < version);
-    if version.pre.is_empty() && highest {
+    if is_highest(version, released) {
         tags.push(Tag {
             name: format!("{}.{}", version.major, version.minor),
             moving: true,

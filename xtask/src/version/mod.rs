@@ -3,4 +3,5 @@
 
 pub mod level;
 pub mod pep440;
+pub mod released;
 pub mod sources;

@@ -1,0 +1,287 @@
+//! `cargo xtask gh-release draft|publish|status|delete`: the GitHub release of
+//! this version, through `gh` only, so every state can be inspected with the
+//! same commands.
+//!
+//! Immutable releases only take assets while they are drafts: `draft` makes
+//! (or finds) the draft and uploads the staged assets whose digest differs;
+//! `publish` takes it out of draft, marked latest only when this is the
+//! highest release. Re-running either is a no-op once its effect is there; a
+//! published release with other assets is an error, never an overwrite.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use semver::Version;
+use serde::Deserialize;
+
+use crate::checksums::{hex, sha256_files};
+use crate::config::Workspace;
+use crate::runner::Runner;
+use crate::tools::gh;
+use crate::version::released::{is_highest, released_versions};
+
+/// Create, fill, publish or inspect the GitHub release of this version.
+#[derive(clap::Args, Debug)]
+pub struct GhRelease {
+    #[command(subcommand)]
+    step: Step,
+    /// The staged release directory [default: target/dist/v<VERSION>].
+    #[arg(long, global = true, value_name = "DIR")]
+    dist: Option<PathBuf>,
+    /// Act; without it, only say what would be done.
+    #[arg(long, global = true)]
+    execute: bool,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Step {
+    /// Make the draft release (if it is not there) and upload the staged
+    /// assets whose digest differs; the body is DIST/release-notes.md.
+    Draft,
+    /// Take the draft out of draft, marked latest only when this is the highest release.
+    Publish,
+    /// Print the release as GitHub has it.
+    Status,
+    /// Delete the release (rollback); the tag stays.
+    Delete,
+}
+
+/// `gh release view --json` of what the release uses.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Release {
+    pub is_draft: bool,
+    pub url: String,
+    pub assets: Vec<Asset>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Asset {
+    pub name: String,
+    pub size: u64,
+    /// `sha256:...` where GitHub reports it.
+    #[serde(default)]
+    pub digest: Option<String>,
+}
+
+impl GhRelease {
+    pub fn run(self) -> Result<()> {
+        let workspace = Workspace::discover()?;
+        let runner = Runner::new(!self.execute);
+        let version = version(&workspace)?;
+        let tag = workspace
+            .release
+            .tag_name
+            .replace("{version}", &version.to_string());
+        let dist = self
+            .dist
+            .clone()
+            .unwrap_or_else(|| workspace.root.join(format!("target/dist/v{version}")));
+        let cwd = &workspace.root;
+        match self.step {
+            Step::Status => match view(&tag, cwd, &runner)? {
+                Some(release) => say!(
+                    "{tag}: {} {}\n{}",
+                    if release.is_draft {
+                        "draft"
+                    } else {
+                        "published"
+                    },
+                    release.url,
+                    asset_lines(&release)
+                ),
+                None => say!("{tag}: no release on GitHub"),
+            },
+            Step::Draft => draft(&tag, &version, &dist, cwd, &runner)?,
+            Step::Publish => {
+                let released = released_versions(&workspace.release, cwd, &runner)?;
+                publish(&tag, is_highest(&version, &released), cwd, &runner)?
+            }
+            Step::Delete => {
+                runner.run(&gh::release_delete(&tag).cwd(cwd))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn version(workspace: &Workspace) -> Result<Version> {
+    let text = workspace
+        .version
+        .as_deref()
+        .context("Cargo.toml: [workspace.package] has no `version`")?;
+    Version::parse(text)
+        .with_context(|| format!("Cargo.toml: [workspace.package] version {text:?} is not SemVer"))
+}
+
+fn asset_lines(release: &Release) -> String {
+    release
+        .assets
+        .iter()
+        .map(|a| {
+            format!(
+                "  {} ({} bytes) {}",
+                a.name,
+                a.size,
+                a.digest.as_deref().unwrap_or("")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The release of `tag`, or `None` when GitHub has none.
+pub fn view(tag: &str, cwd: &Path, runner: &Runner) -> Result<Option<Release>> {
+    let out = runner.output(&gh::release_view(tag).cwd(cwd))?;
+    if out.success() {
+        return serde_json::from_str(&out.stdout)
+            .map(Some)
+            .with_context(|| format!("gh release view {tag}: unexpected answer"));
+    }
+    if out.stderr.contains("release not found") {
+        return Ok(None);
+    }
+    bail!("gh release view {tag} failed: {}", out.stderr.trim())
+}
+
+/// Every file staged under `dist` that is a release asset, by asset name.
+fn assets(dist: &Path) -> Result<BTreeMap<String, PathBuf>> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+        for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+            let path = entry?.path();
+            // Records of image builds are not release assets.
+            if path.is_dir() && path.file_name() != Some("docker".as_ref()) {
+                walk(&path, out)?;
+            } else if path.is_file() && path.file_name() != Some("release-notes.md".as_ref()) {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    walk(dist, &mut files)?;
+    let mut by_name = BTreeMap::new();
+    for file in files {
+        let name = file
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        if let Some(other) = by_name.insert(name.clone(), file.clone()) {
+            bail!(
+                "{} and {} would both be the release asset {name}; GitHub asset names are flat",
+                other.display(),
+                file.display()
+            );
+        }
+    }
+    Ok(by_name)
+}
+
+/// The draft release with every staged asset, uploading only what differs.
+pub fn draft(tag: &str, version: &Version, dist: &Path, cwd: &Path, runner: &Runner) -> Result<()> {
+    let notes = dist.join("release-notes.md");
+    let body = std::fs::read_to_string(&notes).with_context(|| {
+        format!(
+            "reading {}: write it first with `cargo xtask changelog --notes > {}`",
+            notes.display(),
+            notes.display()
+        )
+    })?;
+    let title = body
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches('#')
+        .trim()
+        .to_owned();
+    let local = assets(dist)?;
+    let paths: Vec<PathBuf> = local.values().cloned().collect();
+    let digests: BTreeMap<&String, String> = local
+        .keys()
+        .zip(sha256_files(&paths))
+        .map(|(name, d)| {
+            d.map(|d| (name, format!("sha256:{}", hex(&d))))
+                .with_context(|| format!("hashing {name}"))
+        })
+        .collect::<Result<_>>()?;
+
+    let release = match view(tag, cwd, runner)? {
+        Some(release) => release,
+        None => {
+            runner
+                .run(&gh::release_create(tag, &title, &notes, !version.pre.is_empty()).cwd(cwd))?;
+            match view(tag, cwd, runner)? {
+                Some(release) => release,
+                // Dry run: nothing was created.
+                None => Release {
+                    is_draft: true,
+                    url: String::new(),
+                    assets: Vec::new(),
+                },
+            }
+        }
+    };
+    let differs: Vec<PathBuf> = local
+        .iter()
+        .filter(|(name, path)| {
+            let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            !release.assets.iter().any(|a| {
+                &a.name == *name
+                    && a.size == size
+                    && a.digest.as_ref().is_none_or(|d| *d == digests[name])
+            })
+        })
+        .map(|(_, path)| path.clone())
+        .collect();
+    if differs.is_empty() {
+        say!("{tag}: every staged asset is on the release with the same digest");
+        return Ok(());
+    }
+    if !release.is_draft {
+        bail!(
+            "{tag} is already published and immutable releases take no new assets, but these differ: {}; \
+             release a new version",
+            differs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        );
+    }
+    runner.run(&gh::release_upload(tag, &differs).cwd(cwd))?;
+    if runner.is_dry_run() {
+        return Ok(());
+    }
+    let after =
+        view(tag, cwd, runner)?.with_context(|| format!("{tag} vanished during the upload"))?;
+    for (name, path) in &local {
+        let size = std::fs::metadata(path)?.len();
+        let ok = after.assets.iter().any(|a| {
+            &a.name == name
+                && a.size == size
+                && a.digest.as_ref().is_none_or(|d| *d == digests[name])
+        });
+        if !ok {
+            bail!("{tag}: asset {name} is not on the release with size {size} and {} after the upload", digests[name]);
+        }
+    }
+    say!(
+        "{tag}: draft with {} assets, {} uploaded",
+        local.len(),
+        differs.len()
+    );
+    Ok(())
+}
+
+/// Out of draft; `latest` only for the highest release.
+pub fn publish(tag: &str, latest: bool, cwd: &Path, runner: &Runner) -> Result<()> {
+    let release = view(tag, cwd, runner)?
+        .with_context(|| format!("{tag} has no release on GitHub: run `gh-release draft` first"))?;
+    if !release.is_draft {
+        say!("{tag} is already published: {}", release.url);
+        return Ok(());
+    }
+    runner.run(&gh::release_publish(tag, latest).cwd(cwd))?;
+    if !runner.is_dry_run() && view(tag, cwd, runner)?.is_none_or(|r| r.is_draft) {
+        bail!("{tag} is still a draft after `gh release edit --draft=false`");
+    }
+    Ok(())
+}

@@ -1,0 +1,42 @@
+//! The versions released so far, read from the repository's release tags, and
+//! whether a version is the highest release (what moves `latest`).
+
+use std::path::Path;
+
+use anyhow::Result;
+use semver::Version;
+
+use crate::config::ReleaseConfig;
+use crate::runner::{Cmd, Effect, Runner};
+
+/// Every version with a release tag (`tag-name` pattern) in the repository,
+/// on any branch.
+pub fn released_versions(
+    config: &ReleaseConfig,
+    root: &Path,
+    runner: &Runner,
+) -> Result<Vec<Version>> {
+    let tags = runner.read(
+        &Cmd::new("git", Effect::Query)
+            .args(["tag", "--list"])
+            .cwd(root),
+    )?;
+    let (prefix, suffix) = config
+        .tag_name
+        .split_once("{version}")
+        .expect("checked by the config");
+    Ok(tags
+        .lines()
+        .filter_map(|t| Version::parse(t.strip_prefix(prefix)?.strip_suffix(suffix)?).ok())
+        .collect())
+}
+
+/// A release (not a pre-release) above every other released release: a patch
+/// on an older line is not, nor is anything below a later release.
+pub fn is_highest(version: &Version, released: &[Version]) -> bool {
+    version.pre.is_empty()
+        && released
+            .iter()
+            .filter(|v| v.pre.is_empty() && *v != version)
+            .all(|v| v < version)
+}
