@@ -79,6 +79,18 @@ impl Workspace {
     }
 }
 
+impl Workspace {
+    /// `[workspace.package] version` as SemVer: the product version.
+    pub fn product_version(&self) -> Result<semver::Version> {
+        let text = self.version.as_deref().context(
+            "Cargo.toml: [workspace.package] has no `version`; add the product version, e.g. `version = \"0.1.0\"`",
+        )?;
+        semver::Version::parse(text).with_context(|| {
+            format!("Cargo.toml: [workspace.package] version = {text:?} is not SemVer")
+        })
+    }
+}
+
 /// The nearest directory at or above `start` whose `Cargo.toml` has a
 /// `[workspace]` table.
 fn find_root(start: &Path) -> Result<PathBuf> {

@@ -69,7 +69,7 @@ impl GhRelease {
     pub fn run(self) -> Result<()> {
         let workspace = Workspace::discover()?;
         let runner = Runner::new(!self.execute);
-        let version = version(&workspace)?;
+        let version = workspace.product_version()?;
         let tag = workspace
             .release
             .tag_name
@@ -104,15 +104,6 @@ impl GhRelease {
         }
         Ok(())
     }
-}
-
-fn version(workspace: &Workspace) -> Result<Version> {
-    let text = workspace
-        .version
-        .as_deref()
-        .context("Cargo.toml: [workspace.package] has no `version`")?;
-    Version::parse(text)
-        .with_context(|| format!("Cargo.toml: [workspace.package] version {text:?} is not SemVer"))
 }
 
 fn asset_lines(release: &Release) -> String {

@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use semver::Version;
 
 use crate::checksums::{hex, sha256_files};
 use crate::config::{PythonPackage, Workspace};
@@ -146,13 +145,7 @@ fn package(workspace: &Workspace) -> Result<&PythonPackage> {
 /// `target/dist/v<X.Y.Z>/python`, the distribution name and the PEP 440 version.
 fn target(workspace: &Workspace) -> Result<(PathBuf, String, String)> {
     let python = package(workspace)?;
-    let version = workspace
-        .version
-        .as_deref()
-        .context("Cargo.toml: [workspace.package] has no `version`")?;
-    let version = Version::parse(version).with_context(|| {
-        format!("Cargo.toml: [workspace.package] version {version:?} is not SemVer")
-    })?;
+    let version = workspace.product_version()?;
     let pyproject = workspace.root.join(&python.path).join("pyproject.toml");
     let text = std::fs::read_to_string(&pyproject)
         .with_context(|| format!("reading {}", pyproject.display()))?;

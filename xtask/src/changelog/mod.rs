@@ -76,7 +76,7 @@ fn commits_since(
 
 impl Pending {
     pub fn collect(workspace: &Workspace, runner: &Runner) -> Result<Pending> {
-        let current = workspace_version(workspace)?;
+        let current = workspace.product_version()?;
         let (previous, generated, tally) = commits_since(workspace, runner)?;
         let text = read_changelog(workspace)?;
         let merged = file::merge(file::unreleased(&text), generated);
@@ -96,16 +96,6 @@ impl Pending {
             merged,
         })
     }
-}
-
-fn workspace_version(workspace: &Workspace) -> Result<Version> {
-    let text = workspace
-        .version
-        .as_deref()
-        .context("Cargo.toml: [workspace.package] has no `version`")?;
-    Version::parse(text).with_context(|| {
-        format!("Cargo.toml: [workspace.package] version = {text:?} is not SemVer")
-    })
 }
 
 fn read_changelog(workspace: &Workspace) -> Result<String> {
@@ -146,7 +136,7 @@ impl Changelog {
                 previous_tag: pending.previous.as_ref().map(|p| p.tag.as_str()),
                 version: pending.version.to_string(),
                 commits: pending.tally.commits,
-                auto_level: auto_level(&pending.tally, &workspace_version(&workspace)?)
+                auto_level: auto_level(&pending.tally, &workspace.product_version()?)
                     .map(|l| l.to_string()),
                 sections: pending
                     .merged
@@ -190,7 +180,7 @@ impl Changelog {
     }
 
     fn write(&self, workspace: &Workspace, pending: &Pending, date: &str) -> Result<()> {
-        let current = workspace_version(workspace)?;
+        let current = workspace.product_version()?;
         if let Some(previous) = pending.previous.as_ref().filter(|p| current <= p.version) {
             bail!(
                 "the workspace version {current} is not newer than the last release {}: bump first \

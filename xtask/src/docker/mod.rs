@@ -88,13 +88,7 @@ struct Record {
 }
 
 pub fn plan<'a>(workspace: &'a Workspace, runner: &Runner) -> Result<Vec<Plan<'a>>> {
-    let text = workspace
-        .version
-        .as_deref()
-        .context("Cargo.toml: [workspace.package] has no `version`")?;
-    let version = Version::parse(text).with_context(|| {
-        format!("Cargo.toml: [workspace.package] version {text:?} is not SemVer")
-    })?;
+    let version = workspace.product_version()?;
     let git = |args: &[&str]| {
         runner.read(
             &Cmd::new("git", Effect::Query)
