@@ -9,6 +9,8 @@ use crate::checksums::Checksums;
 use crate::docker::Docker;
 use crate::doctor::Doctor;
 use crate::gh_release::GhRelease;
+use crate::hef_compile::HefCompile;
+use crate::models::Models;
 use crate::python::Python;
 use crate::test_suite::Test;
 use crate::versions::Versions;
@@ -47,6 +49,11 @@ pub enum Command {
     Docker(Docker),
     /// Draft, fill, publish or inspect the GitHub release (through gh; dry run unless --execute).
     GhRelease(GhRelease),
+    /// Check model metadata and HEF files (every problem at once).
+    #[command(subcommand)]
+    Models(Models),
+    /// Compile a model's ONNX export into a HEF with the Hailo Dataflow Compiler.
+    HefCompile(HefCompile),
     /// Run every test, Rust and Python, after setting up what they need.
     Test(Test),
     /// Measure the xtask against its speed goals, beside a reference.

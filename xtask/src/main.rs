@@ -17,6 +17,8 @@ mod diff;
 mod docker;
 mod doctor;
 mod gh_release;
+mod hef_compile;
+mod models;
 mod python;
 mod runner;
 mod test_suite;
@@ -47,6 +49,8 @@ fn main() -> ExitCode {
         Command::Python(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Docker(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::GhRelease(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
+        Command::Models(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
+        Command::HefCompile(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Test(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Bench(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
     };

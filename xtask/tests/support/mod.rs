@@ -363,6 +363,12 @@ impl Xtask {
         self
     }
 
+    /// One argument that is a path (any bytes).
+    pub fn arg_path(mut self, path: &Path) -> Xtask {
+        self.command.arg(path);
+        self
+    }
+
     pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Xtask {
         self.command.env(key, value);
         self

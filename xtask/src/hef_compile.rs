@@ -1,0 +1,336 @@
+//! `cargo xtask hef-compile`: ONNX -> HAR -> quantised HAR -> HEF with the
+//! Hailo Dataflow Compiler, in a scratch directory, never leaving a HEF that
+//! did not pass the structural check, and never a placeholder.
+//!
+//! The DFC is x86_64 Linux only and a registered download; without it this
+//! fails before writing anything. Every stage runs with a null stdin and
+//! explicit node names, so a prompt cannot wait forever, and with a timeout.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+
+use crate::checksums::{hex, sha256_files};
+use crate::config::{HwArch, Workspace};
+use crate::models::{architecture, hef, npy};
+use crate::runner::{on_path, Runner};
+use crate::tools::{self, hailo};
+
+/// Compile a model's ONNX export into a HEF with the Hailo DFC.
+#[derive(clap::Args, Debug)]
+pub struct HefCompile {
+    /// The model [default: the only model with `hef` in the config].
+    #[arg(long)]
+    model: Option<String>,
+    /// Target accelerator [default: the model's `hef.hw-arch`].
+    #[arg(long, value_enum)]
+    hw_arch: Option<Arch>,
+    /// The ONNX model [default: target/dist/v<VERSION>/models/<MODEL>/<MODEL>.onnx].
+    #[arg(long, value_name = "FILE")]
+    onnx: Option<PathBuf>,
+    /// Calibration set, float32 .npy (N, 1, T, C) [default: beside the ONNX, calib.npy].
+    #[arg(long, value_name = "FILE")]
+    calib: Option<PathBuf>,
+    /// DFC model script (.alls) for optimisation.
+    #[arg(long, value_name = "FILE")]
+    model_script: Option<PathBuf>,
+    /// ONNX node names the network starts at [default: from the export report].
+    #[arg(long, num_args = 1.., value_name = "NODE")]
+    start_node_names: Vec<String>,
+    /// ONNX node names the network ends at; without them the DFC stops to ask
+    /// [default: from the export report].
+    #[arg(long, num_args = 1.., value_name = "NODE")]
+    end_node_names: Vec<String>,
+    /// Where the .hef and its manifest go [default: beside the ONNX].
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+    /// Seconds a DFC stage may take before it is stopped.
+    #[arg(long, default_value_t = 4 * 3600)]
+    timeout: u64,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Arch {
+    Hailo8,
+    Hailo8l,
+}
+
+/// What a compile produced from what, written beside the HEF.
+#[derive(Debug, Serialize)]
+struct Manifest {
+    net_name: String,
+    hw_arch: String,
+    dfc_version: Option<String>,
+    hailort_version: Option<String>,
+    hef: FileHash,
+    onnx: FileHash,
+    calibration_set: FileHash,
+    calibration_shape: Vec<u64>,
+    model_script: Option<FileHash>,
+    hef_header: hef::HefHeader,
+    hailortcli_architecture: Option<String>,
+    commands: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct FileHash {
+    path: String,
+    sha256: String,
+}
+
+impl HefCompile {
+    pub fn run(self) -> Result<()> {
+        tools::require(&[&tools::HAILO])
+            .context("the Hailo Dataflow Compiler (`hailo`) is needed to compile a HEF; `cargo xtask doctor` shows what is installed")?;
+        let workspace = Workspace::discover()?;
+        let version = workspace.product_version()?;
+        let hef_models: Vec<_> = workspace
+            .release
+            .models
+            .iter()
+            .filter(|m| m.hef.is_some())
+            .collect();
+        let model = match &self.model {
+            Some(name) => workspace
+                .release
+                .models
+                .iter()
+                .find(|m| m.name == *name)
+                .with_context(|| format!("no model {name} in the config"))?,
+            None if hef_models.len() == 1 => hef_models[0],
+            None => bail!(
+                "name the model with --model: {} models compile a HEF",
+                hef_models.len()
+            ),
+        };
+        let hw_arch = match (self.hw_arch, model.hef.as_ref()) {
+            (Some(Arch::Hailo8), _) => HwArch::Hailo8,
+            (Some(Arch::Hailo8l), _) => HwArch::Hailo8l,
+            (None, Some(h)) => h.hw_arch,
+            (None, None) => bail!(
+                "model {} has no `hef` in the config; pass --hw-arch",
+                model.name
+            ),
+        };
+        let staged = workspace
+            .root
+            .join(format!("target/dist/v{version}/models/{}", model.name));
+        let onnx = self
+            .onnx
+            .clone()
+            .unwrap_or_else(|| staged.join(format!("{}.onnx", model.name)));
+        let calib = self
+            .calib
+            .clone()
+            .unwrap_or_else(|| onnx.with_file_name("calib.npy"));
+        let out_dir = self
+            .out_dir
+            .clone()
+            .unwrap_or_else(|| onnx.parent().unwrap_or(Path::new(".")).to_owned());
+        let report = export_report(&onnx);
+        let start_nodes = if self.start_node_names.is_empty() {
+            report.0
+        } else {
+            self.start_node_names.clone()
+        };
+        let end_nodes = if self.end_node_names.is_empty() {
+            report.1
+        } else {
+            self.end_node_names.clone()
+        };
+        let calibration_shape =
+            check_inputs(&onnx, &calib, self.model_script.as_deref(), &end_nodes)?;
+
+        let scratch = workspace.root.join(format!(
+            "target/hef-compile/{}-{}",
+            model.name,
+            std::process::id()
+        ));
+        if scratch.exists() {
+            std::fs::remove_dir_all(&scratch)?;
+        }
+        std::fs::create_dir_all(scratch.join("out"))
+            .with_context(|| format!("creating {}", scratch.display()))?;
+        let job = hailo::DfcJob {
+            hw_arch: hw_arch.as_str(),
+            net_name: &model.name,
+            scratch: &scratch,
+            timeout: Duration::from_secs(self.timeout),
+        };
+        let runner = Runner::new(false);
+        let har = scratch.join(format!("{}.har", model.name));
+        let optimized = scratch.join(format!("{}_optimized.har", model.name));
+        let steps = [
+            job.parse(&abs(&onnx)?, &har, &start_nodes, &end_nodes),
+            job.optimize(
+                &har,
+                &abs(&calib)?,
+                self.model_script
+                    .as_deref()
+                    .map(abs)
+                    .transpose()?
+                    .as_deref(),
+                &optimized,
+            ),
+            job.compile(&optimized, &scratch.join("out")),
+        ];
+        for step in &steps {
+            runner.run(step).with_context(|| {
+                format!(
+                    "the DFC failed; no HEF was written; its logs are in {}",
+                    scratch.display()
+                )
+            })?;
+        }
+        let hefs: Vec<PathBuf> = std::fs::read_dir(scratch.join("out"))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "hef"))
+            .collect();
+        let [compiled] = hefs.as_slice() else {
+            bail!(
+                "the DFC left {} .hef files in {} (expected exactly one); no HEF was written",
+                hefs.len(),
+                scratch.join("out").display()
+            );
+        };
+        let header = hef::inspect(compiled)
+            .map_err(|why| anyhow::anyhow!("{}: {why}; no HEF was written", compiled.display()))?;
+        let arch = if on_path("hailortcli") {
+            let arch = architecture(compiled, &runner)
+                .map_err(|why| anyhow::anyhow!("{why}; no HEF was written"))?;
+            if !arch.eq_ignore_ascii_case(hw_arch.as_str()) {
+                bail!(
+                    "hailortcli says {} was compiled for {arch}, not {}; no HEF was written",
+                    compiled.display(),
+                    hw_arch.as_str()
+                );
+            }
+            Some(arch)
+        } else {
+            None
+        };
+        let versions = hailo::DfcVersions::parse(&runner.read(&hailo::version())?);
+
+        let target = out_dir.join(format!("{}.hef", model.name));
+        let mut inputs = vec![compiled.clone(), onnx.clone(), calib.clone()];
+        inputs.extend(self.model_script.clone());
+        let hashes: Vec<String> = sha256_files(&inputs)
+            .into_iter()
+            .map(|d| d.map(|d| hex(&d)))
+            .collect::<std::io::Result<_>>()?;
+        let hash = |i: usize, path: &Path| FileHash {
+            path: path.display().to_string(),
+            sha256: hashes[i].clone(),
+        };
+        let manifest = Manifest {
+            net_name: model.name.clone(),
+            hw_arch: hw_arch.as_str().to_owned(),
+            dfc_version: versions.dfc,
+            hailort_version: versions.hailort,
+            hef: hash(0, &target),
+            onnx: hash(1, &onnx),
+            calibration_set: hash(2, &calib),
+            calibration_shape,
+            model_script: self.model_script.as_deref().map(|s| hash(3, s)),
+            hef_header: header,
+            hailortcli_architecture: arch,
+            commands: steps.iter().map(|s| s.to_string()).collect(),
+        };
+        std::fs::create_dir_all(&out_dir)
+            .with_context(|| format!("creating {}", out_dir.display()))?;
+        crate::atomic::write_all(&[
+            (target.clone(), std::fs::read(compiled)?),
+            (
+                target.with_extension("hef.json"),
+                serde_json::to_vec_pretty(&manifest)?,
+            ),
+        ])?;
+        std::fs::remove_dir_all(&scratch)?;
+        say!(
+            "wrote {} and its compile manifest {}",
+            target.display(),
+            target.with_extension("hef.json").display()
+        );
+        Ok(())
+    }
+}
+
+fn abs(path: &Path) -> Result<PathBuf> {
+    std::fs::canonicalize(path).with_context(|| format!("{} does not exist", path.display()))
+}
+
+/// Start and end node names recorded by `onnx-export`, when its report is there.
+fn export_report(onnx: &Path) -> (Vec<String>, Vec<String>) {
+    let report = onnx.with_extension("export.json");
+    let json: serde_json::Value = std::fs::read_to_string(report)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    let list = |key: &str| {
+        json[key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    (list("start_nodes"), list("end_nodes"))
+}
+
+/// Every input problem at once; the calibration set's shape when all is well.
+fn check_inputs(
+    onnx: &Path,
+    calib: &Path,
+    script: Option<&Path>,
+    end_nodes: &[String],
+) -> Result<Vec<u64>> {
+    let mut problems = Vec::new();
+    if !onnx.is_file() {
+        problems.push(format!(
+            "{}: no ONNX model there; run `cargo xtask onnx-export` or pass --onnx",
+            onnx.display()
+        ));
+    }
+    if let Some(script) = script.filter(|s| !s.is_file()) {
+        problems.push(format!("{}: no model script there", script.display()));
+    }
+    if end_nodes.is_empty() {
+        problems.push("no end node names: pass --end-node-names (or export with `cargo xtask onnx-export`, whose report names them); the DFC would stop and ask".to_owned());
+    }
+    let mut shape = Vec::new();
+    match npy::header(calib) {
+        Ok((descr, dims)) => {
+            if descr != "<f4" {
+                problems.push(format!(
+                    "{}: dtype {descr}, but the calibration set must be float32 (<f4)",
+                    calib.display()
+                ));
+            }
+            if dims.len() != 4 || dims[1] != 1 {
+                problems.push(format!("{}: shape {dims:?}, but the calibration set must be (N, 1, T, C), the DFC's NHWC", calib.display()));
+            } else if dims[0] < 1024 {
+                tell!("warning: {}: {} calibration windows; fewer than 1024 compiles fine and quietly loses accuracy", calib.display(), dims[0]);
+            }
+            shape = dims;
+        }
+        Err(why) => problems.push(format!(
+            "{}: {why}; make it with `python -m tcn_vae.calibration`",
+            calib.display()
+        )),
+    }
+    if !problems.is_empty() {
+        bail!(
+            "cannot compile; nothing was written:\n{}",
+            problems
+                .iter()
+                .map(|p| format!("  - {p}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+    Ok(shape)
+}

@@ -1,0 +1,379 @@
+//! `cargo xtask models check|inspect-hef` and `hef-compile` against the fake
+//! Hailo DFC.
+
+mod support;
+
+use serde_json::{json, Value};
+use support::{bin_with, Fakes, Fixture, TempDir, Xtask};
+
+const STAGED: &str = "target/dist/v0.1.0/models/tcn_encoder";
+
+fn edit_json(fixture: &Fixture, file: &str, edit: impl FnOnce(&mut Value)) {
+    let path = format!("models/tcn_encoder/v0.1.0/{file}");
+    let mut value: Value = serde_json::from_str(&fixture.read(&path)).unwrap();
+    edit(&mut value);
+    fixture.write(&path, &serde_json::to_string_pretty(&value).unwrap());
+}
+
+#[test]
+fn the_example_metadata_passes() {
+    let fixture = Fixture::new();
+    let run = Xtask::new(&fixture.root).args(&["models", "check"]).run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn broken_metadata_is_reported_problem_by_problem() {
+    let fixture = Fixture::new();
+    edit_json(&fixture, "normalization.json", |n| {
+        n["std"][4] = json!(0.0);
+        n["window_shape"] = json!([50, 9]);
+    });
+    edit_json(&fixture, "eval_metrics.json", |e| {
+        e["latent_dim"] = json!(32);
+        e["validation_accuracy"] = json!(0.61);
+    });
+    edit_json(&fixture, "model_config.json", |c| {
+        c["dilations"] = json!([1, 2])
+    });
+    fixture.write(
+        "models/tcn_encoder/v0.1.0/MODEL_CARD.md",
+        "# Model card\n\nNo version here.\n",
+    );
+    let run = Xtask::new(&fixture.root).args(&["models", "check"]).run();
+    assert_eq!(run.code, 1);
+    for expected in [
+        "normalization.json: `std[4]` = 0 must be finite and > 0",
+        "normalization.json: `window_shape` [50, 9] differs from `input_shape` [100, 9]",
+        "eval_metrics.json: `latent_dim` 32 differs from `latent_dim` 64",
+        "eval_metrics.json: `validation_accuracy` 0.61 is below the release threshold",
+        "model_config.json: `channels`, `kernel_sizes` and `dilations` need one entry per temporal block",
+        "MODEL_CARD.md: does not name the version 0.1.0",
+    ] {
+        assert!(run.stderr.contains(expected), "missing {expected:?} in:\n{}", run.stderr);
+    }
+    assert!(run.stderr.contains("6 problems"), "{}", run.stderr);
+}
+
+#[test]
+fn malformed_json_names_the_line() {
+    let fixture = Fixture::new();
+    fixture.write(
+        "models/tcn_encoder/v0.1.0/eval_metrics.json",
+        "{\n  \"validation_accuracy\": 0.72,,\n}\n",
+    );
+    let run = Xtask::new(&fixture.root).args(&["models", "check"]).run();
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("eval_metrics.json: ") && run.stderr.contains("line 2"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_weights_name_must_agree_with_the_metrics() {
+    let fixture = Fixture::new();
+    fixture.write("weights/best_tcn_vae_70pct.pth", "weights");
+    let manifest = fixture.read("Cargo.toml").replace(
+        "metadata = \"models/tcn_encoder\"",
+        "metadata = \"models/tcn_encoder\"\nassets = [\"weights/best_tcn_vae_70pct.pth\"]",
+    );
+    fixture.write("Cargo.toml", &manifest);
+    let run = Xtask::new(&fixture.root).args(&["models", "check"]).run();
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("the name says 70% but") && run.stderr.contains("(72%)"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// The fake DFC's output for a tiny model: a well-formed HEF.
+fn compiled_hef(fakes: &Fakes, dir: &std::path::Path) -> std::path::PathBuf {
+    std::fs::write(dir.join("m.onnx"), b"onnx").unwrap();
+    write_npy(&dir.join("c.npy"), 8);
+    let hailo = |args: &[&str]| {
+        let out = std::process::Command::new(fakes.bin.join("hailo"))
+            .args(args)
+            .current_dir(dir)
+            .envs(fakes.env())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    hailo(&[
+        "parser",
+        "onnx",
+        "m.onnx",
+        "--hw-arch",
+        "hailo8",
+        "--net-name",
+        "net",
+        "--har-path",
+        "a.har",
+        "--end-node-names",
+        "x",
+    ]);
+    hailo(&[
+        "optimize",
+        "a.har",
+        "--hw-arch",
+        "hailo8",
+        "--calib-set-path",
+        "c.npy",
+        "--output-har-path",
+        "b.har",
+    ]);
+    hailo(&[
+        "compiler",
+        "b.har",
+        "--hw-arch",
+        "hailo8",
+        "--output-dir",
+        ".",
+    ]);
+    dir.join("net.hef")
+}
+
+fn write_npy(path: &std::path::Path, windows: usize) {
+    let dict =
+        format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({windows}, 1, 100, 9), }}");
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(dict.as_bytes());
+    bytes.extend(std::iter::repeat_n(0u8, windows * 900 * 4));
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn inspect_hef_accepts_compiled_files_and_rejects_placeholders() {
+    let fixture = Fixture::new();
+    let fakes = Fakes::install();
+    let dir = TempDir::new("hefs");
+    let good = compiled_hef(&fakes, dir.path());
+    std::fs::write(dir.path().join("placeholder.hef"), "{\"hef\": \"TODO\"}").unwrap();
+    let bytes = std::fs::read(&good).unwrap();
+    std::fs::write(dir.path().join("truncated.hef"), &bytes[..bytes.len() - 10]).unwrap();
+
+    let ok = Xtask::new(&fixture.root)
+        .args(&["models", "inspect-hef"])
+        .arg_path(&good)
+        .fakes(&fakes)
+        .path_first(&[&fakes.bin])
+        .run();
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert!(
+        ok.stdout.contains("HEF version 2") && ok.stdout.contains("architecture HAILO8"),
+        "{}",
+        ok.stdout
+    );
+
+    let bad = Xtask::new(&fixture.root)
+        .args(&["models", "inspect-hef"])
+        .arg_path(&good)
+        .arg_path(&dir.path().join("placeholder.hef"))
+        .arg_path(&dir.path().join("truncated.hef"))
+        .run();
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stdout
+            .contains("placeholder.hef: NOT A VALID HEF: not a HEF: it is JSON text"),
+        "{}",
+        bad.stdout
+    );
+    assert!(
+        bad.stdout.contains("truncated.hef: NOT A VALID HEF")
+            && bad.stdout.contains("truncated or padded"),
+        "{}",
+        bad.stdout
+    );
+    assert!(bad.stderr.contains("2 of 3 files failed"), "{}", bad.stderr);
+
+    // `models check` refuses a placeholder staged for the release.
+    fixture.write(
+        &format!("{STAGED}/tcn_encoder.hef"),
+        "not a hef, just text\n",
+    );
+    let check = Xtask::new(&fixture.root).args(&["models", "check"]).run();
+    assert_eq!(check.code, 1);
+    assert!(
+        check
+            .stderr
+            .contains("tcn_encoder.hef: not a HEF: it is text"),
+        "{}",
+        check.stderr
+    );
+}
+
+/// A fixture with an ONNX file, a calibration set and an export report.
+fn compile_inputs() -> Fixture {
+    let fixture = Fixture::new();
+    fixture.write(&format!("{STAGED}/tcn_encoder.onnx"), "onnx graph bytes");
+    fixture.write(
+        &format!("{STAGED}/tcn_encoder.export.json"),
+        r#"{"start_nodes": ["/encoder/Conv"], "end_nodes": ["/mu/Gemm", "/logvar/Gemm"]}"#,
+    );
+    write_npy(&fixture.root.join(STAGED).join("calib.npy"), 1024);
+    fixture
+}
+
+fn sha256(path: &std::path::Path) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(std::fs::read(path).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn hef_compile_runs_the_dfc_steps_in_order_and_writes_a_true_manifest() {
+    let fixture = compile_inputs();
+    let fakes = Fakes::install();
+    let run = Xtask::new(&fixture.root)
+        .args(&["hef-compile"])
+        .fakes(&fakes)
+        .path_first(&[&fakes.bin])
+        .run();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+
+    let calls: Vec<Value> = fakes
+        .calls(Some("hailo"))
+        .into_iter()
+        .filter(|c| c["argv"][0] != "--version")
+        .collect();
+    let steps: Vec<&str> = calls
+        .iter()
+        .map(|c| c["argv"][0].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["parser", "optimize", "compiler"]);
+    let parser = calls[0]["argv"].to_string();
+    for part in [
+        "\"onnx\"",
+        "\"--hw-arch\",\"hailo8\"",
+        "\"--net-name\",\"tcn_encoder\"",
+        "\"--har-path\"",
+        "\"--start-node-names\",\"/encoder/Conv\"",
+        "\"--end-node-names\",\"/mu/Gemm\",\"/logvar/Gemm\"",
+    ] {
+        assert!(parser.contains(part), "parser lacks {part}: {parser}");
+    }
+    assert!(calls[1]["argv"].to_string().contains("--calib-set-path"));
+    assert!(calls[2]["argv"].to_string().contains("--output-dir"));
+    let scratch = calls[0]["cwd"].as_str().unwrap();
+    assert!(scratch.contains("target/hef-compile/"), "{scratch}");
+    assert!(
+        calls.iter().all(|c| c["cwd"] == calls[0]["cwd"]),
+        "every DFC step runs in the scratch directory"
+    );
+    assert!(
+        !std::path::Path::new(scratch).exists(),
+        "the scratch directory (and its logs) is removed after success"
+    );
+
+    let staged = fixture.root.join(STAGED);
+    let hef = staged.join("tcn_encoder.hef");
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(staged.join("tcn_encoder.hef.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["hef"]["sha256"], sha256(&hef));
+    assert_eq!(
+        manifest["onnx"]["sha256"],
+        sha256(&staged.join("tcn_encoder.onnx"))
+    );
+    assert_eq!(
+        manifest["calibration_set"]["sha256"],
+        sha256(&staged.join("calib.npy"))
+    );
+    assert_eq!(manifest["calibration_shape"], json!([1024, 1, 100, 9]));
+    assert_eq!(manifest["dfc_version"], "3.30.0");
+    assert_eq!(manifest["hailort_version"], "4.20.0");
+    assert_eq!(manifest["hw_arch"], "hailo8");
+    assert_eq!(manifest["hailortcli_architecture"], "HAILO8");
+    assert_eq!(manifest["commands"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        manifest["hef_header"]["file_size"],
+        std::fs::metadata(&hef).unwrap().len()
+    );
+}
+
+#[test]
+fn a_failing_dfc_step_leaves_no_hef() {
+    let fixture = compile_inputs();
+    let fakes = Fakes::install();
+    fakes.fail(json!({"tool": "hailo", "args": ["optimize"], "exit": 1, "stderr": "[error] Failed to optimize: NaN parameters"}));
+    let run = Xtask::new(&fixture.root)
+        .args(&["hef-compile"])
+        .fakes(&fakes)
+        .path_first(&[&fakes.bin])
+        .run();
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("no HEF was written") && run.stderr.contains("NaN parameters"),
+        "{}",
+        run.stderr
+    );
+    assert!(!fixture.root.join(STAGED).join("tcn_encoder.hef").exists());
+    assert!(!fixture
+        .root
+        .join(STAGED)
+        .join("tcn_encoder.hef.json")
+        .exists());
+}
+
+#[test]
+fn a_dfc_waiting_on_a_prompt_is_stopped() {
+    let fixture = compile_inputs();
+    let fakes = Fakes::install();
+    fakes.fail(json!({"tool": "hailo", "args": ["parser"], "hang": true}));
+    let run = Xtask::new(&fixture.root)
+        .args(&["hef-compile", "--timeout", "2"])
+        .fakes(&fakes)
+        .path_first(&[&fakes.bin])
+        .run();
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("was killed after 2s"), "{}", run.stderr);
+    assert!(!fixture.root.join(STAGED).join("tcn_encoder.hef").exists());
+}
+
+#[test]
+fn without_the_dfc_or_end_nodes_nothing_runs_and_nothing_is_written() {
+    let fixture = compile_inputs();
+    let scratch = TempDir::new("path");
+    let only_git = bin_with(scratch.path(), &["git", "python3"]);
+    let missing = Xtask::new(&fixture.root)
+        .args(&["hef-compile"])
+        .path_only(&[&only_git])
+        .run();
+    assert_eq!(missing.code, 1);
+    assert!(
+        missing.stderr.contains("x86_64 Linux only")
+            && missing.stderr.contains("cargo xtask doctor"),
+        "{}",
+        missing.stderr
+    );
+    assert!(!fixture.root.join(STAGED).join("tcn_encoder.hef").exists());
+
+    std::fs::remove_file(fixture.root.join(STAGED).join("tcn_encoder.export.json")).unwrap();
+    let fakes = Fakes::install();
+    let no_nodes = Xtask::new(&fixture.root)
+        .args(&["hef-compile"])
+        .fakes(&fakes)
+        .path_first(&[&fakes.bin])
+        .run();
+    assert_eq!(no_nodes.code, 1);
+    assert!(
+        no_nodes.stderr.contains("no end node names"),
+        "{}",
+        no_nodes.stderr
+    );
+    assert!(
+        fakes.calls(Some("hailo")).is_empty(),
+        "the DFC ran without end nodes"
+    );
+}
