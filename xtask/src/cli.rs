@@ -11,6 +11,7 @@ use crate::doctor::Doctor;
 use crate::gh_release::GhRelease;
 use crate::hef_compile::HefCompile;
 use crate::models::Models;
+use crate::onnx_export::OnnxExport;
 use crate::python::Python;
 use crate::test_suite::Test;
 use crate::versions::Versions;
@@ -52,6 +53,8 @@ pub enum Command {
     /// Check model metadata and HEF files (every problem at once).
     #[command(subcommand)]
     Models(Models),
+    /// Export a model to ONNX with torch, verify it (onnxruntime parity), and stage its calibration set.
+    OnnxExport(OnnxExport),
     /// Compile a model's ONNX export into a HEF with the Hailo Dataflow Compiler.
     HefCompile(HefCompile),
     /// Run every test, Rust and Python, after setting up what they need.

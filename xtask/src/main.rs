@@ -19,6 +19,7 @@ mod doctor;
 mod gh_release;
 mod hef_compile;
 mod models;
+mod onnx_export;
 mod python;
 mod runner;
 mod test_suite;
@@ -51,6 +52,7 @@ fn main() -> ExitCode {
         Command::GhRelease(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Models(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::HefCompile(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
+        Command::OnnxExport(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Test(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Bench(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
     };

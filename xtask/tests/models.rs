@@ -377,3 +377,105 @@ fn without_the_dfc_or_end_nodes_nothing_runs_and_nothing_is_written() {
         "the DFC ran without end nodes"
     );
 }
+
+#[test]
+fn onnx_export_with_real_torch_feeds_hef_compile() {
+    let fixture = Fixture::new();
+    let python = support::venv_python();
+    let export = Xtask::new(&fixture.root)
+        .args(&["onnx-export", "--synthetic"])
+        .env("XTASK_PYTHON", &python)
+        .run();
+    assert_eq!(export.code, 0, "{}\n{}", export.stdout, export.stderr);
+    let staged = fixture.root.join(STAGED);
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(staged.join("tcn_encoder.export.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report["problems"], json!([]));
+    assert!(report["max_abs_diff"].as_f64().unwrap() <= 1e-4, "{report}");
+    assert_eq!(report["input_shape"], json!([1, 9, 1, 100]));
+    assert!(staged.join("calib.npy").exists());
+
+    // The DFC takes the export's end nodes from its report.
+    let fakes = Fakes::install();
+    let compile = Xtask::new(&fixture.root)
+        .args(&["hef-compile"])
+        .fakes(&fakes)
+        .path_first(&[&fakes.bin])
+        .run();
+    assert_eq!(compile.code, 0, "{}", compile.stderr);
+    let parser = fakes
+        .calls(Some("hailo"))
+        .into_iter()
+        .find(|c| c["argv"][0] == "parser")
+        .unwrap();
+    assert!(
+        parser["argv"].to_string().contains("/mu/Gemm"),
+        "{}",
+        parser["argv"]
+    );
+    let check = Xtask::new(&fixture.root).args(&["models", "check"]).run();
+    assert_eq!(
+        check.code, 0,
+        "the staged HEF and assets must pass: {}",
+        check.stderr
+    );
+}
+
+#[test]
+fn onnx_export_without_torch_says_how_to_get_it() {
+    let fixture = Fixture::new();
+    // A bare venv of the same interpreter: no torch, whatever else is installed.
+    let bare = TempDir::new("bare-venv");
+    let base = std::process::Command::new(support::venv_python())
+        .args(["-c", "import sys; print(sys._base_executable)"])
+        .output()
+        .unwrap();
+    let base = String::from_utf8(base.stdout).unwrap();
+    let made = std::process::Command::new(base.trim())
+        .args(["-m", "venv", "--without-pip"])
+        .arg(bare.path())
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let run = Xtask::new(&fixture.root)
+        .args(&["onnx-export", "--synthetic"])
+        .env("XTASK_PYTHON", bare.path().join("bin/python"))
+        .run();
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("cannot import torch") && run.stderr.contains("[export]"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+#[ignore = "dfc: needs the real Hailo Dataflow Compiler (`hailo` on PATH, x86_64 Linux, a registered download); `cargo xtask test` runs it where it is installed"]
+fn real_dfc_compiles_the_exported_encoder() {
+    let fixture = Fixture::new();
+    let python = support::venv_python();
+    let export = Xtask::new(&fixture.root)
+        .args(&["onnx-export", "--synthetic"])
+        .env("XTASK_PYTHON", &python)
+        .run();
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    let compile = Xtask::new(&fixture.root).args(&["hef-compile"]).run();
+    assert_eq!(compile.code, 0, "{}\n{}", compile.stdout, compile.stderr);
+    let hef = fixture.root.join(STAGED).join("tcn_encoder.hef");
+    let inspect = Xtask::new(&fixture.root)
+        .args(&["models", "inspect-hef"])
+        .arg_path(&hef)
+        .run();
+    assert_eq!(inspect.code, 0, "{}", inspect.stdout);
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(hef.with_extension("hef.json")).unwrap())
+            .unwrap();
+    assert!(
+        manifest["dfc_version"]
+            .as_str()
+            .is_some_and(|v| v.starts_with('3')),
+        "{manifest}"
+    );
+}

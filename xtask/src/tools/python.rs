@@ -87,3 +87,17 @@ else:
         text = t.extractfile(member).read().decode()
 print(next(l.split(":", 1)[1].strip() for l in text.splitlines() if l.startswith("Version:")))
 "#;
+
+/// `python3 -m MODULE ARGS` from the package sources under `src` (the
+/// monorepo's own package, not an installed copy).
+pub fn module(src: &Path, module: &str, args: Vec<String>) -> Cmd {
+    Cmd::new(interpreter(), Effect::Stage)
+        .args(["-m", module])
+        .args(args)
+        .env("PYTHONPATH", src.display().to_string())
+}
+
+/// Fails unless every listed module imports.
+pub fn can_import(modules: &[&str]) -> Cmd {
+    Cmd::new(interpreter(), Effect::Query).args(["-c", &format!("import {}", modules.join(", "))])
+}
