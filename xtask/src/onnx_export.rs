@@ -19,7 +19,8 @@ pub struct OnnxExport {
     /// The model [default: the only configured model].
     #[arg(long)]
     model: Option<String>,
-    /// Trained weights: a state dict of the whole TCN-VAE.
+    /// Trained weights: a state dict of the whole TCN-VAE [default: the
+    /// model's .pth asset in the config].
     #[arg(long, value_name = "FILE", conflicts_with = "synthetic")]
     weights: Option<PathBuf>,
     /// Train deterministic weights on synthetic IMU-like data first (seed 0).
@@ -79,7 +80,14 @@ impl OnnxExport {
                 runner.run(&python::module(&src, "tcn_vae.train", args))?;
                 staged.join("tcn_vae_synthetic.pth")
             }
-            (None, false) => bail!("pass the trained weights with --weights FILE, or --synthetic to train on synthetic data"),
+            (None, false) => match model.assets.iter().find(|a| a.ends_with(".pth")) {
+                Some(asset) => workspace.root.join(asset),
+                None => bail!(
+                    "model {} lists no .pth weights in models[].assets: pass --weights FILE, or \
+                     --synthetic to train deterministic weights on synthetic data",
+                    model.name
+                ),
+            },
         };
         let onnx = staged.join(format!("{}.onnx", model.name));
         let args = vec![
