@@ -24,19 +24,19 @@ pub struct Doctor {
 }
 
 #[derive(Debug, Serialize)]
-struct Report<'a> {
+pub struct Report<'a> {
     version: Option<&'a str>,
     /// The release configuration as read, defaults filled in.
     config: &'a ReleaseConfig,
-    tools: Vec<Check>,
-    credentials: Vec<Credential>,
+    pub tools: Vec<Check>,
+    pub credentials: Vec<Credential>,
     /// Needed tools that are missing or not answering.
-    missing: Vec<String>,
+    pub missing: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
-struct Check {
-    name: &'static str,
+pub struct Check {
+    pub name: &'static str,
     status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
     version: Option<String>,
@@ -47,7 +47,7 @@ struct Check {
     required: bool,
     /// How to get it, when it is not `ok`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    fix: Option<String>,
+    pub fix: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -60,10 +60,10 @@ enum Status {
 }
 
 #[derive(Debug, Serialize)]
-struct Credential {
-    name: &'static str,
-    set: bool,
-    needed_for: String,
+pub struct Credential {
+    pub name: &'static str,
+    pub set: bool,
+    pub needed_for: String,
 }
 
 impl Doctor {
@@ -106,7 +106,7 @@ struct Probe {
     version: fn(&str) -> Option<String>,
 }
 
-fn examine<'a>(workspace: &'a Workspace, runner: &Runner) -> Report<'a> {
+pub fn examine<'a>(workspace: &'a Workspace, runner: &Runner) -> Report<'a> {
     let config = &workspace.release;
     // A chain's head must work before the rest mean anything (no `twine`
     // without `python3`). Chains run in parallel: a doctor that waits on a

@@ -81,10 +81,39 @@ struct FileHash {
 }
 
 impl HefCompile {
+    /// The release's compile of `model` with every default (staged ONNX,
+    /// calibration set and node names, output beside them).
+    pub fn defaults_for(model: &str) -> HefCompile {
+        HefCompile {
+            model: Some(model.to_owned()),
+            hw_arch: None,
+            onnx: None,
+            calib: None,
+            model_script: None,
+            start_node_names: Vec::new(),
+            end_node_names: Vec::new(),
+            out_dir: None,
+            timeout: 4 * 3600,
+        }
+    }
+
     pub fn run(self) -> Result<()> {
+        self.compile(&Workspace::discover()?)
+    }
+
+    /// Compiles from and into `staged` (the release's directory, which carries
+    /// the new version before the workspace does).
+    pub fn compile_into(mut self, workspace: &Workspace, staged: &std::path::Path) -> Result<()> {
+        let name = self.model.clone().unwrap_or_default();
+        self.onnx = Some(staged.join(format!("{name}.onnx")));
+        self.calib = Some(staged.join("calib.npy"));
+        self.out_dir = Some(staged.to_owned());
+        self.compile(workspace)
+    }
+
+    pub fn compile(self, workspace: &Workspace) -> Result<()> {
         tools::require(&[&tools::HAILO])
             .context("the Hailo Dataflow Compiler (`hailo`) is needed to compile a HEF; `cargo xtask doctor` shows what is installed")?;
-        let workspace = Workspace::discover()?;
         let version = workspace.product_version()?;
         let hef_models: Vec<_> = workspace
             .release

@@ -21,6 +21,7 @@ mod hef_compile;
 mod models;
 mod onnx_export;
 mod python;
+mod release;
 mod runner;
 mod test_suite;
 mod tools;
@@ -53,6 +54,7 @@ fn main() -> ExitCode {
         Command::Models(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::HefCompile(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::OnnxExport(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
+        Command::Release(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Test(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Bench(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
     };

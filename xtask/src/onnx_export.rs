@@ -89,44 +89,15 @@ impl OnnxExport {
                 ),
             },
         };
-        let onnx = staged.join(format!("{}.onnx", model.name));
-        let args = vec![
-            "--config".to_owned(),
-            path(&metadata.join("model_config.json")),
-            "--weights".to_owned(),
-            path(&weights),
-            "--out".to_owned(),
-            path(&onnx),
-        ];
-        runner
-            .run(&python::module(&src, "tcn_vae.export", args))
-            .context("the ONNX export failed its checks; nothing was staged as verified")?;
-        let calib = staged.join("calib.npy");
-        let args = vec![
-            "--normalization".to_owned(),
-            path(&metadata.join("normalization.json")),
-            "--count".to_owned(),
-            self.calib_count.to_string(),
-            "--out".to_owned(),
-            path(&calib),
-        ];
-        runner.run(&python::module(&src, "tcn_vae.calibration", args))?;
-
-        let report_path = onnx.with_extension("export.json");
-        let report: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&report_path)?)
-                .with_context(|| format!("{}: not JSON", report_path.display()))?;
-        say!(
-            "{}: input {}, opset {}, max |onnxruntime - torch| = {:.2e}, end nodes {}; report {}, calibration set {}",
-            onnx.display(),
-            report["input_shape"],
-            report["opset"],
-            report["max_abs_diff"].as_f64().unwrap_or(f64::NAN),
-            report["end_nodes"],
-            report_path.display(),
-            calib.display()
-        );
-        Ok(())
+        stage(
+            &src,
+            &metadata,
+            model,
+            &weights,
+            &staged,
+            self.calib_count,
+            &runner,
+        )
     }
 }
 
@@ -163,4 +134,56 @@ fn newest_metadata(dir: &Path) -> Result<PathBuf> {
         .max()
         .map(|(_, p)| p)
         .with_context(|| format!("{}: no v<X.Y.Z> metadata directory", dir.display()))
+}
+
+/// Exports `weights` of `model` into `staged` (`<name>.onnx`, its report and
+/// `calib.npy`), verified; the release's build step uses it too.
+#[allow(clippy::too_many_arguments)]
+pub fn stage(
+    src: &Path,
+    metadata: &Path,
+    model: &Model,
+    weights: &Path,
+    staged: &Path,
+    calib_count: usize,
+    runner: &Runner,
+) -> Result<()> {
+    let onnx = staged.join(format!("{}.onnx", model.name));
+    let args = vec![
+        "--config".to_owned(),
+        path(&metadata.join("model_config.json")),
+        "--weights".to_owned(),
+        path(weights),
+        "--out".to_owned(),
+        path(&onnx),
+    ];
+    runner
+        .run(&python::module(src, "tcn_vae.export", args))
+        .context("the ONNX export failed its checks; nothing was staged as verified")?;
+    let calib = staged.join("calib.npy");
+    let args = vec![
+        "--normalization".to_owned(),
+        path(&metadata.join("normalization.json")),
+        "--count".to_owned(),
+        calib_count.to_string(),
+        "--out".to_owned(),
+        path(&calib),
+    ];
+    runner.run(&python::module(src, "tcn_vae.calibration", args))?;
+
+    let report_path = onnx.with_extension("export.json");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_path)?)
+            .with_context(|| format!("{}: not JSON", report_path.display()))?;
+    say!(
+        "{}: input {}, opset {}, max |onnxruntime - torch| = {:.2e}, end nodes {}; report {}, calibration set {}",
+        onnx.display(),
+        report["input_shape"],
+        report["opset"],
+        report["max_abs_diff"].as_f64().unwrap_or(f64::NAN),
+        report["end_nodes"],
+        report_path.display(),
+        calib.display()
+    );
+    Ok(())
 }

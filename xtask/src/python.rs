@@ -84,6 +84,11 @@ impl PythonDist {
         })
     }
 
+    /// The checked wheel and sdist of `name` `pep440` in `dir`.
+    pub fn in_dir(dir: &Path, name: &str, pep440: &str) -> Result<PythonDist> {
+        PythonDist::find(dir, name, pep440)
+    }
+
     fn find(dir: &Path, name: &str, pep440: &str) -> Result<PythonDist> {
         let files: Vec<PathBuf> = std::fs::read_dir(dir)
             .with_context(|| format!("reading {}", dir.display()))?
@@ -167,15 +172,32 @@ fn target(workspace: &Workspace) -> Result<(PathBuf, String, String)> {
 /// Builds into a clean directory and checks what came out.
 pub fn build(workspace: &Workspace, runner: &Runner) -> Result<PythonDist> {
     let (dir, name, pep440) = target(workspace)?;
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).with_context(|| format!("cleaning {}", dir.display()))?;
-    }
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let source = workspace.root.join(&package(workspace)?.path);
+    build_into(&source, &dir, &name, &pep440, runner)
+}
+
+/// The distribution name in `<source>/pyproject.toml`.
+pub fn project_name(workspace: &Workspace) -> Result<String> {
+    Ok(target(workspace)?.1)
+}
+
+/// Builds `source` into a clean `dir` and checks that exactly one wheel and
+/// one sdist of `name` `pep440` came out, with that version in their metadata.
+pub fn build_into(
+    source: &Path,
+    dir: &Path,
+    name: &str,
+    pep440: &str,
+    runner: &Runner,
+) -> Result<PythonDist> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("cleaning {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     runner
-        .run(&python::build(&source, &dir))
+        .run(&python::build(source, dir))
         .context("building the Python package")?;
-    let dist = PythonDist::find(&dir, &name, &pep440)?;
+    let dist = PythonDist::find(dir, name, pep440)?;
     for file in dist.files() {
         let found = runner.read(&python::metadata_version(&file))?;
         if found.trim() != pep440 {

@@ -224,6 +224,51 @@ impl Changelog {
     }
 }
 
+/// The CHANGELOG.md edit that releases `section` as `version` today, or
+/// `None` when the file already has that version's section.
+pub fn release_edit(
+    workspace: &Workspace,
+    version: &Version,
+    section: &Section,
+    previous_tag: Option<&str>,
+) -> Result<Option<crate::version::sources::FileChange>> {
+    let before = read_changelog(workspace)?;
+    let tag = workspace
+        .release
+        .tag_name
+        .replace("{version}", &version.to_string());
+    let links = workspace.release.github.as_deref().map(|slug| file::Links {
+        slug,
+        tag: &tag,
+        previous_tag,
+    });
+    Ok(
+        file::release(&before, version, &today()?, section, links.as_ref()).map(|after| {
+            crate::version::sources::FileChange {
+                file: std::path::PathBuf::from(&workspace.release.changelog.path),
+                before,
+                after,
+            }
+        }),
+    )
+}
+
+/// The release notes of `version` with `section`, listing what is staged in `dist`.
+pub fn notes(
+    workspace: &Workspace,
+    version: &Version,
+    section: &Section,
+    dist: &std::path::Path,
+) -> Result<String> {
+    notes::Notes {
+        workspace,
+        version,
+        section,
+        dist: Some(dist),
+    }
+    .render()
+}
+
 fn since(pending: &Pending) -> String {
     pending
         .previous

@@ -1,7 +1,7 @@
 //! Commits grouped into Keep a Changelog sections, and the level they call for.
 
 use semver::Version;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::commits::{Commit, Kind};
 use crate::config::{ChangelogConfig, SECTIONS};
@@ -11,18 +11,18 @@ use crate::version::level::Level;
 pub const OTHER: &str = "Other";
 
 /// One bullet of a section.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     /// The markdown after `- `.
     pub text: String,
     pub breaking: bool,
     /// Full commit hash; empty for an entry a person wrote.
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub hash: String,
 }
 
 /// The sections of one release, in Keep a Changelog order.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Section {
     pub groups: Vec<(String, Vec<Entry>)>,
 }

@@ -6,7 +6,7 @@
 use std::ffi::OsStr;
 use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::gnu::{escape_for_check, hex, parse_line, quotef, strerror, Layout};
 use super::hasher::{hash_in_order, Input};
@@ -62,6 +62,12 @@ enum Line {
 
 /// Verifies one checksum file (`-` for standard input); true when it passes.
 pub fn check_file(file: &[u8], options: CheckOptions, report: &mut Report) -> bool {
+    check_file_in(Path::new(""), file, options, report)
+}
+
+/// [`check_file`] with the listed names taken relative to `dir` (the release
+/// verifies its staged directory without changing the process's directory).
+pub fn check_file_in(dir: &Path, file: &[u8], options: CheckOptions, report: &mut Report) -> bool {
     let stdin = file == b"-";
     let display: &[u8] = if stdin { b"standard input" } else { file };
     let quoted = quotef(display, report.utf8);
@@ -95,7 +101,7 @@ pub fn check_file(file: &[u8], options: CheckOptions, report: &mut Report) -> bo
         .iter()
         .filter_map(|line| match line {
             Line::Entry { name, .. } if name == b"-" => Some(Input::Stdin),
-            Line::Entry { name, .. } => Some(Input::File(PathBuf::from(OsStr::from_bytes(name)))),
+            Line::Entry { name, .. } => Some(Input::File(dir.join(OsStr::from_bytes(name)))),
             Line::Improper(_) => None,
         })
         .collect();

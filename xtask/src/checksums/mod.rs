@@ -21,7 +21,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use crate::atomic;
-use check::{check_file, CheckOptions, Report};
+use check::check_file;
+pub use check::{check_file_in, CheckOptions, Report};
 use hasher::{hash_in_order, Input};
 
 /// Write or verify SHA-256 checksums byte for byte like GNU sha256sum.
@@ -183,6 +184,18 @@ pub fn sha256_files(paths: &[PathBuf]) -> Vec<io::Result<[u8; 32]>> {
     let mut digests = Vec::with_capacity(paths.len());
     hash_in_order(&inputs, |_, result| digests.push(result));
     digests
+}
+
+/// `sha256sum.txt` for `names` (relative to `dir`), in the order given.
+pub fn sums_file(dir: &Path, names: &[PathBuf]) -> Result<Vec<u8>> {
+    let paths: Vec<PathBuf> = names.iter().map(|n| dir.join(n)).collect();
+    let mut out = Vec::new();
+    for (name, digest) in names.iter().zip(sha256_files(&paths)) {
+        let digest =
+            digest.map_err(|e| anyhow::anyhow!("hashing {}: {e}", dir.join(name).display()))?;
+        out.extend(gnu::sums_line(&digest, name.as_os_str().as_bytes(), false));
+    }
+    Ok(out)
 }
 
 /// Lower-case hex of a digest.

@@ -58,6 +58,7 @@ pub struct VersionSources {
 }
 
 /// A file a bump changes.
+#[derive(Clone, Debug)]
 pub struct FileChange {
     pub file: PathBuf,
     pub before: String,

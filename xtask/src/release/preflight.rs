@@ -1,0 +1,185 @@
+//! Everything that must hold before a release changes anything, checked all
+//! at once. Repository problems stop a dry run too; missing tools and
+//! credentials stop only `--execute` (a dry run lists them as needs).
+
+use anyhow::Result;
+
+use super::plan::Plan;
+use super::stage::Need;
+use crate::config::Workspace;
+use crate::runner::{Cmd, Effect, Runner};
+
+/// Problems with the repository's state, each with its fix.
+pub fn repository(
+    workspace: &Workspace,
+    plan: &Plan,
+    previous: Option<&semver::Version>,
+    runner: &Runner,
+) -> Result<Vec<String>> {
+    let git = |args: &[&str]| {
+        runner.output(
+            &Cmd::new("git", Effect::Query)
+                .args(args.iter().copied())
+                .cwd(&workspace.root),
+        )
+    };
+    let mut problems = Vec::new();
+
+    let status = git(&["status", "--porcelain"])?;
+    if !status.stdout.trim().is_empty() {
+        let files: Vec<&str> = status
+            .stdout
+            .lines()
+            .map(|l| l.get(3..).unwrap_or(l))
+            .take(10)
+            .collect();
+        problems.push(format!(
+            "the work tree has uncommitted changes ({}); commit or stash them first",
+            files.join(", ")
+        ));
+    }
+    if !workspace
+        .release
+        .branches
+        .iter()
+        .any(|pattern| matches(pattern, &plan.branch))
+    {
+        problems.push(format!(
+            "releases start from {} (branches in [workspace.metadata.release]), not from `{}`; check out one of them",
+            workspace.release.branches.join(", "),
+            plan.branch
+        ));
+    }
+    // `ls-remote`, not `fetch`: a dry run leaves every ref as it was.
+    let remote_head = git(&[
+        "ls-remote",
+        "origin",
+        &format!("refs/heads/{}", plan.branch),
+    ])?;
+    if !remote_head.success() {
+        problems.push(format!(
+            "cannot reach `origin`: {}; add it with `git remote add origin URL`",
+            remote_head.stderr.trim()
+        ));
+    } else if let Some(sha) = remote_head.stdout.split_whitespace().next() {
+        if !git(&["merge-base", "--is-ancestor", sha, "HEAD"])?.success() {
+            problems.push(format!(
+                "origin/{} has commits this checkout lacks; run `git pull --rebase origin {}`",
+                plan.branch, plan.branch
+            ));
+        }
+    }
+    if git(&[
+        "rev-parse",
+        "-q",
+        "--verify",
+        &format!("refs/tags/{}", plan.tag),
+    ])?
+    .success()
+    {
+        problems.push(format!(
+            "tag {} already exists here; release another version or `git tag -d {}`",
+            plan.tag, plan.tag
+        ));
+    }
+    let remote_tag = git(&[
+        "ls-remote",
+        "--tags",
+        "origin",
+        &format!("refs/tags/{}", plan.tag),
+    ])?;
+    if !remote_tag.stdout.trim().is_empty() {
+        problems.push(format!(
+            "tag {} already exists on origin; release another version",
+            plan.tag
+        ));
+    }
+    if let Err(err) = super::plan::check_progress(plan, previous) {
+        problems.push(format!("{err}; pick a higher level or version"));
+    }
+    Ok(problems)
+}
+
+/// `*` matches any run of characters: `release/*` matches `release/1.2`.
+fn matches(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !name.starts_with(first)
+        || !name[first.len()..].ends_with(last)
+        || name.len() < first.len() + last.len()
+    {
+        return false;
+    }
+    let mut rest = &name[first.len()..name.len() - last.len()];
+    for part in &parts[1..parts.len() - 1] {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+/// Tools and credentials that the steps still to run need and this machine
+/// lacks, as needs: (what, for, how to get it).
+pub fn tools(workspace: &Workspace, skipped: &[String], runner: &Runner) -> Vec<Need> {
+    let report = crate::doctor::examine(workspace, runner);
+    let step_of = |tool: &str| match tool {
+        "docker" | "docker daemon" | "buildx" => "docker",
+        "gh" | "gh auth" => "github-draft",
+        "twine" => "pypi",
+        "hailo" => "build",
+        _ => "",
+    };
+    let mut needs: Vec<Need> = report
+        .tools
+        .iter()
+        .filter(|t| {
+            report.missing.contains(&t.name.to_owned())
+                && !skipped.iter().any(|s| s == step_of(t.name))
+        })
+        .map(|t| {
+            (
+                t.name.to_owned(),
+                "the release".to_owned(),
+                t.fix.clone().unwrap_or_default(),
+            )
+        })
+        .filter(|(name, _, _)| name != "hailo")
+        .collect();
+    for cred in report.credentials.iter().filter(|c| !c.set) {
+        let step = if cred.name.starts_with("TWINE") {
+            "pypi"
+        } else {
+            "github-draft"
+        };
+        if !skipped.iter().any(|s| s == step) {
+            needs.push((
+                cred.name.to_owned(),
+                cred.needed_for.clone(),
+                format!("set {} in the environment", cred.name),
+            ));
+        }
+    }
+    needs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches;
+
+    #[test]
+    fn branch_patterns() {
+        assert!(matches("main", "main"));
+        assert!(!matches("main", "main2"));
+        assert!(matches("release/*", "release/1.2"));
+        assert!(matches("hotfix/*", "hotfix/1.2.4"));
+        assert!(!matches("release/*", "feature/x"));
+        assert!(matches("*", "anything"));
+        assert!(matches("v*-lts", "v1-lts"));
+        assert!(!matches("v*-lts", "v1-ltsx"));
+    }
+}
