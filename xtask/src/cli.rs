@@ -13,7 +13,7 @@ use crate::hef_compile::HefCompile;
 use crate::models::Models;
 use crate::onnx_export::OnnxExport;
 use crate::python::Python;
-use crate::release::Release;
+use crate::release::{Release, Rollback};
 use crate::test_suite::Test;
 use crate::versions::Versions;
 
@@ -35,6 +35,8 @@ pub struct Cli {
 pub enum Command {
     /// Release: plan, check, build, verify, publish, resume (dry run unless --execute).
     Release(Release),
+    /// Undo a release where possible and say what cannot be undone (dry run unless --execute).
+    Rollback(Rollback),
     /// Check the tools and credentials a release of this repository needs.
     Doctor(Doctor),
     /// Set a new version in every file that carries it (dry run unless --execute).

@@ -55,6 +55,7 @@ fn main() -> ExitCode {
         Command::HefCompile(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::OnnxExport(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Release(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
+        Command::Rollback(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Test(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Bench(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
     };

@@ -40,7 +40,12 @@ impl Notes<'_> {
             let metrics = model_metrics(&ws.root.join(&model.metadata), version)?;
             let size: u64 = assets
                 .iter()
-                .filter(|a| a.path.to_string_lossy().contains(&model.name))
+                .filter(|a| {
+                    // The model's binaries, not its metadata.
+                    let name = a.path.to_string_lossy();
+                    name.contains(&model.name)
+                        && [".pth", ".onnx", ".hef"].iter().any(|e| name.ends_with(e))
+                })
                 .map(|a| a.size)
                 .sum();
             let platform = match &model.hef {

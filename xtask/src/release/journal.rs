@@ -129,7 +129,9 @@ pub struct Lock {
 }
 
 impl Lock {
-    pub fn acquire(root: &Path) -> Result<Lock> {
+    /// Takes the lock. `resume` may take over a lock whose release died (a
+    /// kill leaves it behind; resuming is what comes next).
+    pub fn acquire(root: &Path, resume: bool) -> Result<Lock> {
         let path = root.join("target/release/lock");
         std::fs::create_dir_all(path.parent().expect("has a parent"))?;
         match std::fs::OpenOptions::new()
@@ -151,10 +153,18 @@ impl Lock {
                         path.display()
                     );
                 }
+                if resume {
+                    tell!(
+                        "notice: taking over {} from pid {pid}, which is no longer running",
+                        path.display()
+                    );
+                    std::fs::write(&path, std::process::id().to_string())?;
+                    return Ok(Lock { path });
+                }
                 bail!(
-                    "{} is a stale lock: the release that took it (pid {}) is not running. If no release is \
-                     in progress, remove the file; `cargo xtask release --resume --execute` then finishes the \
-                     interrupted one",
+                    "{} is a stale lock: the release that took it (pid {}) is not running. \
+                     `cargo xtask release --resume --execute` takes it over and finishes the interrupted release; \
+                     if none is in progress, remove the file",
                     path.display(),
                     if pid.is_empty() { "unknown" } else { pid }
                 )

@@ -10,7 +10,10 @@
 mod journal;
 mod plan;
 mod preflight;
+mod rollback;
 mod stage;
+
+pub use rollback::Rollback;
 
 use anyhow::{bail, Context, Result};
 use serde_json::json;
@@ -60,7 +63,7 @@ impl Release {
             }
         }
         let runner = Runner::new(!self.execute);
-        let _lock = Lock::acquire(&workspace.root)?;
+        let _lock = Lock::acquire(&workspace.root, self.resume)?;
         let existing = Journal::load(&workspace.root)?;
         let arguments: Vec<String> = std::env::args().skip(1).collect();
 

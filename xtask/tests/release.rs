@@ -1,0 +1,547 @@
+//! `cargo xtask release` end to end against a throwaway monorepo: real git and
+//! a bare origin, real `python -m build` and twine, pypiserver on 127.0.0.1,
+//! the fake gh. Every publish step is made to fail once and resumed; the end
+//! state must be the one an uninterrupted release reaches.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::{venv_python, Fakes, Fixture, PypiServer, Xtask};
+
+const GH_TOKEN: &str = "ghp_RELEASE_CANARY_token_987654321";
+const TWINE_PASSWORD: &str = "pypi-RELEASE-CANARY-pw-13579";
+
+/// Removes the `[[workspace.metadata.release.<table>]]` block from the config.
+fn drop_table(manifest: &str, table: &str) -> String {
+    let header = format!("[[workspace.metadata.release.{table}]]");
+    let Some(start) = manifest.find(&header) else {
+        return manifest.to_owned();
+    };
+    let end = manifest[start..]
+        .find("\n\n")
+        .map_or(manifest.len(), |i| start + i + 2);
+    format!("{}{}", &manifest[..start], &manifest[end..])
+}
+
+/// A monorepo ready to release 0.2.0 to `server`, without images or models.
+fn releasable(server: &PypiServer) -> Fixture {
+    let fixture = Fixture::new();
+    let manifest = fixture
+        .read("Cargo.toml")
+        .replace("https://upload.pypi.org/legacy/", &server.url);
+    let manifest = drop_table(&drop_table(&manifest, "docker"), "models");
+    fixture.write("Cargo.toml", &manifest);
+    fixture.git(&[
+        "commit",
+        "--quiet",
+        "-am",
+        "feat: release to the test index",
+    ]);
+    fixture.git(&["push", "--quiet", "origin", "main"]);
+    fixture
+}
+
+fn release(fixture: &Fixture, fakes: &Fakes, args: &[&str], twine_password: &str) -> support::Run {
+    let mut all = vec!["release"];
+    all.extend_from_slice(args);
+    Xtask::new(&fixture.root)
+        .args(&all)
+        .fakes(fakes)
+        .path_first(&[&fakes.bin])
+        .env("XTASK_PYTHON", venv_python())
+        .env("GH_TOKEN", GH_TOKEN)
+        .env("TWINE_USERNAME", PypiServer::USER)
+        .env("TWINE_PASSWORD", twine_password)
+        .run()
+}
+
+fn sha256(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(std::fs::read(path).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The end state of a complete release of 0.2.0.
+fn assert_released(fixture: &Fixture, fakes: &Fakes, server: &PypiServer) {
+    let origin = Command::new("git")
+        .arg("--git-dir")
+        .arg(&fixture.origin)
+        .args(["show-ref"])
+        .output()
+        .unwrap();
+    let origin = String::from_utf8(origin.stdout).unwrap();
+    let head = fixture.git(&["rev-parse", "HEAD"]);
+    assert!(
+        origin.contains(&format!("{head} refs/heads/main")),
+        "origin/main is not the release commit:\n{origin}"
+    );
+    assert!(origin.contains("refs/tags/v0.2.0"), "{origin}");
+    assert_eq!(
+        fixture.git(&["log", "-1", "--format=%s"]),
+        "chore(release): v0.2.0"
+    );
+    assert_eq!(
+        fixture
+            .git(&["log", "--format=%s"])
+            .lines()
+            .filter(|s| *s == "chore(release): v0.2.0")
+            .count(),
+        1,
+        "one release commit"
+    );
+    assert!(fixture.read("CHANGELOG.md").contains("## [0.2.0] - "));
+    assert!(fixture
+        .read("python/pyproject.toml")
+        .contains("version = \"0.2.0\""));
+
+    let dist = fixture.root.join("target/dist/v0.2.0");
+    for file in ["tcn_vae-0.2.0-py3-none-any.whl", "tcn_vae-0.2.0.tar.gz"] {
+        assert_eq!(
+            sha256(&server.packages.join(file)),
+            sha256(&dist.join("python").join(file)),
+            "{file} on the index"
+        );
+    }
+    let gh = fakes.state_of("gh");
+    let release = &gh["releases"]["v0.2.0"];
+    assert_eq!(release["isDraft"], false, "{release}");
+    assert_eq!(release["isLatest"], true);
+    let mut names: Vec<&str> = release["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "MODEL_CARD.md",
+            "manifest.json",
+            "sha256sum.txt",
+            "tcn_vae-0.2.0-py3-none-any.whl",
+            "tcn_vae-0.2.0.tar.gz"
+        ]
+        .iter()
+        .filter(|n| **n != "MODEL_CARD.md")
+        .copied()
+        .collect::<Vec<_>>()
+    );
+    for asset in release["assets"].as_array().unwrap() {
+        let name = asset["name"].as_str().unwrap();
+        let local = if name.ends_with(".whl") || name.ends_with(".tar.gz") {
+            dist.join("python").join(name)
+        } else {
+            dist.join(name)
+        };
+        assert_eq!(
+            asset["digest"],
+            format!("sha256:{}", sha256(&local)),
+            "{name}"
+        );
+    }
+    let check = Command::new("sha256sum")
+        .args(["-c", "--strict", "sha256sum.txt"])
+        .current_dir(&dist)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "GNU sha256sum -c: {}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    assert!(
+        fixture
+            .root
+            .join("target/release/v0.2.0/journal.json")
+            .exists(),
+        "the journal is archived"
+    );
+    assert!(!fixture.root.join("target/release/journal.json").exists());
+}
+
+fn assert_no_secret(fixture: &Fixture, fakes: &Fakes, runs: &[&support::Run]) {
+    for run in runs {
+        let all = run.all();
+        assert!(
+            !all.contains(GH_TOKEN) && !all.contains(TWINE_PASSWORD),
+            "a secret leaked into the output:\n{all}"
+        );
+    }
+    for journal in [
+        "target/release/journal.json",
+        "target/release/v0.2.0/journal.json",
+    ] {
+        if let Ok(text) = std::fs::read_to_string(fixture.root.join(journal)) {
+            assert!(
+                !text.contains(GH_TOKEN) && !text.contains(TWINE_PASSWORD),
+                "a secret is in {journal}"
+            );
+        }
+    }
+    for call in fakes.calls(None) {
+        let argv = call["argv"].to_string();
+        assert!(
+            !argv.contains(GH_TOKEN) && !argv.contains(TWINE_PASSWORD),
+            "a secret in argv: {argv}"
+        );
+    }
+}
+
+#[test]
+fn a_dry_run_stages_and_verifies_and_leaves_everything_as_it_was() {
+    let fixture = Fixture::new();
+    let fakes = Fakes::install();
+    let tree = fixture.snapshot();
+    let refs = fixture.git(&["for-each-ref"]);
+    let run = Xtask::new(&fixture.root)
+        .args(&["release"])
+        .env("XTASK_PYTHON", venv_python())
+        .fakes(&fakes)
+        .run();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(fixture.snapshot(), tree, "a dry run changed the work tree");
+    assert_eq!(
+        fixture.git(&["for-each-ref"]),
+        refs,
+        "a dry run changed a ref"
+    );
+    assert_eq!(fixture.git(&["status", "--porcelain"]), "");
+    assert!(
+        run.stdout.contains("+version = \"0.2.0\""),
+        "the edits are shown as diffs: {}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("What `--execute` needs that this machine lacks"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("Hailo Dataflow Compiler"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !fixture.root.join("target/release/journal.json").exists(),
+        "a dry run wrote a journal"
+    );
+    let dist = fixture.root.join("target/dist/v0.2.0");
+    let check = Command::new("sha256sum")
+        .args(["-c", "--strict", "sha256sum.txt"])
+        .current_dir(&dist)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    assert!(
+        dist.join("python/tcn_vae-0.2.0-py3-none-any.whl").exists(),
+        "the wheel carries the new version"
+    );
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(dist.join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["version"], "0.2.0");
+    assert!(
+        manifest["assets"].as_array().unwrap().len() >= 5,
+        "{manifest}"
+    );
+    assert!(std::fs::read_to_string(dist.join("release-notes.md"))
+        .unwrap()
+        .starts_with("# tcn-vae-edge v0.2.0"));
+
+    let json = Xtask::new(&fixture.root)
+        .args(&["release", "--json"])
+        .env("XTASK_PYTHON", venv_python())
+        .run();
+    let plan: Value = serde_json::from_str(&json.stdout).unwrap();
+    for key in [
+        "version",
+        "pep440_version",
+        "tag",
+        "previous_tag",
+        "assets",
+        "images",
+        "steps",
+    ] {
+        assert!(plan.get(key).is_some(), "plan lacks {key}: {plan}");
+    }
+    assert_eq!(plan["images"][0]["tags"], json!(["0.2.0", "0.2", "latest"]));
+}
+
+#[test]
+fn execute_releases_everything_once() {
+    let server = PypiServer::start(TWINE_PASSWORD);
+    let fixture = releasable(&server);
+    let fakes = Fakes::install();
+    let run = release(
+        &fixture,
+        &fakes,
+        &["--execute", "--skip-tests"],
+        TWINE_PASSWORD,
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_released(&fixture, &fakes, &server);
+    assert_no_secret(&fixture, &fakes, &[&run]);
+
+    // Nothing is left to release, and the same version is refused.
+    let again = release(
+        &fixture,
+        &fakes,
+        &["0.2.0", "--execute", "--skip-tests"],
+        TWINE_PASSWORD,
+    );
+    assert_eq!(again.code, 1);
+}
+
+/// Makes one publish step fail once, resumes, and checks the end state.
+fn fail_once_then_resume(step: &str, arrange: impl FnOnce(&Fixture, &Fakes), first_password: &str) {
+    let server = PypiServer::start(TWINE_PASSWORD);
+    let fixture = releasable(&server);
+    let fakes = Fakes::install();
+    arrange(&fixture, &fakes);
+    let failed = release(
+        &fixture,
+        &fakes,
+        &["--execute", "--skip-tests"],
+        first_password,
+    );
+    assert_eq!(
+        failed.code, 1,
+        "{step}: the release should have failed:\n{}",
+        failed.stdout
+    );
+    assert!(
+        failed.stderr.contains(&format!("stopped at `{step}`")),
+        "{step}: {}",
+        failed.stderr
+    );
+    assert!(
+        failed
+            .stderr
+            .contains("cargo xtask release --resume --execute"),
+        "{}",
+        failed.stderr
+    );
+
+    let refused = release(
+        &fixture,
+        &fakes,
+        &["--execute", "--skip-tests"],
+        TWINE_PASSWORD,
+    );
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stderr.contains("is in progress"),
+        "{}",
+        refused.stderr
+    );
+
+    let resumed = release(&fixture, &fakes, &["--resume", "--execute"], TWINE_PASSWORD);
+    assert_eq!(
+        resumed.code, 0,
+        "{step}: resume failed:\n{}\n{}",
+        resumed.stdout, resumed.stderr
+    );
+    assert!(
+        resumed.stdout.contains("done earlier"),
+        "{}",
+        resumed.stdout
+    );
+    assert_released(&fixture, &fakes, &server);
+    assert_no_secret(&fixture, &fakes, &[&failed, &refused, &resumed]);
+}
+
+#[test]
+fn a_rejected_push_resumes() {
+    fail_once_then_resume(
+        "push",
+        |fixture, _| {
+            let hook = fixture.origin.join("hooks/pre-receive");
+            let marker = fixture.origin.join("rejected-once");
+            std::fs::write(&hook, format!("#!/bin/sh\n[ -e '{0}' ] && exit 0\ntouch '{0}'\necho 'remote rejected: try again' >&2\nexit 1\n", marker.display())).unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+        },
+        TWINE_PASSWORD,
+    );
+}
+
+#[test]
+fn a_failed_asset_upload_resumes() {
+    fail_once_then_resume(
+        "github-draft",
+        |_, fakes| {
+            fakes.fail(json!({"tool": "gh", "args": ["release", "upload"], "exit": 1, "stderr": "HTTP 502: Bad Gateway"}))
+        },
+        TWINE_PASSWORD,
+    );
+}
+
+#[test]
+fn a_refused_pypi_upload_resumes() {
+    fail_once_then_resume("pypi", |_, _| {}, "not-the-password");
+}
+
+#[test]
+fn a_failed_github_publish_resumes() {
+    fail_once_then_resume(
+        "github-publish",
+        |_, fakes| {
+            fakes.fail(json!({"tool": "gh", "args": ["release", "edit"], "exit": 1, "stderr": "HTTP 500: Internal Server Error"}))
+        },
+        TWINE_PASSWORD,
+    );
+}
+
+#[test]
+fn a_killed_release_resumes_and_takes_over_its_lock() {
+    let server = PypiServer::start(TWINE_PASSWORD);
+    let fixture = releasable(&server);
+    let fakes = Fakes::install();
+    fakes.fail(json!({"tool": "gh", "args": ["release", "upload"], "hang": true}));
+    let mut child = {
+        use std::os::unix::process::CommandExt;
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        cmd.args(["release", "--execute", "--skip-tests"])
+            .current_dir(&fixture.root)
+            .envs(fakes.env())
+            .env(
+                "PATH",
+                format!("{}:{}", fakes.bin.display(), std::env::var("PATH").unwrap()),
+            )
+            .env("XTASK_PYTHON", venv_python())
+            .env("GH_TOKEN", GH_TOKEN)
+            .env("TWINE_USERNAME", PypiServer::USER)
+            .env("TWINE_PASSWORD", TWINE_PASSWORD)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0);
+        cmd.spawn().unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !fakes
+        .calls(Some("gh"))
+        .iter()
+        .any(|c| c["argv"][1] == "upload")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the release never reached the upload"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // SIGKILL the whole process group mid-upload (`--`: a negative pid is a group, not an option).
+    let killed = Command::new("kill")
+        .args(["-s", "KILL", "--", &format!("-{}", child.id())])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the killed release did not exit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        fixture.root.join("target/release/lock").exists(),
+        "a killed release leaves its lock"
+    );
+
+    let plain = release(
+        &fixture,
+        &fakes,
+        &["--execute", "--skip-tests"],
+        TWINE_PASSWORD,
+    );
+    assert_eq!(plain.code, 1);
+    assert!(plain.stderr.contains("stale lock"), "{}", plain.stderr);
+    let resumed = release(&fixture, &fakes, &["--resume", "--execute"], TWINE_PASSWORD);
+    assert_eq!(resumed.code, 0, "{}\n{}", resumed.stdout, resumed.stderr);
+    assert!(resumed.stderr.contains("taking over"), "{}", resumed.stderr);
+    assert_released(&fixture, &fakes, &server);
+}
+
+#[test]
+fn a_running_release_holds_the_lock() {
+    let fixture = Fixture::new();
+    fixture.write("target/release/lock", &std::process::id().to_string());
+    let run = Xtask::new(&fixture.root).args(&["release"]).run();
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("another release is running"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn rollback_removes_what_it_can_and_says_what_it_cannot() {
+    let server = PypiServer::start(TWINE_PASSWORD);
+    let fixture = releasable(&server);
+    let fakes = Fakes::install();
+    fakes.fail(json!({"tool": "gh", "args": ["release", "edit"], "times": 5, "exit": 1, "stderr": "HTTP 500"}));
+    assert_eq!(
+        release(
+            &fixture,
+            &fakes,
+            &["--execute", "--skip-tests"],
+            TWINE_PASSWORD
+        )
+        .code,
+        1
+    );
+    assert_eq!(fakes.state_of("gh")["releases"]["v0.2.0"]["isDraft"], true);
+
+    let dry = Xtask::new(&fixture.root)
+        .args(&["rollback", "v0.2.0"])
+        .fakes(&fakes)
+        .path_first(&[&fakes.bin])
+        .env("GH_TOKEN", GH_TOKEN)
+        .run();
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(
+        fakes.state_of("gh")["releases"].get("v0.2.0").is_some(),
+        "a dry rollback deleted the release"
+    );
+
+    let run = Xtask::new(&fixture.root)
+        .args(&["rollback", "v0.2.0", "--execute"])
+        .fakes(&fakes)
+        .path_first(&[&fakes.bin])
+        .env("GH_TOKEN", GH_TOKEN)
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        fakes.state_of("gh")["releases"].get("v0.2.0").is_none(),
+        "the GitHub release is gone"
+    );
+    let origin = Command::new("git")
+        .arg("--git-dir")
+        .arg(&fixture.origin)
+        .args(["tag"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&origin.stdout).trim().is_empty(),
+        "the tag is gone from origin"
+    );
+    assert!(fixture.git(&["tag"]).is_empty(), "the tag is gone here");
+    assert!(
+        run.stdout.contains("git revert"),
+        "the pushed release commit is reverted by hand: {}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("yank it by hand"), "{}", run.stdout);
+    assert!(!fixture.root.join("target/release/journal.json").exists());
+}
