@@ -404,12 +404,16 @@ fn a_failed_github_publish_resumes() {
     );
 }
 
-#[test]
-fn a_killed_release_resumes_and_takes_over_its_lock() {
+/// Stalls the release at one point (`stall`), SIGKILLs it there once
+/// `reached` says so, then resumes: the end state is a complete release.
+fn killed_then_resumed(
+    stall: impl FnOnce(&Fixture, &Fakes),
+    reached: impl Fn(&Fixture, &Fakes) -> bool,
+) {
     let server = PypiServer::start(TWINE_PASSWORD);
     let fixture = releasable(&server);
     let fakes = Fakes::install();
-    fakes.fail(json!({"tool": "gh", "args": ["release", "upload"], "hang": true}));
+    stall(&fixture, &fakes);
     let mut child = {
         use std::os::unix::process::CommandExt;
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
@@ -431,11 +435,7 @@ fn a_killed_release_resumes_and_takes_over_its_lock() {
         cmd.spawn().unwrap()
     };
     let deadline = Instant::now() + Duration::from_secs(120);
-    while !fakes
-        .calls(Some("gh"))
-        .iter()
-        .any(|c| c["argv"][1] == "upload")
-    {
+    while !reached(&fixture, &fakes) {
         assert!(
             Instant::now() < deadline,
             "the release never reached the upload"
@@ -470,6 +470,41 @@ fn a_killed_release_resumes_and_takes_over_its_lock() {
     assert_eq!(resumed.code, 0, "{}\n{}", resumed.stdout, resumed.stderr);
     assert!(resumed.stderr.contains("taking over"), "{}", resumed.stderr);
     assert_released(&fixture, &fakes, &server);
+}
+
+#[test]
+fn a_release_killed_mid_upload_resumes() {
+    killed_then_resumed(
+        |_, fakes| fakes.fail(json!({"tool": "gh", "args": ["release", "upload"], "hang": true})),
+        |_, fakes| {
+            fakes
+                .calls(Some("gh"))
+                .iter()
+                .any(|c| c["argv"][1] == "upload")
+        },
+    );
+}
+
+#[test]
+fn a_release_killed_mid_push_resumes() {
+    killed_then_resumed(
+        |fixture, _| {
+            // The first push stalls in origin's hook, where it is killed.
+            let hook = fixture.origin.join("hooks/pre-receive");
+            let marker = fixture.origin.join("stalled-once");
+            std::fs::write(
+                &hook,
+                format!(
+                    "#!/bin/sh\n[ -e '{0}' ] && exit 0\ntouch '{0}'\nsleep 120\n",
+                    marker.display()
+                ),
+            )
+            .unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+        },
+        |fixture, _| fixture.origin.join("stalled-once").exists(),
+    );
 }
 
 #[test]
@@ -544,4 +579,98 @@ fn rollback_removes_what_it_can_and_says_what_it_cannot() {
     );
     assert!(run.stdout.contains("yank it by hand"), "{}", run.stdout);
     assert!(!fixture.root.join("target/release/journal.json").exists());
+}
+
+#[test]
+#[ignore = "service: needs a real dockerd and docker-registry (apt-get install docker.io docker-registry, root); `cargo xtask test` runs it"]
+fn a_failed_image_push_resumes_to_the_same_end_state() {
+    let daemon = support::DockerDaemon::start();
+    let registry_password = "registry-CANARY-pw-2468";
+    let registry = support::DockerRegistry::start(registry_password);
+    let server = PypiServer::start(TWINE_PASSWORD);
+    let fixture = Fixture::new();
+    let name = format!("{}/edge/edgeinfer", registry.host);
+    let manifest = drop_table(
+        &fixture
+            .read("Cargo.toml")
+            .replace("https://upload.pypi.org/legacy/", &server.url),
+        "models",
+    );
+    let start = manifest
+        .find("[[workspace.metadata.release.docker]]")
+        .unwrap();
+    let end = start + manifest[start..].find("\n\n").unwrap();
+    let image = format!(
+        "[[workspace.metadata.release.docker]]\nname = \"{name}\"\ndockerfile = \"docker/scratch/Dockerfile\"\n\
+         context = \"target/dist/v{{version}}\"\nplatforms = [\"linux/amd64\"]"
+    );
+    fixture.write(
+        "Cargo.toml",
+        &format!("{}{image}{}", &manifest[..start], &manifest[end..]),
+    );
+    fixture.write(
+        "docker/scratch/Dockerfile",
+        "FROM scratch\nCOPY python/ /opt/wheels/\n",
+    );
+    fixture.git(&["add", "-A"]);
+    fixture.git(&["commit", "--quiet", "-m", "feat: ship the image too"]);
+    fixture.git(&["push", "--quiet", "origin", "main"]);
+    let fakes = Fakes::install();
+    let docker_config = support::TempDir::new("docker-config");
+    let run = |args: &[&str], password: &str| {
+        let mut all = vec!["release"];
+        all.extend_from_slice(args);
+        Xtask::new(&fixture.root)
+            .args(&all)
+            .path_first(&[&fakes.bin])
+            .env("FAKE_STATE_DIR", &fakes.state)
+            .env("DOCKER_CONFIG", docker_config.path())
+            .env("DOCKER_HOST", &daemon.host)
+            .env("DOCKER_USERNAME", support::DockerRegistry::USER)
+            .env("DOCKER_PASSWORD", password)
+            .env("XTASK_PYTHON", venv_python())
+            .env("GH_TOKEN", GH_TOKEN)
+            .env("TWINE_USERNAME", PypiServer::USER)
+            .env("TWINE_PASSWORD", TWINE_PASSWORD)
+            .run()
+    };
+    let failed = run(&["--execute", "--skip-tests"], "wrong-registry-password");
+    assert_eq!(failed.code, 1, "{}", failed.stdout);
+    assert!(
+        failed.stderr.contains("stopped at `docker`"),
+        "{}",
+        failed.stderr
+    );
+    let resumed = run(&["--resume", "--execute"], registry_password);
+    assert_eq!(resumed.code, 0, "{}\n{}", resumed.stdout, resumed.stderr);
+    assert_released(&fixture, &fakes, &server);
+    let (_, _, body) = registry.get("/v2/edge/edgeinfer/tags/list", registry_password, "*/*");
+    let mut tags: Vec<String> = serde_json::from_str::<Value>(&body).unwrap()["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_owned())
+        .collect();
+    tags.sort();
+    assert_eq!(tags, ["0.2", "0.2.0", "latest"]);
+    let digest = |tag: &str| {
+        let (_, head, _) = registry.get(
+            &format!("/v2/edge/edgeinfer/manifests/{tag}"),
+            registry_password,
+            "application/vnd.docker.distribution.manifest.v2+json",
+        );
+        head.lines()
+            .find_map(|l| l.strip_prefix("Docker-Content-Digest: "))
+            .unwrap()
+            .trim()
+            .to_owned()
+    };
+    assert_eq!(digest("0.2.0"), digest("latest"));
+    for out in [&failed, &resumed] {
+        assert!(
+            !out.all().contains(registry_password)
+                && !out.all().contains(GH_TOKEN)
+                && !out.all().contains(TWINE_PASSWORD)
+        );
+    }
 }
