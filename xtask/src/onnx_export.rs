@@ -55,7 +55,7 @@ impl OnnxExport {
                 workspace.root.join(&package.path).display()
             );
         }
-        let metadata = newest_metadata(&workspace.root.join(&model.metadata))?;
+        let metadata = crate::models::newest_version_dir(&workspace.root.join(&model.metadata))?;
         let staged = workspace.root.join(format!(
             "target/dist/v{}/models/{}",
             workspace.product_version()?,
@@ -118,22 +118,6 @@ fn pick<'a>(workspace: &'a Workspace, name: Option<&str>) -> Result<&'a Model> {
             models.len()
         ),
     }
-}
-
-/// The newest `v<X.Y.Z>` directory of a model's metadata.
-fn newest_metadata(dir: &Path) -> Result<PathBuf> {
-    std::fs::read_dir(dir)
-        .with_context(|| format!("reading {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter_map(|p| {
-            Some((
-                semver::Version::parse(p.file_name()?.to_str()?.strip_prefix('v')?).ok()?,
-                p,
-            ))
-        })
-        .max()
-        .map(|(_, p)| p)
-        .with_context(|| format!("{}: no v<X.Y.Z> metadata directory", dir.display()))
 }
 
 /// Exports `weights` of `model` into `staged` (`<name>.onnx`, its report and

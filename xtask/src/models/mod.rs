@@ -78,11 +78,9 @@ impl Models {
     }
 }
 
-/// Every problem of one model: each version directory, the configured
-/// assets, and any HEF staged for the workspace version.
-pub fn check(workspace: &Workspace, model: &Model, problems: &mut Vec<String>) {
-    let dir = workspace.root.join(&model.metadata);
-    let mut versions: Vec<(semver::Version, PathBuf)> = std::fs::read_dir(&dir)
+/// A model's `v<X.Y.Z>` metadata directories, oldest first.
+pub fn version_dirs(dir: &Path) -> Vec<(semver::Version, PathBuf)> {
+    let mut versions: Vec<(semver::Version, PathBuf)> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -94,6 +92,22 @@ pub fn check(workspace: &Workspace, model: &Model, problems: &mut Vec<String>) {
         })
         .collect();
     versions.sort();
+    versions
+}
+
+/// The newest `v<X.Y.Z>` metadata directory.
+pub fn newest_version_dir(dir: &Path) -> Result<PathBuf> {
+    version_dirs(dir)
+        .pop()
+        .map(|(_, path)| path)
+        .ok_or_else(|| anyhow::anyhow!("{}: no v<X.Y.Z> metadata directory", dir.display()))
+}
+
+/// Every problem of one model: each version directory, the configured
+/// assets, and any HEF staged for the workspace version.
+pub fn check(workspace: &Workspace, model: &Model, problems: &mut Vec<String>) {
+    let dir = workspace.root.join(&model.metadata);
+    let versions = version_dirs(&dir);
     if versions.is_empty() {
         problems.push(format!(
             "{}: no v<X.Y.Z> metadata directory for model {}",

@@ -72,7 +72,7 @@ pub fn build(
     for model in &workspace.release.models {
         let staged = dist.join("models").join(&model.name);
         std::fs::create_dir_all(&staged)?;
-        let metadata = newest(&workspace.root.join(&model.metadata))?;
+        let metadata = crate::models::newest_version_dir(&workspace.root.join(&model.metadata))?;
         for entry in std::fs::read_dir(&metadata)? {
             let path = entry?.path();
             if path.is_file() {
@@ -304,19 +304,4 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn newest(dir: &Path) -> Result<PathBuf> {
-    std::fs::read_dir(dir)
-        .with_context(|| format!("reading {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter_map(|p| {
-            Some((
-                semver::Version::parse(p.file_name()?.to_str()?.strip_prefix('v')?).ok()?,
-                p,
-            ))
-        })
-        .max()
-        .map(|(_, p)| p)
-        .with_context(|| format!("{}: no v<X.Y.Z> metadata directory", dir.display()))
 }
