@@ -15,6 +15,7 @@ use crate::onnx_export::OnnxExport;
 use crate::python::Python;
 use crate::release::{Release, Rollback};
 use crate::test_suite::Test;
+use crate::verify_release::VerifyRelease;
 use crate::versions::Versions;
 
 /// One-command releases for this edge-ML monorepo: versions, changelog,
@@ -37,6 +38,8 @@ pub enum Command {
     Release(Release),
     /// Undo a release where possible and say what cannot be undone (dry run unless --execute).
     Rollback(Rollback),
+    /// Verify a release directory: checksums, signatures, provenance, HEF headers.
+    VerifyRelease(VerifyRelease),
     /// Check the tools and credentials a release of this repository needs.
     Doctor(Doctor),
     /// Set a new version in every file that carries it (dry run unless --execute).

@@ -23,8 +23,10 @@ mod onnx_export;
 mod python;
 mod release;
 mod runner;
+mod supply_chain;
 mod test_suite;
 mod tools;
+mod verify_release;
 mod version;
 mod versions;
 
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         Command::OnnxExport(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Release(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Rollback(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
+        Command::VerifyRelease(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Test(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Bench(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
     };

@@ -157,6 +157,7 @@ impl Changelog {
                 version: &pending.version,
                 section: &pending.merged,
                 dist: Some(&dist),
+                fingerprint: None,
             };
             say!("{}", notes.render()?.trim_end());
         } else if self.write {
@@ -259,12 +260,14 @@ pub fn notes(
     version: &Version,
     section: &Section,
     dist: &std::path::Path,
+    fingerprint: Option<&str>,
 ) -> Result<String> {
     notes::Notes {
         workspace,
         version,
         section,
         dist: Some(dist),
+        fingerprint,
     }
     .render()
 }

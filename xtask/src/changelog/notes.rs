@@ -19,6 +19,8 @@ pub struct Notes<'a> {
     pub section: &'a Section,
     /// The staged release directory, when it exists.
     pub dist: Option<&'a Path>,
+    /// The fingerprint of the key that signed the release, if it is signed.
+    pub fingerprint: Option<&'a str>,
 }
 
 impl Notes<'_> {
@@ -83,7 +85,14 @@ impl Notes<'_> {
         let package = python_package(ws)?;
         out.push_str("\n## Usage\n\n```python\nfrom tcn_vae import ModelConfig, Normalization\n\n");
         out.push_str("norm = Normalization.load(\"normalization.json\")\nwindow = norm.apply(raw_window)  # 100 rows of 9 IMU values\n```\n");
-        out.push_str("\n## Verification\n\n```sh\nsha256sum -c sha256sum.txt\n```\n");
+        out.push_str("\n## Verification\n\n```sh\nsha256sum -c sha256sum.txt\n");
+        if let Some(fingerprint) = self.fingerprint {
+            out.push_str(&format!(
+                "gpg --verify sha256sum.txt.asc sha256sum.txt   # signed by {fingerprint}\n\
+                 gpg --verify provenance.intoto.json.asc provenance.intoto.json\n"
+            ));
+        }
+        out.push_str("cargo xtask verify-release .   # checksums, signatures, provenance, HEF headers\n```\n");
         out.push_str("\n## Installation\n\n```sh\n");
         if let Some(package) = &package {
             out.push_str(&format!("pip install {package}=={pep440}\n"));

@@ -49,6 +49,9 @@ pub struct Release {
     /// Do not run `cargo xtask test` first (said loudly).
     #[arg(long)]
     skip_tests: bool,
+    /// Sign with this GPG key [default: RELEASE_GPG_KEY, else the config's sign-key].
+    #[arg(long, value_name = "KEYID")]
+    sign_key: Option<String>,
 }
 
 impl Release {
@@ -90,10 +93,12 @@ impl Release {
                     existing.plan.tag
                 );
             }
+            let sign_key = crate::supply_chain::signing_key(&workspace, self.sign_key.as_deref());
             let request = Request {
                 target: self.target.as_deref(),
                 pre: self.pre,
                 skip: &self.skip,
+                sign_key,
             };
             let (plan, sources, pending) = plan::plan(&workspace, &request, &runner)?;
             let edits = sources.rewrite(&semver::Version::parse(&plan.version)?)?;
@@ -260,7 +265,8 @@ fn run_step(
             prepare(ws, plan, edits, runner).map(|commit| (json!({ "commit": commit }), Vec::new()))
         }
         "build" => {
-            let needs = stage::build(ws, &mut journal.plan, edits, dry, runner)?;
+            let arguments = journal.arguments.clone();
+            let needs = stage::build(ws, &mut journal.plan, edits, &arguments, dry, runner)?;
             Ok((json!({ "assets": journal.plan.assets }), needs))
         }
         "verify" => stage::verify(ws, plan, runner).map(|()| nothing),

@@ -46,6 +46,8 @@ pub struct Plan {
     pub commit: String,
     /// Whether this release becomes GitHub's latest and moves `latest` tags.
     pub latest: bool,
+    /// The GPG key that signs the checksums and provenance, if any.
+    pub sign_key: Option<String>,
     pub file_edits: Vec<String>,
     /// The CHANGELOG.md section this release writes.
     pub changelog: Section,
@@ -82,6 +84,7 @@ pub struct Request<'a> {
     pub target: Option<&'a str>,
     pub pre: Option<PreKind>,
     pub skip: &'a [String],
+    pub sign_key: Option<String>,
 }
 
 pub fn plan(
@@ -170,6 +173,7 @@ pub fn plan(
             branch,
             commit,
             latest,
+            sign_key: request.sign_key.clone(),
             file_edits,
             changelog: pending.merged.clone(),
             dist,

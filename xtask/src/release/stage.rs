@@ -16,6 +16,7 @@ use super::plan::{Asset, Plan};
 use crate::checksums::{check_file_in, hex, sha256_files, sums_file, CheckOptions, Report};
 use crate::config::Workspace;
 use crate::runner::{on_path, Runner};
+use crate::supply_chain;
 use crate::tools::python;
 use crate::version::sources::FileChange;
 
@@ -27,6 +28,7 @@ pub fn build(
     workspace: &Workspace,
     plan: &mut Plan,
     edits: &[FileChange],
+    arguments: &[String],
     dry_run: bool,
     runner: &Runner,
 ) -> Result<Vec<Need>> {
@@ -134,18 +136,67 @@ pub fn build(
         }
     }
 
-    // Checksums of every asset, then the notes, then the manifest of it all.
+    // The SBOM of the assets; checksums of both; the provenance of all of
+    // it; signatures; then the notes and the manifest.
+    let created = runner.read(
+        &crate::runner::Cmd::new("git", crate::runner::Effect::Query)
+            .args(["show", "-s", "--format=%cI", &plan.commit])
+            .cwd(&workspace.root),
+    )?;
+    let created = created.trim();
+    let hashed = supply_chain::hash_all(&dist, &asset_names(&dist)?)?;
+    let sbom = supply_chain::sbom(workspace, &plan.version, &plan.commit, created, &hashed)?;
+    std::fs::write(
+        dist.join(supply_chain::SBOM),
+        serde_json::to_vec_pretty(&sbom)?,
+    )?;
     let names = asset_names(&dist)?;
     crate::atomic::write_all(&[(dist.join("sha256sum.txt"), sums_file(&dist, &names)?)])?;
+    let mut files = names;
+    files.push(PathBuf::from("sha256sum.txt"));
+    let subjects = supply_chain::hash_all(&dist, &files)?;
+    let statement = supply_chain::provenance(
+        workspace,
+        &plan.version,
+        &plan.tag,
+        &plan.commit,
+        created,
+        arguments,
+        &subjects,
+    );
+    std::fs::write(
+        dist.join(supply_chain::PROVENANCE),
+        serde_json::to_vec_pretty(&statement)?,
+    )?;
+    files.push(PathBuf::from(supply_chain::PROVENANCE));
+    let mut fingerprint = None;
+    if let Some(key) = &plan.sign_key {
+        if !on_path("gpg") {
+            needs.push((
+                "gpg".to_owned(),
+                format!("signing with {key}"),
+                "`apt-get install gnupg`".to_owned(),
+            ));
+        } else {
+            let signed = [
+                dist.join("sha256sum.txt"),
+                dist.join(supply_chain::PROVENANCE),
+            ];
+            for signature in supply_chain::sign(key, &signed, runner)? {
+                files.push(signature.strip_prefix(&dist).expect("in dist").to_owned());
+            }
+            fingerprint = Some(supply_chain::fingerprint(key, runner)?);
+        }
+    }
+    let version = semver::Version::parse(&plan.version)?;
     let notes = crate::changelog::notes(
         workspace,
-        &semver::Version::parse(&plan.version)?,
+        &version,
         &plan.changelog,
         &dist,
+        fingerprint.as_deref(),
     )?;
     std::fs::write(dist.join("release-notes.md"), notes)?;
-    let mut files = asset_names(&dist)?;
-    files.push(PathBuf::from("sha256sum.txt"));
     let paths: Vec<PathBuf> = files.iter().map(|f| dist.join(f)).collect();
     plan.assets = files
         .iter()
@@ -242,9 +293,15 @@ fn asset_names(dist: &Path) -> Result<Vec<PathBuf>> {
                 if rel != Path::new("docker") {
                     walk(base, &path, out)?;
                 }
-            } else if !["sha256sum.txt", "release-notes.md", "manifest.json"]
-                .iter()
-                .any(|n| rel == Path::new(n))
+            } else if ![
+                "sha256sum.txt",
+                "release-notes.md",
+                "manifest.json",
+                supply_chain::PROVENANCE,
+            ]
+            .iter()
+            .any(|n| rel == Path::new(n))
+                && rel.extension().is_none_or(|e| e != "asc")
             {
                 out.push(rel);
             }

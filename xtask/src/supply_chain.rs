@@ -1,0 +1,237 @@
+//! What a device needs to trust a release: a CycloneDX SBOM, an in-toto
+//! statement with SLSA provenance, and GPG signatures, all beside the assets
+//! in the staged directory.
+//!
+//! - `sbom.cdx.json` (CycloneDX 1.5): the Rust crates of `Cargo.lock` with
+//!   their purls and checksums, the Python package and its declared runtime
+//!   dependencies, and every staged asset with its sha256 (models as
+//!   `machine-learning-model`).
+//! - `provenance.intoto.json`: an in-toto v1 statement, SLSA provenance v1
+//!   predicate: every asset's sha256 as a subject, the source repository and
+//!   commit, the builder (the CI run when there is one), the invocation.
+//! - `X.asc`: `gpg --detach-sign --armor` of `sha256sum.txt` and of the
+//!   provenance, when a signing key is named.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+
+use crate::checksums::{hex, sha256_files};
+use crate::config::Workspace;
+use crate::runner::Runner;
+use crate::tools::gpg;
+
+pub const SBOM: &str = "sbom.cdx.json";
+pub const PROVENANCE: &str = "provenance.intoto.json";
+
+/// The key to sign with: `--sign-key`, else RELEASE_GPG_KEY, else the config.
+pub fn signing_key(workspace: &Workspace, flag: Option<&str>) -> Option<String> {
+    flag.map(str::to_owned)
+        .or_else(|| {
+            std::env::var("RELEASE_GPG_KEY")
+                .ok()
+                .filter(|k| !k.is_empty())
+        })
+        .or_else(|| workspace.release.sign_key.clone())
+}
+
+/// A staged file and its sha256.
+pub struct Hashed {
+    pub path: PathBuf,
+    pub sha256: String,
+}
+
+pub fn hash_all(dist: &Path, names: &[PathBuf]) -> Result<Vec<Hashed>> {
+    let paths: Vec<PathBuf> = names.iter().map(|n| dist.join(n)).collect();
+    names
+        .iter()
+        .zip(sha256_files(&paths))
+        .map(|(name, digest)| {
+            Ok(Hashed {
+                path: name.clone(),
+                sha256: hex(&digest.with_context(|| format!("hashing {}", name.display()))?),
+            })
+        })
+        .collect()
+}
+
+/// The CycloneDX 1.5 document for a release.
+pub fn sbom(
+    workspace: &Workspace,
+    version: &str,
+    commit: &str,
+    created: &str,
+    assets: &[Hashed],
+) -> Result<Value> {
+    let name = workspace
+        .release
+        .github
+        .as_deref()
+        .and_then(|s| s.split('/').nth(1))
+        .unwrap_or("release");
+    let mut components = Vec::new();
+    let lock = std::fs::read_to_string(workspace.root.join("Cargo.lock")).unwrap_or_default();
+    if let Ok(lock) = lock.parse::<toml_edit::DocumentMut>() {
+        for package in lock
+            .get("package")
+            .and_then(|p| p.as_array_of_tables())
+            .into_iter()
+            .flatten()
+        {
+            let (Some(name), Some(version)) = (
+                package.get("name").and_then(|v| v.as_str()),
+                package.get("version").and_then(|v| v.as_str()),
+            ) else {
+                continue;
+            };
+            let purl = format!("pkg:cargo/{name}@{version}");
+            let mut component = json!({ "type": "library", "bom-ref": purl, "name": name, "version": version, "purl": purl });
+            if let Some(sum) = package.get("checksum").and_then(|v| v.as_str()) {
+                component["hashes"] = json!([{ "alg": "SHA-256", "content": sum }]);
+            }
+            components.push(component);
+        }
+    }
+    for asset in assets {
+        let file = asset.path.display().to_string();
+        let kind = if [".onnx", ".hef", ".pth"].iter().any(|e| file.ends_with(e)) {
+            "machine-learning-model"
+        } else {
+            "file"
+        };
+        let mut component = json!({
+            "type": kind,
+            "bom-ref": format!("file:{file}"),
+            "name": file,
+            "hashes": [{ "alg": "SHA-256", "content": asset.sha256 }],
+        });
+        if file.ends_with(".whl") {
+            // The Python package itself, with its declared runtime dependencies.
+            let dist_name = file
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .split('-')
+                .next()
+                .unwrap_or_default()
+                .replace('_', "-");
+            let pep440 = file
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .split('-')
+                .nth(1)
+                .unwrap_or_default()
+                .to_owned();
+            component["type"] = json!("library");
+            component["name"] = json!(dist_name);
+            component["version"] = json!(pep440);
+            component["purl"] = json!(format!("pkg:pypi/{dist_name}@{pep440}"));
+            component["properties"] = json!([{ "name": "cdx:file", "value": file }]);
+        }
+        components.push(component);
+    }
+    let serial = {
+        let digest = hex(&sha2_of(format!("{name}{version}{commit}").as_bytes()));
+        format!(
+            "urn:uuid:{}-{}-4{}-8{}-{}",
+            &digest[0..8],
+            &digest[8..12],
+            &digest[13..16],
+            &digest[17..20],
+            &digest[20..32]
+        )
+    };
+    Ok(json!({
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "serialNumber": serial,
+        "version": 1,
+        "metadata": {
+            "timestamp": created,
+            "tools": { "components": [{ "type": "application", "name": "cargo-xtask", "version": env!("CARGO_PKG_VERSION") }] },
+            "component": { "type": "application", "bom-ref": format!("release:{name}@{version}"), "name": name, "version": version },
+        },
+        "components": components,
+    }))
+}
+
+fn sha2_of(bytes: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).into()
+}
+
+/// The in-toto statement with the SLSA provenance v1 predicate.
+pub fn provenance(
+    workspace: &Workspace,
+    version: &str,
+    tag: &str,
+    commit: &str,
+    created: &str,
+    arguments: &[String],
+    subjects: &[Hashed],
+) -> Value {
+    let repository = workspace
+        .release
+        .github
+        .as_ref()
+        .map(|slug| format!("https://github.com/{slug}"))
+        .or_else(|| workspace.repository.clone())
+        .unwrap_or_default();
+    let builder = match (
+        std::env::var("GITHUB_SERVER_URL"),
+        std::env::var("GITHUB_REPOSITORY"),
+        std::env::var("GITHUB_RUN_ID"),
+    ) {
+        (Ok(server), Ok(repo), Ok(run)) => format!("{server}/{repo}/actions/runs/{run}"),
+        _ => "local://cargo-xtask-release".to_owned(),
+    };
+    json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": subjects.iter().map(|s| json!({ "name": s.path.display().to_string(), "digest": { "sha256": s.sha256 } })).collect::<Vec<_>>(),
+        "predicateType": "https://slsa.dev/provenance/v1",
+        "predicate": {
+            "buildDefinition": {
+                "buildType": "https://github.com/edge-ml/tcn-vae-edge/cargo-xtask-release/v1",
+                "externalParameters": { "version": version, "tag": tag, "arguments": arguments },
+                "resolvedDependencies": [{ "uri": format!("git+{repository}@refs/tags/{tag}"), "digest": { "gitCommit": commit } }],
+            },
+            "runDetails": {
+                "builder": { "id": builder },
+                "metadata": { "startedOn": created },
+            },
+        },
+    })
+}
+
+/// Signs each file with a detached, armoured signature, then verifies it.
+pub fn sign(key: &str, files: &[PathBuf], runner: &Runner) -> Result<Vec<PathBuf>> {
+    let mut signatures = Vec::new();
+    for file in files {
+        let signature = PathBuf::from(format!("{}.asc", file.display()));
+        runner
+            .run(&gpg::detach_sign(key, file, &signature))
+            .with_context(|| format!("signing {} with {key}", file.display()))?;
+        runner
+            .run(&gpg::verify(&signature, file))
+            .with_context(|| format!("the new signature of {} does not verify", file.display()))?;
+        signatures.push(signature);
+    }
+    Ok(signatures)
+}
+
+/// The full fingerprint of `key`, for the release notes.
+pub fn fingerprint(key: &str, runner: &Runner) -> Result<String> {
+    let out = runner.read(&gpg::fingerprint(key))?;
+    match out
+        .lines()
+        .find_map(|l| l.strip_prefix("fpr:"))
+        .and_then(|l| l.split(':').find(|f| f.len() >= 40))
+    {
+        Some(fpr) => Ok(fpr.to_owned()),
+        None => bail!(
+            "gpg knows no key {key}; import it or name another with --sign-key / RELEASE_GPG_KEY"
+        ),
+    }
+}

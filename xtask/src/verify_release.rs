@@ -1,0 +1,197 @@
+//! `cargo xtask verify-release DIR|TAG`: what a user runs on a downloaded
+//! release. Checks `sha256sum.txt`, every signature (and that the expected key
+//! made it), every provenance subject, and every HEF's header; each failure
+//! names the file.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Result};
+
+use crate::checksums::{check_file_in, hex, sha256_files, CheckOptions, Report};
+use crate::config::Workspace;
+use crate::models::hef;
+use crate::runner::Runner;
+use crate::supply_chain::{signing_key, PROVENANCE};
+use crate::tools::gpg;
+
+/// Verify a release directory: checksums, signatures, provenance, HEF files.
+#[derive(clap::Args, Debug)]
+pub struct VerifyRelease {
+    /// A release directory, or a tag whose staged directory (target/dist/v<X.Y.Z>) to check.
+    target: String,
+    /// The key the signatures must be made with [default: RELEASE_GPG_KEY, else the config's sign-key].
+    #[arg(long, value_name = "KEYID")]
+    key: Option<String>,
+}
+
+impl VerifyRelease {
+    pub fn run(self) -> Result<()> {
+        let dir = if Path::new(&self.target).is_dir() {
+            PathBuf::from(&self.target)
+        } else {
+            let workspace = Workspace::discover()?;
+            let version = self
+                .target
+                .trim_start_matches(|c: char| !c.is_ascii_digit());
+            workspace.root.join(format!("target/dist/v{version}"))
+        };
+        if !dir.is_dir() {
+            bail!(
+                "{} is not a directory; download the release's assets into one and name it",
+                dir.display()
+            );
+        }
+        let expected = Workspace::discover()
+            .ok()
+            .and_then(|ws| signing_key(&ws, self.key.as_deref()))
+            .or(self.key.clone());
+        let runner = Runner::new(false);
+        let mut problems = Vec::new();
+
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let mut report = Report {
+            out: &mut out,
+            err: &mut err,
+            utf8: true,
+        };
+        let sums = dir.join("sha256sum.txt");
+        let options = CheckOptions {
+            quiet: true,
+            strict: true,
+            ..CheckOptions::default()
+        };
+        if !check_file_in(
+            &dir,
+            sums.as_os_str().as_encoded_bytes(),
+            options,
+            &mut report,
+        ) {
+            problems.push(
+                format!(
+                    "sha256sum.txt does not verify:\n{}{}",
+                    String::from_utf8_lossy(&out),
+                    String::from_utf8_lossy(&err)
+                )
+                .trim_end()
+                .to_owned(),
+            );
+        }
+
+        let signatures: Vec<PathBuf> = files(&dir)
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "asc"))
+            .collect();
+        for signature in &signatures {
+            let signed = signature.with_extension("");
+            let out = runner.output(&gpg::verify(signature, &signed))?;
+            let signer = out
+                .stdout
+                .lines()
+                .find_map(|l| l.strip_prefix("[GNUPG:] VALIDSIG "))
+                .and_then(|l| l.split_whitespace().next())
+                .map(str::to_owned);
+            match (out.success(), signer, &expected) {
+                (true, Some(fpr), Some(key))
+                    if !fpr
+                        .to_uppercase()
+                        .ends_with(&key.to_uppercase().trim_start_matches("0X")) =>
+                {
+                    problems.push(format!(
+                        "{}: signed by {fpr}, not by the release key {key}",
+                        signature.display()
+                    ))
+                }
+                (true, Some(_), _) => {}
+                _ => problems.push(format!(
+                    "{}: the signature over {} does not verify ({})",
+                    signature.display(),
+                    signed.display(),
+                    out.stderr
+                        .lines()
+                        .rfind(|l| !l.trim().is_empty())
+                        .unwrap_or("gpg said nothing")
+                        .trim()
+                )),
+            }
+        }
+
+        let provenance = dir.join(PROVENANCE);
+        if let Ok(text) = std::fs::read_to_string(&provenance) {
+            let statement: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            let subjects: Vec<(String, String)> = statement["subject"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| {
+                    Some((
+                        s["name"].as_str()?.to_owned(),
+                        s["digest"]["sha256"].as_str()?.to_owned(),
+                    ))
+                })
+                .collect();
+            if subjects.is_empty() {
+                problems.push(format!("{}: no subjects", provenance.display()));
+            }
+            let paths: Vec<PathBuf> = subjects.iter().map(|(name, _)| dir.join(name)).collect();
+            for ((name, expected), actual) in subjects.iter().zip(sha256_files(&paths)) {
+                match actual {
+                    Ok(digest) if hex(&digest) == *expected => {}
+                    Ok(digest) => problems.push(format!(
+                        "{name}: sha256 {} differs from the provenance's {expected}",
+                        hex(&digest)
+                    )),
+                    Err(err) => {
+                        problems.push(format!("{name}: listed in the provenance but {err}"))
+                    }
+                }
+            }
+        }
+
+        for file in files(&dir)
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "hef"))
+        {
+            if let Err(why) = hef::inspect(&file) {
+                problems.push(format!("{}: {why}", file.display()));
+            }
+        }
+        if !problems.is_empty() {
+            bail!(
+                "{} does not verify:\n{}",
+                dir.display(),
+                problems
+                    .iter()
+                    .map(|p| format!("  - {p}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+        }
+        say!(
+            "{}: sha256sum.txt, {} signature{}, provenance and HEF headers verify",
+            dir.display(),
+            signatures.len(),
+            if signatures.len() == 1 { "" } else { "s" }
+        );
+        Ok(())
+    }
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for path in std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+        {
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
