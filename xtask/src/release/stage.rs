@@ -154,6 +154,38 @@ pub fn build(
     crate::atomic::write_all(&[(dist.join("sha256sum.txt"), sums_file(&dist, &names)?)])?;
     let mut files = names;
     files.push(PathBuf::from("sha256sum.txt"));
+    // The fingerprint first: the notes name it, and the provenance covers
+    // the manifest too, so it comes last, then its signature.
+    let signing = match &plan.sign_key {
+        Some(key) if on_path("gpg") => Some((key.clone(), supply_chain::fingerprint(key, runner)?)),
+        Some(key) => {
+            needs.push((
+                "gpg".to_owned(),
+                format!("signing with {key}"),
+                "`apt-get install gnupg`".to_owned(),
+            ));
+            None
+        }
+        None => None,
+    };
+    let version = semver::Version::parse(&plan.version)?;
+    let fingerprint = signing.as_ref().map(|(_, fpr)| fpr.as_str());
+    let notes = crate::changelog::notes(workspace, &version, &plan.changelog, &dist, fingerprint)?;
+    std::fs::write(dist.join("release-notes.md"), notes)?;
+    plan.assets = assets_of(&dist, &files)?;
+    let manifest = json!({
+        "version": plan.version,
+        "pep440_version": plan.pep440_version,
+        "tag": plan.tag,
+        "commit": plan.commit,
+        "assets": plan.assets,
+        "images": plan.images,
+    });
+    std::fs::write(
+        dist.join("manifest.json"),
+        serde_json::to_vec_pretty(&manifest)?,
+    )?;
+    files.push(PathBuf::from("manifest.json"));
     let subjects = supply_chain::hash_all(&dist, &files)?;
     let statement = supply_chain::provenance(
         workspace,
@@ -169,60 +201,33 @@ pub fn build(
         serde_json::to_vec_pretty(&statement)?,
     )?;
     files.push(PathBuf::from(supply_chain::PROVENANCE));
-    let mut fingerprint = None;
-    if let Some(key) = &plan.sign_key {
-        if !on_path("gpg") {
-            needs.push((
-                "gpg".to_owned(),
-                format!("signing with {key}"),
-                "`apt-get install gnupg`".to_owned(),
-            ));
-        } else {
-            let signed = [
-                dist.join("sha256sum.txt"),
-                dist.join(supply_chain::PROVENANCE),
-            ];
-            for signature in supply_chain::sign(key, &signed, runner)? {
-                files.push(signature.strip_prefix(&dist).expect("in dist").to_owned());
-            }
-            fingerprint = Some(supply_chain::fingerprint(key, runner)?);
+    if let Some((key, _)) = &signing {
+        let signed = [
+            dist.join("sha256sum.txt"),
+            dist.join(supply_chain::PROVENANCE),
+        ];
+        for signature in supply_chain::sign(key, &signed, runner)? {
+            files.push(signature.strip_prefix(&dist).expect("in dist").to_owned());
         }
     }
-    let version = semver::Version::parse(&plan.version)?;
-    let notes = crate::changelog::notes(
-        workspace,
-        &version,
-        &plan.changelog,
-        &dist,
-        fingerprint.as_deref(),
-    )?;
-    std::fs::write(dist.join("release-notes.md"), notes)?;
+    plan.assets = assets_of(&dist, &files)?;
+    Ok(needs)
+}
+
+/// Size and sha256 of each staged file.
+fn assets_of(dist: &Path, files: &[PathBuf]) -> Result<Vec<Asset>> {
     let paths: Vec<PathBuf> = files.iter().map(|f| dist.join(f)).collect();
-    plan.assets = files
+    files
         .iter()
         .zip(sha256_files(&paths))
         .map(|(name, digest)| -> Result<Asset> {
-            let path = dist.join(name);
             Ok(Asset {
                 path: name.display().to_string(),
-                size: std::fs::metadata(&path)?.len(),
+                size: std::fs::metadata(dist.join(name))?.len(),
                 sha256: hex(&digest?),
             })
         })
-        .collect::<Result<_>>()?;
-    let manifest = json!({
-        "version": plan.version,
-        "pep440_version": plan.pep440_version,
-        "tag": plan.tag,
-        "commit": plan.commit,
-        "assets": plan.assets,
-        "images": plan.images,
-    });
-    std::fs::write(
-        dist.join("manifest.json"),
-        serde_json::to_vec_pretty(&manifest)?,
-    )?;
-    Ok(needs)
+        .collect()
 }
 
 /// `sha256sum -c` on the staged directory, `twine check`, and `models check`.
