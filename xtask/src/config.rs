@@ -164,6 +164,9 @@ pub struct ReleaseConfig {
     pub models: Vec<Model>,
     /// GPG key to sign with; `RELEASE_GPG_KEY` and `--sign-key` override it.
     pub sign_key: Option<String>,
+    /// Sign every asset too, not only `sha256sum.txt` and the provenance.
+    #[serde(default)]
+    pub sign_assets: bool,
 }
 
 impl Default for ReleaseConfig {
@@ -179,6 +182,7 @@ impl Default for ReleaseConfig {
             docker: Vec::new(),
             models: Vec::new(),
             sign_key: None,
+            sign_assets: false,
         }
     }
 }

@@ -310,3 +310,36 @@ fn every_tampering_is_caught_and_named() {
         &["tcn_encoder.hef: not a HEF"],
     );
 }
+
+#[test]
+fn with_sign_assets_every_asset_has_a_signature_that_verifies() {
+    let fixture = Fixture::new();
+    let manifest = fixture.read("Cargo.toml").replace(
+        "tag-name = \"v{version}\"",
+        "tag-name = \"v{version}\"\nsign-assets = true",
+    );
+    fixture.write("Cargo.toml", &manifest);
+    fixture.git(&["commit", "--quiet", "-am", "feat: sign every asset"]);
+    let keyring = Keyring::new();
+    let dist = signed_release(&fixture, &keyring);
+    let wheel = dist.join("python/tcn_vae-0.2.0-py3-none-any.whl");
+    assert!(
+        PathBuf::from(format!("{}.asc", wheel.display())).exists(),
+        "the wheel is not signed"
+    );
+    assert!(dist.join("sbom.cdx.json.asc").exists() && dist.join("manifest.json.asc").exists());
+    let ok = verify(&fixture, &keyring, &dist);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+
+    let mut bytes = std::fs::read(&wheel).unwrap();
+    bytes[100] ^= 1;
+    std::fs::write(&wheel, bytes).unwrap();
+    let bad = verify(&fixture, &keyring, &dist);
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr
+            .contains("tcn_vae-0.2.0-py3-none-any.whl.asc: the signature over"),
+        "{}",
+        bad.stderr
+    );
+}

@@ -202,10 +202,16 @@ pub fn build(
     )?;
     files.push(PathBuf::from(supply_chain::PROVENANCE));
     if let Some((key, _)) = &signing {
-        let signed = [
+        let mut signed = vec![
             dist.join("sha256sum.txt"),
             dist.join(supply_chain::PROVENANCE),
         ];
+        if workspace.release.sign_assets {
+            let assets = files.iter().filter(|f| {
+                f.as_os_str() != "sha256sum.txt" && f.as_os_str() != supply_chain::PROVENANCE
+            });
+            signed.extend(assets.map(|f| dist.join(f)));
+        }
         for signature in supply_chain::sign(key, &signed, runner)? {
             files.push(signature.strip_prefix(&dist).expect("in dist").to_owned());
         }
