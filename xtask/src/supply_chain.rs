@@ -3,8 +3,8 @@
 //! in the staged directory.
 //!
 //! - `sbom.cdx.json` (CycloneDX 1.5): the Rust crates of `Cargo.lock` with
-//!   their purls and checksums, the Python package and its declared runtime
-//!   dependencies, and every staged asset with its sha256 (models as
+//!   their purls and checksums, the Python package and its runtime
+//!   dependencies as the build interpreter resolves them, and every staged asset with its sha256 (models as
 //!   `machine-learning-model`).
 //! - `provenance.intoto.json`: an in-toto v1 statement, SLSA provenance v1
 //!   predicate: every asset's sha256 as a subject, the source repository and
@@ -63,6 +63,7 @@ pub fn sbom(
     commit: &str,
     created: &str,
     assets: &[Hashed],
+    python_deps: Option<&Value>,
 ) -> Result<Value> {
     let name = workspace
         .release
@@ -71,6 +72,8 @@ pub fn sbom(
         .and_then(|s| s.split('/').nth(1))
         .unwrap_or("release");
     let mut components = Vec::new();
+    let mut dependencies = Vec::new();
+    let mut python_deps = python_deps;
     let lock = std::fs::read_to_string(workspace.root.join("Cargo.lock")).unwrap_or_default();
     if let Ok(lock) = lock.parse::<toml_edit::DocumentMut>() {
         for package in lock
@@ -107,7 +110,8 @@ pub fn sbom(
             "hashes": [{ "alg": "SHA-256", "content": asset.sha256 }],
         });
         if file.ends_with(".whl") {
-            // The Python package itself, with its declared runtime dependencies.
+            // The Python package itself, with its runtime dependencies (once:
+            // every wheel of one build resolves the same).
             let dist_name = file
                 .rsplit('/')
                 .next()
@@ -129,6 +133,14 @@ pub fn sbom(
             component["version"] = json!(pep440);
             component["purl"] = json!(format!("pkg:pypi/{dist_name}@{pep440}"));
             component["properties"] = json!([{ "name": "cdx:file", "value": file }]);
+            if let Some(deps) = python_deps.take() {
+                python_components(
+                    &format!("file:{file}"),
+                    deps,
+                    &mut components,
+                    &mut dependencies,
+                );
+            }
         }
         components.push(component);
     }
@@ -154,7 +166,71 @@ pub fn sbom(
             "component": { "type": "application", "bom-ref": format!("release:{name}@{version}"), "name": name, "version": version },
         },
         "components": components,
+        "dependencies": dependencies,
     }))
+}
+
+/// The wheel's runtime dependencies (the JSON of `python::runtime_deps`) as
+/// components with purls, and the graph between them. A requirement the
+/// environment does not have is listed without a version, its requirement
+/// kept as a property, so the SBOM shows what it could not pin.
+fn python_components(
+    wheel_ref: &str,
+    deps: &Value,
+    components: &mut Vec<Value>,
+    dependencies: &mut Vec<Value>,
+) {
+    let reference = |name: &str| -> String {
+        let found = deps["packages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["name"] == name);
+        match found.and_then(|p| p["version"].as_str()) {
+            Some(version) => format!("pkg:pypi/{name}@{version}"),
+            None => format!("pypi-unresolved:{name}"),
+        }
+    };
+    for package in deps["packages"].as_array().into_iter().flatten() {
+        let Some(name) = package["name"].as_str() else {
+            continue;
+        };
+        let requirement = package["requirement"].as_str().unwrap_or(name);
+        let mut component = json!({
+            "type": "library",
+            "bom-ref": reference(name),
+            "name": name,
+            "properties": [{ "name": "xtask:requirement", "value": requirement }],
+        });
+        match package["version"].as_str() {
+            Some(version) => {
+                component["version"] = json!(version);
+                component["purl"] = json!(format!("pkg:pypi/{name}@{version}"));
+            }
+            None => {
+                component["properties"]
+                    .as_array_mut()
+                    .expect("built above")
+                    .push(json!({ "name": "xtask:unresolved", "value": "not installed in the build interpreter" }));
+            }
+        }
+        components.push(component);
+    }
+    for (parent, children) in deps["edges"].as_object().into_iter().flatten() {
+        let from = if parent.is_empty() {
+            wheel_ref.to_owned()
+        } else {
+            reference(parent)
+        };
+        let to: Vec<String> = children
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.as_str())
+            .map(&reference)
+            .collect();
+        dependencies.push(json!({ "ref": from, "dependsOn": to }));
+    }
 }
 
 fn sha2_of(bytes: &[u8]) -> [u8; 32] {
@@ -234,4 +310,41 @@ pub fn fingerprint(key: &str, runner: &Runner) -> Result<String> {
             "gpg knows no key {key}; import it or name another with --sign-key / RELEASE_GPG_KEY"
         ),
     }
+}
+
+/// The wheel's runtime dependencies as the build interpreter resolves them;
+/// says which it could not find, since the SBOM cannot pin those.
+pub fn python_deps(workspace: &Workspace, wheel: &Path, runner: &Runner) -> Result<Value> {
+    let script = workspace.root.join("target/xtask-scripts/runtime_deps.py");
+    std::fs::create_dir_all(script.parent().expect("a file under target/"))
+        .with_context(|| format!("creating {}", script.display()))?;
+    crate::atomic::write_all(&[(
+        script.clone(),
+        crate::tools::python::RUNTIME_DEPS_SCRIPT
+            .as_bytes()
+            .to_vec(),
+    )])?;
+    let out = runner
+        .read(&crate::tools::python::runtime_deps(&script, wheel))
+        .with_context(|| format!("resolving the runtime dependencies of {}", wheel.display()))?;
+    let deps: Value = serde_json::from_str(&out)
+        .with_context(|| format!("reading the runtime dependencies of {}", wheel.display()))?;
+    let missing: Vec<&str> = deps["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["version"].is_null())
+        .filter_map(|p| p["requirement"].as_str())
+        .collect();
+    if !missing.is_empty() {
+        say!(
+            "sbom: {} runtime dependenc{} of {} not installed for {}, listed unpinned: {}\n  fix: install the package into that interpreter's environment (set XTASK_PYTHON to the venv's python)",
+            missing.len(),
+            if missing.len() == 1 { "y is" } else { "ies are" },
+            wheel.file_name().unwrap_or_default().to_string_lossy(),
+            crate::tools::python::interpreter(),
+            missing.join(", ")
+        );
+    }
+    Ok(deps)
 }

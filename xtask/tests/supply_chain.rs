@@ -79,15 +79,16 @@ impl Drop for Keyring {
     }
 }
 
-/// A signed dry-run release of the fixture; returns its staged directory.
-fn signed_release(fixture: &Fixture, keyring: &Keyring) -> PathBuf {
+/// A signed dry-run release of the fixture; returns its staged directory
+/// and what the release printed.
+fn signed_release(fixture: &Fixture, keyring: &Keyring) -> (PathBuf, support::Run) {
     let run = Xtask::new(&fixture.root)
         .args(&["release", "--sign-key", &keyring.keys[0]])
         .env("XTASK_PYTHON", venv_python())
         .env("GNUPGHOME", keyring.home())
         .run();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    fixture.root.join("target/dist/v0.2.0")
+    (fixture.root.join("target/dist/v0.2.0"), run)
 }
 
 fn verify(fixture: &Fixture, keyring: &Keyring, dir: &Path) -> support::Run {
@@ -123,8 +124,22 @@ fn sha256(path: &Path) -> String {
 #[test]
 fn a_signed_release_verifies_and_its_sbom_is_valid_cyclonedx() {
     let fixture = Fixture::new();
+    // A runtime dependency with dependencies of its own (installed in the
+    // test venv), one that is not installed, and the extra, which is not
+    // a runtime dependency.
+    let pyproject = fixture.read("python/pyproject.toml");
+    assert!(pyproject.contains("dependencies = []"));
+    fixture.write(
+        "python/pyproject.toml",
+        &pyproject.replace(
+            "dependencies = []",
+            r#"dependencies = ["requests>=2", "notinstalled-xyz>=1"]"#,
+        ),
+    );
+    fixture.git(&["commit", "-qam", "feat(python): runtime dependencies"]);
+    fixture.git(&["push", "-q", "origin", "main"]);
     let keyring = Keyring::new();
-    let dist = signed_release(&fixture, &keyring);
+    let (dist, run) = signed_release(&fixture, &keyring);
     for file in [
         "sbom.cdx.json",
         "provenance.intoto.json",
@@ -182,6 +197,49 @@ fn a_signed_release_verifies_and_its_sbom_is_valid_cyclonedx() {
     assert!(components.iter().any(|c| c["purl"]
         .as_str()
         .is_some_and(|p| p.starts_with("pkg:pypi/tcn-vae@0.2.0"))));
+
+    // The runtime dependencies as the build venv resolves them: pinned to
+    // what is installed, transitively, in a graph from the wheel.
+    let installed = |name: &str| {
+        let out = Command::new(venv_python())
+            .args([
+                "-c",
+                "import sys, importlib.metadata as m; print(m.version(sys.argv[1]))",
+                name,
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    for name in ["requests", "urllib3", "idna"] {
+        let purl = format!("pkg:pypi/{name}@{}", installed(name));
+        assert!(
+            components.iter().any(|c| c["purl"] == purl.as_str()),
+            "{purl} is not in the SBOM"
+        );
+    }
+    assert!(
+        !components.iter().any(|c| c["name"] == "torch"),
+        "an extra is not a runtime dependency"
+    );
+    let unresolved = components
+        .iter()
+        .find(|c| c["name"] == "notinstalled-xyz")
+        .expect("an uninstalled requirement is still listed");
+    assert!(unresolved.get("version").is_none() && unresolved.get("purl").is_none());
+    let wheel_ref = components.iter().find(|c| c["name"] == "tcn-vae").unwrap()["bom-ref"].clone();
+    let graph = sbom["dependencies"].as_array().unwrap();
+    let from_wheel = graph.iter().find(|d| d["ref"] == wheel_ref).unwrap();
+    assert!(from_wheel["dependsOn"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r == &Value::from(format!("pkg:pypi/requests@{}", installed("requests")))));
+    assert!(
+        run.stdout.contains("notinstalled-xyz>=1") && run.stdout.contains("fix: install"),
+        "the release says what the SBOM could not pin: {}",
+        run.stdout
+    );
     let provenance: Value = serde_json::from_str(
         &std::fs::read_to_string(dist.join("provenance.intoto.json")).unwrap(),
     )
@@ -201,7 +259,7 @@ fn a_signed_release_verifies_and_its_sbom_is_valid_cyclonedx() {
 fn every_tampering_is_caught_and_named() {
     let fixture = Fixture::new();
     let keyring = Keyring::new();
-    let dist = signed_release(&fixture, &keyring);
+    let (dist, _) = signed_release(&fixture, &keyring);
     let scratch = TempDir::new("tamper");
     let case = |name: &str, tamper: &dyn Fn(&Path), expected: &[&str]| {
         let dir = scratch.path().join(name);
@@ -321,7 +379,7 @@ fn with_sign_assets_every_asset_has_a_signature_that_verifies() {
     fixture.write("Cargo.toml", &manifest);
     fixture.git(&["commit", "--quiet", "-am", "feat: sign every asset"]);
     let keyring = Keyring::new();
-    let dist = signed_release(&fixture, &keyring);
+    let (dist, _) = signed_release(&fixture, &keyring);
     let wheel = dist.join("python/tcn_vae-0.2.0-py3-none-any.whl");
     assert!(
         PathBuf::from(format!("{}.asc", wheel.display())).exists(),

@@ -145,7 +145,25 @@ pub fn build(
     )?;
     let created = created.trim();
     let hashed = supply_chain::hash_all(&dist, &asset_names(&dist)?)?;
-    let sbom = supply_chain::sbom(workspace, &plan.version, &plan.commit, created, &hashed)?;
+    let python_deps = match hashed
+        .iter()
+        .find(|h| h.path.extension().is_some_and(|e| e == "whl"))
+    {
+        Some(wheel) => Some(supply_chain::python_deps(
+            workspace,
+            &dist.join(&wheel.path),
+            runner,
+        )?),
+        None => None,
+    };
+    let sbom = supply_chain::sbom(
+        workspace,
+        &plan.version,
+        &plan.commit,
+        created,
+        &hashed,
+        python_deps.as_ref(),
+    )?;
     std::fs::write(
         dist.join(supply_chain::SBOM),
         serde_json::to_vec_pretty(&sbom)?,

@@ -101,3 +101,14 @@ pub fn module(src: &Path, module: &str, args: Vec<String>) -> Cmd {
 pub fn can_import(modules: &[&str]) -> Cmd {
     Cmd::new(interpreter(), Effect::Query).args(["-c", &format!("import {}", modules.join(", "))])
 }
+
+/// The runtime dependencies of WHEEL as this interpreter's environment
+/// resolves them, transitively, as JSON. SCRIPT is where
+/// [`RUNTIME_DEPS_SCRIPT`] was written: a file, so the command reads as typed.
+pub fn runtime_deps(script: &Path, wheel: &Path) -> Cmd {
+    Cmd::new(interpreter(), Effect::Query)
+        .arg(script.display().to_string())
+        .arg(wheel.display().to_string())
+}
+
+pub const RUNTIME_DEPS_SCRIPT: &str = include_str!("py/runtime_deps.py");
