@@ -61,11 +61,7 @@ impl Workspace {
                 path.display(),
                 problems.len(),
                 if problems.len() == 1 { "" } else { "s" },
-                problems
-                    .iter()
-                    .map(|p| format!("  - {p}"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
+                crate::report::bullets(&problems)
             );
         }
         let package = workspace.package.unwrap_or_default();

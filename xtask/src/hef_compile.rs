@@ -354,11 +354,7 @@ fn check_inputs(
     if !problems.is_empty() {
         bail!(
             "cannot compile; nothing was written:\n{}",
-            problems
-                .iter()
-                .map(|p| format!("  - {p}"))
-                .collect::<Vec<_>>()
-                .join("\n")
+            crate::report::bullets(&problems)
         );
     }
     Ok(shape)

@@ -22,6 +22,7 @@ mod models;
 mod onnx_export;
 mod python;
 mod release;
+mod report;
 mod runner;
 mod supply_chain;
 mod test_suite;

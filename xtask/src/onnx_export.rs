@@ -39,12 +39,7 @@ impl OnnxExport {
         let package = workspace.release.python.as_ref().context("Cargo.toml: [workspace.metadata.release.python] is not configured; the export runs the package's tcn_vae.export")?;
         let src = workspace.root.join(&package.path).join("src");
         if !runner
-            .output(&python::can_import(&[
-                "torch",
-                "onnx",
-                "onnxruntime",
-                "numpy",
-            ]))?
+            .output(&python::can_import(python::EXPORT_MODULES))?
             .success()
         {
             bail!(

@@ -112,22 +112,10 @@ pub fn sbom(
         if file.ends_with(".whl") {
             // The Python package itself, with its runtime dependencies (once:
             // every wheel of one build resolves the same).
-            let dist_name = file
-                .rsplit('/')
-                .next()
-                .unwrap_or_default()
-                .split('-')
-                .next()
-                .unwrap_or_default()
-                .replace('_', "-");
-            let pep440 = file
-                .rsplit('/')
-                .next()
-                .unwrap_or_default()
-                .split('-')
-                .nth(1)
-                .unwrap_or_default()
-                .to_owned();
+            // NAME-VERSION-TAGS.whl
+            let mut parts = file.rsplit('/').next().unwrap_or_default().split('-');
+            let dist_name = parts.next().unwrap_or_default().replace('_', "-");
+            let pep440 = parts.next().unwrap_or_default();
             component["type"] = json!("library");
             component["name"] = json!(dist_name);
             component["version"] = json!(pep440);
@@ -180,13 +168,14 @@ fn python_components(
     components: &mut Vec<Value>,
     dependencies: &mut Vec<Value>,
 ) {
+    let pinned: std::collections::HashMap<&str, &str> = deps["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| Some((p["name"].as_str()?, p["version"].as_str()?)))
+        .collect();
     let reference = |name: &str| -> String {
-        let found = deps["packages"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|p| p["name"] == name);
-        match found.and_then(|p| p["version"].as_str()) {
+        match pinned.get(name) {
             Some(version) => format!("pkg:pypi/{name}@{version}"),
             None => format!("pypi-unresolved:{name}"),
         }

@@ -177,11 +177,7 @@ impl VerifyRelease {
             bail!(
                 "{} does not verify:\n{}",
                 dir.display(),
-                problems
-                    .iter()
-                    .map(|p| format!("  - {p}"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
+                crate::report::bullets(&problems)
             );
         }
         say!(

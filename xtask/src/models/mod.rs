@@ -56,11 +56,7 @@ impl Models {
                         "{} problem{} in the model metadata:\n{}",
                         problems.len(),
                         if problems.len() == 1 { "" } else { "s" },
-                        problems
-                            .iter()
-                            .map(|p| format!("  - {p}"))
-                            .collect::<Vec<_>>()
-                            .join("\n")
+                        crate::report::bullets(&problems)
                     );
                 }
                 say!(

@@ -135,14 +135,14 @@ impl Release {
                     "preflight found {} problem{}:\n{}",
                     problems.len(),
                     if problems.len() == 1 { "" } else { "s" },
-                    list(&problems)
+                    crate::report::bullets(&problems)
                 );
             }
             needs = preflight::tools(&workspace, &self.skip, &runner);
             if self.execute && !needs.is_empty() {
                 bail!(
                     "--execute needs what this machine lacks:\n{}",
-                    list(
+                    crate::report::bullets(
                         &needs
                             .iter()
                             .map(|(w, f, h)| format!("{w} ({f}): {h}"))
@@ -178,7 +178,7 @@ impl Release {
                     needs.extend(step_needs);
                     if self.execute {
                         if *step == "build" && !needs.is_empty() {
-                            let message = list(
+                            let message = crate::report::bullets(
                                 &needs
                                     .iter()
                                     .map(|(w, f, h)| format!("{w} ({f}): {h}"))
@@ -232,14 +232,6 @@ impl Release {
         }
         Ok(())
     }
-}
-
-fn list<T: std::fmt::Display>(items: &[T]) -> String {
-    items
-        .iter()
-        .map(|i| format!("  - {i}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 fn set_status(plan: &mut Plan, step: &str, status: &str) {

@@ -64,12 +64,7 @@ pub fn build(
     }
 
     let torch = runner
-        .output(&python::can_import(&[
-            "torch",
-            "onnx",
-            "onnxruntime",
-            "numpy",
-        ]))?
+        .output(&python::can_import(python::EXPORT_MODULES))?
         .success();
     for model in &workspace.release.models {
         let staged = dist.join("models").join(&model.name);
@@ -298,11 +293,7 @@ pub fn verify(workspace: &Workspace, plan: &Plan, runner: &Runner) -> Result<()>
     if !problems.is_empty() {
         bail!(
             "the models do not pass their checks:\n{}",
-            problems
-                .iter()
-                .map(|p| format!("  - {p}"))
-                .collect::<Vec<_>>()
-                .join("\n")
+            crate::report::bullets(&problems)
         );
     }
     say!(

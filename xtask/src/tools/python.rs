@@ -97,6 +97,9 @@ pub fn module(src: &Path, module: &str, args: Vec<String>) -> Cmd {
         .env("PYTHONPATH", src.display().to_string())
 }
 
+/// What the ONNX export needs importable: `pip install 'python[export]'`.
+pub const EXPORT_MODULES: &[&str] = &["torch", "onnx", "onnxruntime", "numpy"];
+
 /// Fails unless every listed module imports.
 pub fn can_import(modules: &[&str]) -> Cmd {
     Cmd::new(interpreter(), Effect::Query).args(["-c", &format!("import {}", modules.join(", "))])

@@ -96,12 +96,7 @@ impl VersionSources {
                 "cannot locate the version, {} problem{}:\n{}",
                 finder.problems.len(),
                 if finder.problems.len() == 1 { "" } else { "s" },
-                finder
-                    .problems
-                    .iter()
-                    .map(|p| format!("  - {p}"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
+                crate::report::bullets(&finder.problems)
             ),
         }
     }
