@@ -7,27 +7,11 @@ mod support;
 use serde_json::Value;
 use support::{DockerDaemon, DockerRegistry, Fakes, Fixture, TempDir, Xtask};
 
-/// Points the fixture's image config at `name`, building `FROM scratch`
-/// (Docker Hub is out of reach) from the staged release directory.
+/// Points the fixture's image config at `name`, a scratch image of the
+/// staged release directory.
 fn image_fixture(name: &str, platforms: &str) -> Fixture {
     let fixture = Fixture::new();
-    let manifest = fixture.read("Cargo.toml");
-    let start = manifest
-        .find("[[workspace.metadata.release.docker]]")
-        .unwrap();
-    let end = start + manifest[start..].find("\n\n").unwrap();
-    let image = format!(
-        "[[workspace.metadata.release.docker]]\nname = \"{name}\"\ndockerfile = \"docker/scratch/Dockerfile\"\n\
-         context = \"target/dist/v{{version}}\"\nplatforms = [{platforms}]"
-    );
-    fixture.write(
-        "Cargo.toml",
-        &format!("{}{image}{}", &manifest[..start], &manifest[end..]),
-    );
-    fixture.write(
-        "docker/scratch/Dockerfile",
-        "FROM scratch\nCOPY python/ /opt/wheels/\n",
-    );
+    fixture.ship_scratch_image(&fixture.read("Cargo.toml"), name, platforms);
     fixture.git(&["add", "-A"]);
     fixture.git(&["commit", "--quiet", "-m", "build: scratch image for tests"]);
     stage(&fixture, "wheel v1");

@@ -593,22 +593,7 @@ fn a_failed_image_push_resumes_to_the_same_end_state() {
             .replace("https://upload.pypi.org/legacy/", &server.url),
         "models",
     );
-    let start = manifest
-        .find("[[workspace.metadata.release.docker]]")
-        .unwrap();
-    let end = start + manifest[start..].find("\n\n").unwrap();
-    let image = format!(
-        "[[workspace.metadata.release.docker]]\nname = \"{name}\"\ndockerfile = \"docker/scratch/Dockerfile\"\n\
-         context = \"target/dist/v{{version}}\"\nplatforms = [\"linux/amd64\"]"
-    );
-    fixture.write(
-        "Cargo.toml",
-        &format!("{}{image}{}", &manifest[..start], &manifest[end..]),
-    );
-    fixture.write(
-        "docker/scratch/Dockerfile",
-        "FROM scratch\nCOPY python/ /opt/wheels/\n",
-    );
+    fixture.ship_scratch_image(&manifest, &name, "\"linux/amd64\"");
     fixture.git(&["add", "-A"]);
     fixture.git(&["commit", "--quiet", "-m", "feat: ship the image too"]);
     fixture.git(&["push", "--quiet", "origin", "main"]);

@@ -159,6 +159,29 @@ impl Fixture {
         std::fs::write(path, contents).unwrap();
     }
 
+    /// Writes MANIFEST as `Cargo.toml` with its image table replaced by one
+    /// that builds `name` `FROM scratch` (Docker Hub is out of reach) from the
+    /// staged release directory, for `platforms` (TOML strings, comma
+    /// separated). Nothing is committed.
+    pub fn ship_scratch_image(&self, manifest: &str, name: &str, platforms: &str) {
+        let start = manifest
+            .find("[[workspace.metadata.release.docker]]")
+            .unwrap();
+        let end = start + manifest[start..].find("\n\n").unwrap();
+        let image = format!(
+            "[[workspace.metadata.release.docker]]\nname = \"{name}\"\ndockerfile = \"docker/scratch/Dockerfile\"\n\
+             context = \"target/dist/v{{version}}\"\nplatforms = [{platforms}]"
+        );
+        self.write(
+            "Cargo.toml",
+            &format!("{}{image}{}", &manifest[..start], &manifest[end..]),
+        );
+        self.write(
+            "docker/scratch/Dockerfile",
+            "FROM scratch\nCOPY python/ /opt/wheels/\n",
+        );
+    }
+
     pub fn read(&self, path: &str) -> String {
         std::fs::read_to_string(self.root.join(path)).unwrap()
     }
