@@ -106,8 +106,18 @@ struct Probe {
     version: fn(&str) -> Option<String>,
 }
 
+/// The fix for a missing `build` or `twine`: nothing to do by hand.
+const PROVISIONED: &str =
+    "nothing to install: `cargo xtask python build` and `cargo xtask release` \
+     make target/xtask-python with the pinned build, twine and packaging when python3 lacks them";
+
 pub fn examine<'a>(workspace: &'a Workspace, runner: &Runner) -> Report<'a> {
     let config = &workspace.release;
+    // `build` and `twine` as the release will run them: from the environment
+    // an earlier command provisioned, when there is one.
+    if let Some(python) = crate::venv::provisioned_packaging(&workspace.root) {
+        python::use_packaging_interpreter(python);
+    }
     // A chain's head must work before the rest mean anything (no `twine`
     // without `python3`). Chains run in parallel: a doctor that waits on a
     // slow `docker version` before it starts `gh --version` is one nobody runs.
@@ -263,7 +273,7 @@ fn probe_chains(config: &ReleaseConfig) -> Vec<Vec<Probe>> {
                 cmd: python::module_version("build"),
                 needed_for: python_for.as_ref().map(|_| "wheel and sdist (python -m build)".to_owned()),
                 credential: false,
-                failing_fix: Some(format!("`{} -m pip install build`", python::interpreter())),
+                failing_fix: Some(PROVISIONED.to_owned()),
                 version: first_version,
             },
             Probe {
@@ -272,7 +282,7 @@ fn probe_chains(config: &ReleaseConfig) -> Vec<Vec<Probe>> {
                 cmd: python::module_version("twine"),
                 needed_for: config.python.as_ref().map(|p| format!("twine check and upload to {}", p.index_url)),
                 credential: false,
-                failing_fix: Some(format!("`{} -m pip install twine`", python::interpreter())),
+                failing_fix: Some(PROVISIONED.to_owned()),
                 version: |text| text.split("twine version").nth(1).and_then(first_version),
             },
         ],

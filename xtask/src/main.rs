@@ -27,6 +27,7 @@ mod runner;
 mod supply_chain;
 mod test_suite;
 mod tools;
+mod venv;
 mod verify_release;
 mod version;
 mod versions;

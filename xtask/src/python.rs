@@ -40,6 +40,7 @@ pub enum Python {
 impl Python {
     pub fn run(self) -> Result<()> {
         let workspace = Workspace::discover()?;
+        crate::venv::packaging_tools(&workspace.root, &Runner::new(false))?;
         match self {
             Python::Build => {
                 let dist = build(&workspace, &Runner::new(false))?;

@@ -46,21 +46,14 @@ pub fn build(
             workspace.root.join(&package.path)
         };
         let pep440 = plan.pep440_version.clone().unwrap_or_default();
-        if runner.output(&python::can_import(&["build"]))?.success() {
-            crate::python::build_into(
-                &source,
-                &dist.join("python"),
-                &crate::python::project_name(workspace)?,
-                &pep440,
-                runner,
-            )?;
-        } else {
-            needs.push((
-                "python `build` module".to_owned(),
-                "the wheel and sdist".to_owned(),
-                format!("`{} -m pip install build twine`", python::interpreter()),
-            ));
-        }
+        crate::venv::packaging_tools(&workspace.root, runner)?;
+        crate::python::build_into(
+            &source,
+            &dist.join("python"),
+            &crate::python::project_name(workspace)?,
+            &pep440,
+            runner,
+        )?;
     }
 
     let torch = runner
@@ -281,10 +274,12 @@ pub fn verify(workspace: &Workspace, plan: &Plan, runner: &Runner) -> Result<()>
         .flatten()
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
-    if !python.is_empty() && runner.output(&python::can_import(&["twine"]))?.success() {
+    let mut ran = vec!["sha256sum.txt"];
+    if !python.is_empty() {
         runner
             .run(&python::twine_check(&python))
             .context("twine check --strict failed")?;
+        ran.push("twine check");
     }
     let mut problems = Vec::new();
     for model in &workspace.release.models {
@@ -296,10 +291,10 @@ pub fn verify(workspace: &Workspace, plan: &Plan, runner: &Runner) -> Result<()>
             crate::report::bullets(&problems)
         );
     }
-    say!(
-        "verified {}: sha256sum.txt, twine check, models check",
-        plan.dist.display()
-    );
+    if !workspace.release.models.is_empty() {
+        ran.push("models check");
+    }
+    say!("verified {}: {}", plan.dist.display(), ran.join(", "));
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! `twine`).
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use crate::runner::{Cmd, Effect};
 
@@ -14,18 +15,94 @@ pub fn interpreter() -> String {
         .unwrap_or_else(|| "python3".to_owned())
 }
 
+/// Whether the user chose the interpreter with `XTASK_PYTHON`.
+pub fn overridden() -> bool {
+    std::env::var_os("XTASK_PYTHON").is_some_and(|p| !p.is_empty())
+}
+
+/// What to say when [`interpreter`] cannot be run.
+pub fn interpreter_hint(program: &str) -> String {
+    if overridden() {
+        format!("XTASK_PYTHON={program} is not a working Python interpreter: point it at one (e.g. a venv's bin/python) or unset it")
+    } else {
+        format!("`{program}` could not be run: {}", super::PYTHON.install)
+    }
+}
+
+static PACKAGING: OnceLock<PathBuf> = OnceLock::new();
+
+/// Runs `build` and `twine` with `python` from now on (the environment
+/// `venv::packaging_tools` provisioned).
+pub fn use_packaging_interpreter(python: PathBuf) {
+    let _ = PACKAGING.set(python);
+}
+
+/// The interpreter that has `build`, `twine` and `packaging`.
+fn packaging_interpreter() -> String {
+    PACKAGING
+        .get()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(interpreter)
+}
+
+/// `python3 -m venv DIR`.
+pub fn make_venv(dir: &Path) -> Cmd {
+    Cmd::new(interpreter(), Effect::Stage)
+        .args(["-m", "venv"])
+        .arg(dir.display().to_string())
+}
+
+/// `VENV_PYTHON -m pip install PACKAGES` (pinned specs).
+pub fn pip_install(venv_python: &Path, packages: &[&str]) -> Cmd {
+    Cmd::new(venv_python.display().to_string(), Effect::Stage)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--no-input",
+        ])
+        .args(packages.iter().copied())
+}
+
+/// `VENV_PYTHON -m pip install -r REQUIREMENTS`.
+pub fn pip_install_requirements(venv_python: &Path, requirements: &Path) -> Cmd {
+    Cmd::new(venv_python.display().to_string(), Effect::Stage)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--no-input",
+            "-r",
+        ])
+        .arg(requirements.display().to_string())
+}
+
+/// `uv pip install --python VENV_PYTHON -r REQUIREMENTS`; never downloads an
+/// interpreter of its own.
+pub fn uv_install(uv: &Path, venv_python: &Path, requirements: &Path) -> Cmd {
+    Cmd::new(uv.display().to_string(), Effect::Stage)
+        .args(["pip", "install", "--python"])
+        .arg(venv_python.display().to_string())
+        .arg("-r")
+        .arg(requirements.display().to_string())
+        .env("UV_PYTHON_DOWNLOADS", "never")
+        .env("NO_COLOR", "1")
+}
+
 pub fn version() -> Cmd {
     Cmd::new(interpreter(), Effect::Query).arg("--version")
 }
 
 /// `python3 -m MODULE --version`: whether a module-run tool is installed.
 pub fn module_version(module: &str) -> Cmd {
-    Cmd::new(interpreter(), Effect::Query).args(["-m", module, "--version"])
+    Cmd::new(packaging_interpreter(), Effect::Query).args(["-m", module, "--version"])
 }
 
 /// `python3 -m build --outdir OUT SRC` (isolated: the backend comes from the index).
 pub fn build(source: &Path, out: &Path) -> Cmd {
-    Cmd::new(interpreter(), Effect::Stage)
+    Cmd::new(packaging_interpreter(), Effect::Stage)
         .args(["-m", "build", "--outdir"])
         .arg(out.display().to_string())
         .arg(source.display().to_string())
@@ -33,7 +110,7 @@ pub fn build(source: &Path, out: &Path) -> Cmd {
 
 /// `twine check --strict FILES`.
 pub fn twine_check(files: &[PathBuf]) -> Cmd {
-    Cmd::new(interpreter(), Effect::Query)
+    Cmd::new(packaging_interpreter(), Effect::Query)
         .args(["-m", "twine", "check", "--strict"])
         .args(files.iter().map(|f| f.display().to_string()))
         .env("NO_COLOR", "1")
@@ -41,7 +118,7 @@ pub fn twine_check(files: &[PathBuf]) -> Cmd {
 
 /// `twine upload` to `url`; credentials only from the environment.
 pub fn twine_upload(url: &str, files: &[PathBuf]) -> Cmd {
-    Cmd::new(interpreter(), Effect::Change)
+    Cmd::new(packaging_interpreter(), Effect::Change)
         .args([
             "-m",
             "twine",

@@ -102,6 +102,7 @@ const FIXTURE_PATHS: &[&str] = &[
     "models",
     "python",
     "xtask/Cargo.toml",
+    "xtask/python-tools.txt",
     "xtask/src",
 ];
 
