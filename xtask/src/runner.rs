@@ -160,6 +160,9 @@ impl Cmd {
                 expr = expr.env_remove(name);
             }
         }
+        // Colour codes from a child would leak into our output and into
+        // what we parse (the DFC's banners); a Cmd can still ask for colour.
+        expr = expr.env("NO_COLOR", "1");
         for (key, value) in &self.env {
             expr = expr.env(key, value);
         }
@@ -249,6 +252,12 @@ impl Runner {
     /// Prints the command, runs it with its output relayed line by line to
     /// stderr (redacted), and fails with the output's tail if it fails.
     pub fn run(&self, cmd: &Cmd) -> Result<Ran> {
+        self.run_watching(cmd, |_| {})
+    }
+
+    /// [`Runner::run`], handing each relayed (redacted) line to `watch` too,
+    /// for callers that read a tool's report as it goes (test counts).
+    pub fn run_watching(&self, cmd: &Cmd, mut watch: impl FnMut(&str)) -> Result<Ran> {
         if self.dry_run && cmd.effect == Effect::Change {
             tell!("$ {cmd}    # dry run: not run");
             return Ok(Ran::SkippedDryRun);
@@ -278,6 +287,7 @@ impl Runner {
             let line = String::from_utf8_lossy(&raw);
             let line = redact(line.trim_end_matches(['\n', '\r'])).into_owned();
             tell!("{line}");
+            watch(&line);
             if tail.len() == ERROR_TAIL_LINES {
                 tail.remove(0);
             }

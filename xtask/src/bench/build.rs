@@ -18,14 +18,10 @@ pub fn run(runs: usize) -> Result<()> {
     let root = &workspace.root;
     let bench_dir = root.join("target/bench/build");
     let runner = Runner::new(false);
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let cargo = crate::tools::cargo::program();
 
     // Downloads are not part of the build a user waits for twice.
-    runner.run(
-        &Cmd::new(&cargo, Effect::Stage)
-            .args(["fetch", "--locked"])
-            .cwd(root),
-    )?;
+    runner.run(&crate::tools::cargo::fetch(root))?;
 
     let hello = bench_dir.join("hello");
     write_hello_crate(&hello)?;

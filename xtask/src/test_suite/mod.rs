@@ -1,0 +1,271 @@
+//! `cargo xtask test`: every test of the monorepo in one command.
+//!
+//! Sets up what the tests need, then runs every group whatever happened to
+//! the one before, and ends with one table:
+//! - the service check first (under `CI=true` a missing service fails before
+//!   anything long starts);
+//! - `cargo fetch --locked`: every crate the lock file names, for every
+//!   platform, so tests that run cargo offline find them;
+//! - a Python venv at `target/test-venv` with the pinned tools of
+//!   `xtask/test-requirements.txt` (see `venv`: remade only when that file
+//!   or the interpreter changes; uv's machine-wide cache is reused);
+//! - the groups: Rust unit tests, Rust integration tests, the service tests
+//!   (`#[ignore = "service: …"]`, run only where the service can be started),
+//!   and `pytest` on `python/tests`;
+//! - the summary: per group passed / failed / not run and time, each test
+//!   that did not run with why, each failure, what the set-up downloaded.
+//!
+//! Exits non-zero when anything failed, and under `CI=true` when a test that
+//! this machine could run did not. The real Hailo DFC test runs only where
+//! `hailo` is installed (no script can install it) and is listed as not run.
+
+mod report;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+
+use crate::config::Workspace;
+use crate::runner::{on_path, Cmd, Effect, Runner};
+use crate::tools;
+use crate::venv::{dir_size, human_bytes, uv_cache_dir, Venv};
+use report::{summary, Group};
+
+/// Run every test, Rust and Python, after setting up what they need.
+#[derive(clap::Args, Debug)]
+pub struct Test {
+    /// Only the Rust tests.
+    #[arg(long, conflicts_with = "python")]
+    rust: bool,
+    /// Only the Python tests.
+    #[arg(long)]
+    python: bool,
+    /// Run only Rust tests whose name contains this (passed to `cargo test`).
+    filter: Option<String>,
+}
+
+const REQUIREMENTS: &str = "xtask/test-requirements.txt";
+
+impl Test {
+    pub fn run(self) -> Result<()> {
+        tools::require(&[&tools::GIT, &tools::PYTHON])?;
+        let workspace = Workspace::discover()?;
+        let root = &workspace.root;
+        let runner = Runner::new(false);
+        let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+        let rust = !self.python;
+        let python = !self.rust && self.filter.is_none();
+
+        let services = Services::detect();
+        if let (true, true, Some(why)) = (ci, rust, &services.missing) {
+            bail!(
+                "CI must run the service tests, but {why}. `.ci/run` installs it; \
+                 on a developer machine they are reported as not run instead"
+            );
+        }
+
+        let caches = Caches::measure();
+        let mut setup = Vec::new();
+        let started = Instant::now();
+        runner
+            .run(&tools::cargo::fetch(root))
+            .context("fetching the crates of Cargo.lock")?;
+        setup.push(("cargo fetch".to_owned(), started.elapsed()));
+        let started = Instant::now();
+        let venv = Venv {
+            dir: root.join("target/test-venv"),
+            requirements: root.join(REQUIREMENTS),
+            download: "about 3.2 GB on a machine that has none of it: torch pulls its CUDA wheels",
+        }
+        .ensure(&runner)?;
+        setup.push(("target/test-venv".to_owned(), started.elapsed()));
+        let downloaded = caches.growth();
+
+        let path = prepend_path(venv.parent().context("the venv's bin dir")?)?;
+        let cargo_test = |what: &[&str]| {
+            let mut cmd = tools::cargo::test(root)
+                .args(what.iter().copied())
+                .env("PATH", &path)
+                .env("XTASK_PYTHON", venv.display().to_string());
+            if let Some(filter) = &self.filter {
+                cmd = cmd.arg(filter);
+            }
+            cmd
+        };
+        let mut groups = Vec::new();
+        if rust {
+            groups.push(run_group(&runner, "Rust unit", &cargo_test(&["--bins"])));
+            let mut integration =
+                run_group(&runner, "Rust integration", &cargo_test(&["--test", "*"]));
+            let mut ignored = vec!["--", "--ignored"];
+            // The real Hailo DFC cannot be installed by a script (x86_64
+            // only, a registered download); its test runs only where it is.
+            if !on_path("hailo") {
+                ignored.extend(["--skip", "real_dfc"]);
+            }
+            let mut service = Group::new("service tests (Docker daemon)");
+            match &services.missing {
+                None => {
+                    let cmd = cargo_test(&["--test", "*"]).args(ignored);
+                    service = run_group(&runner, &service.name, &cmd);
+                }
+                Some(why) => service.skipped = Some(why.clone()),
+            }
+            integration.forget_ran_in(&service);
+            groups.extend([integration, service]);
+        }
+        if python {
+            let pytest = Cmd::new(venv.display().to_string(), Effect::Stage)
+                .args([
+                    "-m",
+                    "pytest",
+                    "python/tests",
+                    "-q",
+                    "-p",
+                    "no:cacheprovider",
+                ])
+                .cwd(root)
+                .env("PYTHONPATH", root.join("python/src").display().to_string())
+                .env("PYTHONDONTWRITEBYTECODE", "1")
+                .env("NO_COLOR", "1");
+            let mut group = Group::new("Python");
+            let started = Instant::now();
+            if let Err(err) = runner.run_watching(&pytest, |line| group.pytest_line(line)) {
+                if group.counts().failed == 0 {
+                    group.broken = Some(first_line(&err));
+                }
+            }
+            group.elapsed = started.elapsed();
+            groups.push(group);
+        }
+
+        for line in summary(&groups, &setup, &downloaded) {
+            tell!("{line}");
+        }
+        let failed: Vec<&str> = groups
+            .iter()
+            .filter(|g| g.failed())
+            .map(|g| g.name.as_str())
+            .collect();
+        if !failed.is_empty() {
+            bail!("tests failed in: {}", failed.join(", "));
+        }
+        let not_run = groups
+            .iter()
+            .flat_map(|g| g.tests.iter())
+            .filter(|(name, outcome)| {
+                matches!(outcome, report::Outcome::Ignored(_)) && !name.contains("real_dfc")
+            })
+            .count()
+            + groups.iter().filter(|g| g.skipped.is_some()).count();
+        if ci && not_run > 0 {
+            bail!("CI=true: {not_run} test(s) or group(s) that this machine can run did not run (listed above)");
+        }
+        Ok(())
+    }
+}
+
+/// Runs one libtest group to the end, failed or not.
+fn run_group(runner: &Runner, name: &str, cmd: &Cmd) -> Group {
+    let mut group = Group::new(name);
+    let started = Instant::now();
+    if let Err(err) = runner.run_watching(cmd, |line| group.libtest_line(line)) {
+        if group.counts().failed == 0 {
+            group.broken = Some(group.last_error.clone().unwrap_or_else(|| first_line(&err)));
+        }
+    }
+    group.elapsed = started.elapsed();
+    group
+}
+
+fn first_line(err: &anyhow::Error) -> String {
+    format!("{err:#}")
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The caches the set-up may download into, measured before and after.
+struct Caches {
+    dirs: Vec<(String, PathBuf, u64)>,
+}
+
+impl Caches {
+    fn measure() -> Caches {
+        let cargo_home = std::env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+            .unwrap_or_default();
+        let dirs = [
+            ("crates", cargo_home.join("registry")),
+            ("uv cache", uv_cache_dir()),
+        ]
+        .into_iter()
+        .map(|(what, dir)| {
+            let size = dir_size(&dir);
+            (what.to_owned(), dir, size)
+        })
+        .collect();
+        Caches { dirs }
+    }
+
+    /// `3.2 GB (crates 12.0 MB, uv cache 3.2 GB)`: what the caches grew by
+    /// (downloads, unpacked: an upper bound on what came over the network).
+    fn growth(&self) -> String {
+        let grown: Vec<(String, u64)> = self
+            .dirs
+            .iter()
+            .map(|(what, dir, before)| (what.clone(), dir_size(dir).saturating_sub(*before)))
+            .collect();
+        let total: u64 = grown.iter().map(|(_, n)| n).sum();
+        let parts: Vec<String> = grown
+            .iter()
+            .map(|(what, n)| format!("{what} {}", human_bytes(*n)))
+            .collect();
+        format!("{} ({})", human_bytes(total), parts.join(", "))
+    }
+}
+
+fn prepend_path(dir: &Path) -> Result<String> {
+    let current = std::env::var_os("PATH").unwrap_or_default();
+    let joined = std::env::join_paths(
+        std::iter::once(dir.to_owned()).chain(std::env::split_paths(&current)),
+    )
+    .context("building PATH for the tests")?;
+    joined
+        .into_string()
+        .map_err(|_| anyhow::anyhow!("PATH is not valid UTF-8"))
+}
+
+/// Which services the tests can start on this machine.
+struct Services {
+    /// Why the service tests cannot run here, if they cannot.
+    missing: Option<String>,
+}
+
+impl Services {
+    fn detect() -> Services {
+        let missing = if !on_path("dockerd") || !on_path("docker-registry") {
+            Some("`dockerd` or `docker-registry` is not installed (`apt-get install docker.io docker-registry`)".to_owned())
+        } else if !is_root() {
+            Some("the tests start their own `dockerd`, which needs root".to_owned())
+        } else {
+            None
+        };
+        Services { missing }
+    }
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("Uid:"))
+                .and_then(|uids| uids.split_whitespace().nth(1).map(|euid| euid == "0"))
+        })
+        .unwrap_or(false)
+}

@@ -1,0 +1,341 @@
+//! What `cargo xtask test` saw: each test's outcome per group, read from the
+//! runners' own lines (libtest's `test NAME ... ok`, pytest's summary), and
+//! the closing table.
+//!
+//! Not for: running anything; `super` runs the groups and feeds lines here.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// One test's outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Passed,
+    Failed,
+    /// Not run, with libtest's ignore reason when it gave one.
+    Ignored(String),
+}
+
+/// A group of tests run by one command.
+#[derive(Debug, Default)]
+pub struct Group {
+    pub name: String,
+    /// `binary::test` -> outcome, in the order libtest reported them.
+    pub tests: BTreeMap<String, Outcome>,
+    /// Counts for runners whose tests are not listed one by one (pytest -q).
+    pub counted: Option<Counts>,
+    /// Why the group's command itself failed beyond its tests (it did not
+    /// build, it crashed), if it did.
+    pub broken: Option<String>,
+    /// Set when the group was not run at all, with why.
+    pub skipped: Option<String>,
+    pub elapsed: Duration,
+    /// The libtest binary whose tests are being reported.
+    binary: String,
+    /// Names pytest printed as failed.
+    pub failed_names: Vec<String>,
+    /// The last `error…` line the runner printed: why a group broke.
+    pub last_error: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub passed: usize,
+    pub failed: usize,
+    pub ignored: usize,
+}
+
+impl Group {
+    pub fn new(name: impl Into<String>) -> Group {
+        Group {
+            name: name.into(),
+            ..Group::default()
+        }
+    }
+
+    /// Reads one line of `cargo test` output.
+    pub fn libtest_line(&mut self, line: &str) {
+        let line = line.trim();
+        if line.starts_with("error:") || line.starts_with("error[") {
+            self.last_error = Some(line.to_owned());
+        }
+        if let Some(rest) = line.strip_prefix("Running ") {
+            // `Running unittests src/main.rs (target/debug/deps/xtask-…)` or
+            // `Running tests/docker.rs (target/debug/deps/docker-…)`.
+            let source = rest.trim_start_matches("unittests ");
+            let source = source.split(" (").next().unwrap_or(source);
+            self.binary = source
+                .rsplit('/')
+                .next()
+                .unwrap_or(source)
+                .trim_end_matches(".rs")
+                .to_owned();
+            return;
+        }
+        let Some(rest) = line.strip_prefix("test ") else {
+            return;
+        };
+        let Some((name, verdict)) = rest.split_once(" ... ") else {
+            return;
+        };
+        let outcome = match verdict {
+            "ok" => Outcome::Passed,
+            "FAILED" => Outcome::Failed,
+            v if v.starts_with("ignored") => Outcome::Ignored(
+                v.trim_start_matches("ignored")
+                    .trim_start_matches(", ")
+                    .to_owned(),
+            ),
+            _ => return,
+        };
+        self.tests
+            .insert(format!("{}::{name}", self.binary), outcome);
+    }
+
+    /// Reads one line of `pytest -q` output.
+    pub fn pytest_line(&mut self, line: &str) {
+        if let Some(rest) = line.strip_prefix("FAILED ") {
+            self.failed_names
+                .push(rest.split(" - ").next().unwrap_or(rest).to_owned());
+            return;
+        }
+        // `27 passed in 3.21s`, `1 failed, 26 passed, 2 skipped in 4.0s`,
+        // possibly framed by `=` signs.
+        let summary = line.trim().trim_matches('=').trim();
+        let Some((counts, _)) = summary.rsplit_once(" in ") else {
+            return;
+        };
+        let mut found = Counts::default();
+        let mut any = false;
+        for part in counts.split(", ") {
+            let Some((n, what)) = part.split_once(' ') else {
+                return;
+            };
+            let Ok(n) = n.parse::<usize>() else {
+                return;
+            };
+            match what {
+                "passed" | "xpassed" => found.passed += n,
+                "failed" | "error" | "errors" => found.failed += n,
+                "skipped" | "deselected" | "xfailed" => found.ignored += n,
+                "warning" | "warnings" => {}
+                _ => return,
+            }
+            any = true;
+        }
+        if any {
+            self.counted = Some(found);
+        }
+    }
+
+    pub fn counts(&self) -> Counts {
+        if let Some(counts) = self.counted {
+            return counts;
+        }
+        let mut counts = Counts::default();
+        for outcome in self.tests.values() {
+            match outcome {
+                Outcome::Passed => counts.passed += 1,
+                Outcome::Failed => counts.failed += 1,
+                Outcome::Ignored(_) => counts.ignored += 1,
+            }
+        }
+        counts
+    }
+
+    /// Ignored tests that `later` ran are not "not run": drop them here.
+    pub fn forget_ran_in(&mut self, later: &Group) {
+        self.tests.retain(|name, outcome| {
+            !(matches!(outcome, Outcome::Ignored(_))
+                && later
+                    .tests
+                    .get(name)
+                    .is_some_and(|o| !matches!(o, Outcome::Ignored(_))))
+        });
+    }
+
+    pub fn failed(&self) -> bool {
+        self.broken.is_some() || self.counts().failed > 0
+    }
+}
+
+/// The closing table, what did not run and why, what failed, and a last
+/// `N passed, N failed, N skipped` line.
+pub fn summary(groups: &[Group], setup: &[(String, Duration)], downloaded: &str) -> Vec<String> {
+    let mut lines = vec![
+        String::new(),
+        format!(
+            "{:<34} {:>7} {:>7} {:>8} {:>8}",
+            "test summary", "passed", "failed", "not run", "time"
+        ),
+    ];
+    let mut total = Counts::default();
+    for group in groups {
+        let counts = group.counts();
+        total.passed += counts.passed;
+        total.failed += counts.failed;
+        total.ignored += counts.ignored;
+        let state = match (&group.skipped, &group.broken) {
+            (Some(_), _) => "  (not run)",
+            (None, Some(_)) => "  (broken)",
+            _ => "",
+        };
+        lines.push(format!(
+            "  {:<32} {:>7} {:>7} {:>8} {:>7.0}s{state}",
+            group.name,
+            counts.passed,
+            counts.failed,
+            counts.ignored,
+            group.elapsed.as_secs_f64()
+        ));
+    }
+    let setup: Vec<String> = setup
+        .iter()
+        .map(|(what, took)| format!("{what} {:.0}s", took.as_secs_f64()))
+        .collect();
+    lines.push(format!(
+        "  set-up: {}; caches grew by {downloaded}",
+        setup.join(", ")
+    ));
+    let mut not_run = Vec::new();
+    let mut failed = Vec::new();
+    for group in groups {
+        if let Some(why) = &group.skipped {
+            not_run.push(format!("  - {} (the whole group): {why}", group.name));
+        }
+        if let Some(why) = &group.broken {
+            failed.push(format!("  - {}: {why}", group.name));
+        }
+        for (name, outcome) in &group.tests {
+            match outcome {
+                Outcome::Ignored(why) if why.is_empty() => {
+                    not_run.push(format!("  - {name}: ignored without a reason"))
+                }
+                Outcome::Ignored(why) => not_run.push(format!("  - {name}: {why}")),
+                Outcome::Failed => failed.push(format!("  - {name}")),
+                Outcome::Passed => {}
+            }
+        }
+        failed.extend(group.failed_names.iter().map(|n| format!("  - {n}")));
+    }
+    if !not_run.is_empty() {
+        lines.push("not run:".to_owned());
+        lines.extend(not_run);
+    }
+    if !failed.is_empty() {
+        lines.push("failed:".to_owned());
+        lines.extend(failed);
+    }
+    lines.push(format!(
+        "test: {} passed, {} failed, {} skipped",
+        total.passed, total.failed, total.ignored
+    ));
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn libtest(lines: &str) -> Group {
+        let mut group = Group::new("g");
+        for line in lines.lines() {
+            group.libtest_line(line);
+        }
+        group
+    }
+
+    #[test]
+    fn libtest_lines_are_read_per_binary() {
+        let group = libtest(
+            "     Running unittests src/main.rs (target/debug/deps/xtask-1a2b)\n\
+             test checksums::tests::one ... ok\n\
+             test a ... FAILED\n\
+             \x20    Running tests/docker.rs (target/debug/deps/docker-9f)\n\
+             test a ... ok\n\
+             test pushes ... ignored, service: needs a real dockerd\n\
+             test plain ... ignored\n\
+             test result: FAILED. 2 passed; 1 failed; 2 ignored; 0 measured\n",
+        );
+        assert_eq!(group.tests["main::checksums::tests::one"], Outcome::Passed);
+        assert_eq!(group.tests["main::a"], Outcome::Failed);
+        assert_eq!(group.tests["docker::a"], Outcome::Passed);
+        assert_eq!(
+            group.tests["docker::pushes"],
+            Outcome::Ignored("service: needs a real dockerd".to_owned())
+        );
+        assert_eq!(
+            group.tests["docker::plain"],
+            Outcome::Ignored(String::new())
+        );
+        assert_eq!(
+            group.counts(),
+            Counts {
+                passed: 2,
+                failed: 1,
+                ignored: 2
+            }
+        );
+    }
+
+    #[test]
+    fn pytest_summaries_are_counted() {
+        let cases = [
+            ("27 passed in 3.21s", (27, 0, 0)),
+            ("1 failed, 26 passed, 2 skipped in 4.02s", (26, 1, 2)),
+            (
+                "===== 3 passed, 1 error, 2 warnings in 0.5s =====",
+                (3, 1, 0),
+            ),
+            ("no tests ran in 0.01s", (0, 0, 0)),
+        ];
+        for (line, (passed, failed, ignored)) in cases {
+            let mut group = Group::new("py");
+            group.pytest_line(line);
+            assert_eq!(
+                group.counts(),
+                Counts {
+                    passed,
+                    failed,
+                    ignored
+                },
+                "{line}"
+            );
+        }
+        let mut group = Group::new("py");
+        group.pytest_line("FAILED python/tests/test_x.py::test_y - AssertionError: boom");
+        assert_eq!(group.failed_names, ["python/tests/test_x.py::test_y"]);
+    }
+
+    #[test]
+    fn tests_run_by_a_later_group_are_not_reported_as_not_run() {
+        let mut integration = libtest(
+            "Running tests/docker.rs (x)\ntest pushes ... ignored, service: x\ntest dfc ... ignored, dfc: y\n",
+        );
+        let services = libtest("Running tests/docker.rs (x)\ntest pushes ... ok\n");
+        integration.forget_ran_in(&services);
+        assert!(!integration.tests.contains_key("docker::pushes"));
+        assert!(integration.tests.contains_key("docker::dfc"));
+    }
+
+    #[test]
+    fn the_summary_names_every_failure_and_every_test_not_run() {
+        let mut unit =
+            libtest("Running unittests src/main.rs (x)\ntest a ... ok\ntest b ... FAILED\n");
+        unit.elapsed = Duration::from_secs(3);
+        let mut python = Group::new("Python");
+        python.skipped = Some("`--rust` was given".to_owned());
+        let lines = summary(
+            &[unit, python],
+            &[("venv".to_owned(), Duration::from_secs(2))],
+            "0 B",
+        );
+        let text = lines.join("\n");
+        assert!(text.contains("failed:\n  - main::b"), "{text}");
+        assert!(
+            text.contains("not run:\n  - Python (the whole group): `--rust` was given"),
+            "{text}"
+        );
+        assert_eq!(lines.last().unwrap(), "test: 1 passed, 1 failed, 0 skipped");
+    }
+}
