@@ -23,7 +23,12 @@ use crate::versions::Versions;
 /// the GitHub release. Anything that changes the repository or the world is
 /// a dry run unless `--execute` is given.
 #[derive(Parser, Debug)]
-#[command(name = "cargo xtask", version, max_term_width = 100)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    version,
+    max_term_width = 100
+)]
 pub struct Cli {
     /// Run as if started in DIR (like `git -C` and `cargo -C`).
     #[arg(short = 'C', global = true, value_name = "DIR")]
