@@ -25,22 +25,36 @@ pub struct VerifyRelease {
 }
 
 impl VerifyRelease {
-    pub fn run(self) -> Result<()> {
-        let dir = if Path::new(&self.target).is_dir() {
-            PathBuf::from(&self.target)
-        } else {
-            let workspace = Workspace::discover()?;
-            let version = self
-                .target
-                .trim_start_matches(|c: char| !c.is_ascii_digit());
-            workspace.root.join(format!("target/dist/v{version}"))
-        };
-        if !dir.is_dir() {
+    /// The directory to check: TARGET when it is one, else the staged
+    /// directory of the tag TARGET names.
+    fn directory(&self) -> Result<PathBuf> {
+        let target = Path::new(&self.target);
+        if target.is_dir() {
+            return Ok(target.to_owned());
+        }
+        let version = self.target.strip_prefix('v').unwrap_or(&self.target);
+        if self.target.contains('/') || semver::Version::parse(version).is_err() {
             bail!(
-                "{} is not a directory; download the release's assets into one and name it",
-                dir.display()
+                "{}: no such directory (and not a tag like v1.2.0); download the release's \
+                 assets into a directory and name it",
+                self.target
             );
         }
+        let workspace = Workspace::discover()?;
+        let dir = workspace.root.join(format!("target/dist/v{version}"));
+        if !dir.is_dir() {
+            bail!(
+                "{}: no staged release of {} here; run `cargo xtask release` to stage it, or \
+                 download the release's assets into a directory and name that",
+                dir.display(),
+                self.target
+            );
+        }
+        Ok(dir)
+    }
+
+    pub fn run(self) -> Result<()> {
+        let dir = self.directory()?;
         let expected = Workspace::discover()
             .ok()
             .and_then(|ws| signing_key(&ws, self.key.as_deref()))
@@ -81,6 +95,18 @@ impl VerifyRelease {
             .into_iter()
             .filter(|p| p.extension().is_some_and(|e| e == "asc"))
             .collect();
+        if let Some(key) = &expected {
+            // A release signed by the key signs at least its checksum file;
+            // no signature at all is not "every signature verifies".
+            let sums_signature = dir.join("sha256sum.txt.asc");
+            if !sums_signature.is_file() {
+                problems.push(format!(
+                    "{}: missing; the release must be signed by {key} (from --key, RELEASE_GPG_KEY \
+                     or the config's sign-key), and an unsigned release is not",
+                    sums_signature.display()
+                ));
+            }
+        }
         for signature in &signatures {
             let signed = signature.with_extension("");
             let out = runner.output(&gpg::verify(signature, &signed))?;

@@ -82,6 +82,10 @@ pub fn hash_in_order(inputs: &[Input], mut ready: impl FnMut(usize, io::Result<[
             };
             pending.insert(index, result);
             while let Some(result) = pending.remove(&expected) {
+                // Results go to the same screen: never after the progress text.
+                if let Some(p) = &progress {
+                    p.clear();
+                }
                 ready(expected, result);
                 expected += 1;
             }
@@ -122,6 +126,8 @@ fn hash_reader(
 struct Progress {
     total: u64,
     started: Instant,
+    /// Whether the line is on screen now.
+    shown: std::cell::Cell<bool>,
 }
 
 impl Progress {
@@ -129,6 +135,7 @@ impl Progress {
         Progress {
             total,
             started: Instant::now(),
+            shown: std::cell::Cell::new(false),
         }
     }
 
@@ -141,9 +148,12 @@ impl Progress {
             gib(done),
             gib(self.total)
         );
+        self.shown.set(true);
     }
 
     fn clear(&self) {
-        let _ = write!(io::stderr(), "\r\x1b[K");
+        if self.shown.replace(false) {
+            let _ = write!(io::stderr(), "\r\x1b[K");
+        }
     }
 }

@@ -349,7 +349,15 @@ pub fn publish(plan: &Plan, runner: &Runner) -> Result<()> {
     }
     login(plan, runner)?;
     let version_ref = plan.version_ref();
-    let existing = remote(plan, &version_ref, runner)?;
+    let existing = match remote(plan, &version_ref, runner) {
+        // A dry run needs no network: what the registry holds only decides
+        // what --execute pushes, and --execute asks again before it does.
+        Err(err) if runner.is_dry_run() => {
+            say!("dry run: could not ask the registry for {version_ref} ({err:#}); --execute asks again before pushing");
+            None
+        }
+        found => found?,
+    };
     let digest = if plan.buildx {
         publish_buildx(plan, existing, runner)?
     } else {

@@ -153,8 +153,10 @@ impl Release {
             if self.execute && !self.skip_tests {
                 runner.run(&Cmd::new(std::env::current_exe()?.display().to_string(), Effect::Stage).arg("test").cwd(&workspace.root))
                     .context("the tests fail; a release needs them green (--skip-tests skips them, at your risk)")?;
-            } else if self.skip_tests {
+            } else if self.skip_tests && self.execute {
                 say!("!!! --skip-tests: releasing without running the tests !!!");
+            } else if !self.execute {
+                say!("dry run: the tests are not run; --execute runs `cargo xtask test` here first (--skip-tests skips them)");
             }
         }
 
