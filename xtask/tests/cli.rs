@@ -45,6 +45,25 @@ fn bad_usage_exits_2_with_a_message() {
 }
 
 #[test]
+fn a_mistyped_flag_gets_a_suggestion_and_the_usage_says_cargo_xtask() {
+    let run = Xtask::new(&repo_root())
+        .args(&["release", "--exeucte"])
+        .run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("a similar argument exists: '--execute'"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("Usage: cargo xtask release"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn outside_a_workspace_the_error_says_where_to_run() {
     let dir = support::TempDir::new("nowhere");
     let run = Xtask::new(dir.path()).args(&["doctor"]).run();
@@ -58,5 +77,140 @@ fn outside_a_workspace_the_error_says_where_to_run() {
         run.stderr.contains("run `cargo xtask` inside the monorepo"),
         "{}",
         run.stderr
+    );
+}
+
+/// A `cargo xtask …` command the docs show, where it is shown.
+struct Documented {
+    place: String,
+    command: String,
+}
+
+/// Every `cargo xtask` command in README.md and docs/*.md that a reader can
+/// type as it stands: lines of code blocks, and inline code spans with no
+/// placeholder (`<X>`, `[--flag]`, `a|b`, `...`). Commands that change the
+/// world (`--execute`) or take minutes (`test`, `bench`) are left to their
+/// own tests.
+fn documented_commands() -> Vec<Documented> {
+    let root = repo_root();
+    let mut files = vec![root.join("README.md")];
+    let mut docs: Vec<_> = std::fs::read_dir(root.join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    docs.sort();
+    files.extend(docs);
+    let mut found = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let name = file.strip_prefix(&root).unwrap().display().to_string();
+        let mut in_block = false;
+        for (n, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("```") {
+                in_block = !in_block;
+                continue;
+            }
+            let candidates: Vec<String> = if in_block {
+                vec![line.split(" #").next().unwrap().trim().to_owned()]
+            } else {
+                line.split('`')
+                    .skip(1)
+                    .step_by(2)
+                    .map(|s| s.trim().to_owned())
+                    .collect()
+            };
+            for command in candidates {
+                let placeholder = ["<", "[", "|", "...", "…", "X.Y"]
+                    .iter()
+                    .any(|p| command.contains(p))
+                    || command.split_whitespace().any(|word| {
+                        word.len() >= 3 && word.bytes().all(|b| b.is_ascii_uppercase())
+                    });
+                let long_or_changing = command.contains("--execute")
+                    || command.starts_with("cargo xtask test")
+                    || command.starts_with("cargo xtask bench");
+                if command.starts_with("cargo xtask ")
+                    && !placeholder
+                    && !long_or_changing
+                    && !found.iter().any(|d: &Documented| d.command == command)
+                {
+                    found.push(Documented {
+                        place: format!("{name}:{}", n + 1),
+                        command,
+                    });
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Documented commands that need what no script can install here (the
+/// Hailo DFC) or report what is missing by their exit code (`doctor`), and
+/// what they must say instead of succeeding.
+const FAIL_HERE_SAYING: &[(&str, &str)] = &[
+    (
+        "cargo xtask hef-compile",
+        "`hailo`: install the Hailo Dataflow Compiler 3.x",
+    ),
+    (
+        "cargo xtask doctor --json",
+        "needed tools are missing or not working",
+    ),
+];
+
+#[test]
+fn every_documented_command_runs_as_written() {
+    let commands = documented_commands();
+    let typed: Vec<&str> = commands.iter().map(|d| d.command.as_str()).collect();
+    // The README's main command is among them: the collector itself works.
+    assert!(typed.contains(&"cargo xtask release"), "{typed:?}");
+    assert!(commands.len() >= 5, "{typed:?}");
+
+    let fixture = support::Fixture::new();
+    let fakes = support::Fakes::install();
+    let xtask = env!("CARGO_BIN_EXE_xtask");
+    let mut failures = Vec::new();
+    for Documented { place, command } in &commands {
+        // A shell, because the reader's shell expands what the docs show
+        // (globs, `~`); `cargo xtask` is this build of the binary.
+        let script = format!("cargo() {{ shift; '{xtask}' \"$@\"; }}\n{command}");
+        let mut sh = std::process::Command::new("sh");
+        sh.args(["-c", &script])
+            .current_dir(&fixture.root)
+            .stdin(std::process::Stdio::null())
+            .env("XTASK_PYTHON", support::venv_python());
+        for var in support::SECRET_VARS {
+            sh.env_remove(var);
+        }
+        for (key, value) in fakes.env() {
+            sh.env(key, value);
+        }
+        let out = sh.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let expected = FAIL_HERE_SAYING.iter().find(|(c, _)| c == command);
+        if let Some((_, saying)) = expected {
+            if out.status.code() != Some(1) || !stderr.contains(saying) {
+                failures.push(format!(
+                    "{place}: `{command}` should fail here saying {saying:?}, got {:?}:\n{stderr}",
+                    out.status.code()
+                ));
+            }
+        } else if !out.status.success() {
+            let tail: Vec<&str> = stderr.lines().rev().take(6).collect();
+            failures.push(format!(
+                "{place}: `{command}` exited {:?}:\n    {}",
+                out.status.code(),
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n    ")
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} documented commands fail:\n{}",
+        failures.len(),
+        commands.len(),
+        failures.join("\n")
     );
 }
