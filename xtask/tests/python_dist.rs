@@ -212,3 +212,123 @@ fn publish_without_credentials_says_which_are_needed() {
         run.stderr
     );
 }
+
+/// A `python3` on PATH that has no `build`, `twine` or `packaging`: a fresh
+/// venv's interpreter (it has pip, as Debian's and pyenv's do).
+fn bare_python3(dir: &TempDir) -> std::path::PathBuf {
+    let venv = dir.path().join("bare");
+    let made = Command::new(venv_python())
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // `--without-pip` keeps it bare and quick; the venvs the xtask makes
+    // from it get pip from ensurepip like any other.
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(venv.join("bin/python3"), bin.join("python3")).unwrap();
+    bin
+}
+
+#[test]
+fn without_build_or_twine_the_release_provisions_them_and_really_checks() {
+    let fixture = Fixture::new();
+    let scratch = TempDir::new("bare-python");
+    let bin = bare_python3(&scratch);
+    let release = Xtask::new(&fixture.root)
+        .args(&["release"])
+        .path_first(&[&bin])
+        .run();
+    assert_eq!(release.code, 0, "{}", release.stderr);
+    assert!(
+        release
+            .stderr
+            .contains("python: `python3` lacks one of build, twine, packaging; using"),
+        "{}",
+        release.stderr
+    );
+    assert!(
+        fixture
+            .root
+            .join("target/xtask-python/xtask-stamp")
+            .is_file(),
+        "no stamp: the environment is not marked complete"
+    );
+    let dist = fixture.root.join("target/dist/v0.2.0/python");
+    let mut files: Vec<String> = std::fs::read_dir(&dist)
+        .unwrap_or_else(|e| panic!("{}: {e}\n{}", dist.display(), release.stderr))
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        ["tcn_vae-0.2.0-py3-none-any.whl", "tcn_vae-0.2.0.tar.gz"]
+    );
+    // twine really ran, and "verified" names exactly what ran.
+    assert!(
+        release.stderr.contains("-m twine check --strict"),
+        "{}",
+        release.stderr
+    );
+    assert!(
+        release
+            .stdout
+            .contains(": sha256sum.txt, twine check, models check"),
+        "{}",
+        release.stdout
+    );
+
+    // A second command reuses it without making it again.
+    let again = Xtask::new(&fixture.root)
+        .args(&["python", "build"])
+        .path_first(&[&bin])
+        .run();
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        !again.stderr.contains("python: creating"),
+        "{}",
+        again.stderr
+    );
+}
+
+#[test]
+fn a_provisioning_failure_names_the_fix_and_leaves_nothing_half_made() {
+    let fixture = Fixture::new();
+    let scratch = TempDir::new("bare-python");
+    let bin = bare_python3(&scratch);
+    // A pin no index has: the install fails the way no network does.
+    std::fs::write(
+        fixture.root.join("xtask/python-tools.txt"),
+        "build==0.0.0.0.1\n",
+    )
+    .unwrap();
+    let run = Xtask::new(&fixture.root)
+        .args(&["python", "build"])
+        .path_first(&[&bin])
+        .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("target/xtask-python failed and was removed: check that PyPI is reachable"),
+        "{}",
+        run.stderr
+    );
+    assert!(!fixture.root.join("target/xtask-python").exists());
+}
+
+#[test]
+fn a_broken_xtask_python_is_named() {
+    let fixture = Fixture::new();
+    let run = Xtask::new(&fixture.root)
+        .args(&["python", "build"])
+        .env("XTASK_PYTHON", "/nonexistent/python")
+        .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("XTASK_PYTHON=/nonexistent/python is not a working Python interpreter"),
+        "{}",
+        run.stderr
+    );
+}
