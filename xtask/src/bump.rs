@@ -65,6 +65,18 @@ impl Bump {
         let pep440 = to_pep440(&next)?;
         let changes = sources.rewrite(&next)?;
         let current = &sources.current;
+        // Spellings PEP 440 reads as the current version agree, but the new
+        // version is written in normal form: say so, it shows in the diff.
+        for loc in &sources.locations {
+            if let Some(normal) = loc.respelled() {
+                say!(
+                    "{}: {} `{}` is PEP 440's {normal} spelled another way; the new version is written in normal form ({pep440})",
+                    loc.file.display(),
+                    loc.field,
+                    loc.found
+                );
+            }
+        }
         if !self.execute {
             for change in &changes {
                 say!(
