@@ -57,11 +57,16 @@ impl Bump {
             );
         }
         let target = if self.target == "auto" {
-            crate::changelog::auto_target(&workspace, &sources.current, &runner)?
+            crate::changelog::auto_target(&workspace, &runner)?
         } else {
             Target::parse(&self.target)?
         };
         let next = next_version(&sources.current, &target, self.pre)?;
+        let level = match (&target, self.pre) {
+            (Target::Level(level), None) => Some(*level),
+            _ => None,
+        };
+        crate::changelog::refuse_existing_tag(&workspace, &next, level, &runner)?;
         let pep440 = to_pep440(&next)?;
         let changes = sources.rewrite(&next)?;
         let current = &sources.current;

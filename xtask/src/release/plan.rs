@@ -110,10 +110,16 @@ pub fn plan(
     let commit = git(&["rev-parse", "HEAD"])?;
     let branch = git(&["rev-parse", "--abbrev-ref", "HEAD"])?;
     let target = match request.target {
-        None | Some("auto") => crate::changelog::auto_target(workspace, &current, runner)?,
+        None | Some("auto") => crate::changelog::auto_target(workspace, runner)?,
         Some(target) => Target::parse(target)?,
     };
     let version = next_version(&current, &target, request.pre)?;
+    // No plan proposes a version that is already tagged (on any line).
+    let level = match (&target, request.pre) {
+        (Target::Level(level), None) => Some(*level),
+        _ => None,
+    };
+    crate::changelog::refuse_existing_tag(workspace, &version, level, runner)?;
     let pep440 = workspace
         .release
         .python
