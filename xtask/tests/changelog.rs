@@ -379,7 +379,7 @@ fn merges_with_conventional_messages_count_and_reverts_of_unlisted_commits_do_no
     assert_eq!(
         added,
         [format!(
-            "**BREAKING** **config:** new keys (BREAKING CHANGE: the v1 keys are gone;\nrename `a` to `b`.) ([{}](https://github.com/edge-ml/tcn-vae-edge/commit/{merge}))",
+            "**BREAKING** **config:** new keys (BREAKING CHANGE: the v1 keys are gone;\n  rename `a` to `b`.) ([{}](https://github.com/edge-ml/tcn-vae-edge/commit/{merge}))",
             &merge[..7]
         )]
     );
@@ -571,4 +571,124 @@ fn release_notes_follow_the_template_with_real_sizes() {
     ] {
         assert!(notes.contains(part), "missing {part:?}:\n{notes}");
     }
+}
+
+/// What PyPI's `keepachangelog` (in the test venv) reads from `path`.
+fn pypi_keepachangelog(path: &std::path::Path) -> Value {
+    let out = std::process::Command::new(support::venv_python())
+        .args([
+            "-c",
+            "import json, sys, keepachangelog\nprint(json.dumps(keepachangelog.to_dict(sys.argv[1])))",
+        ])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "keepachangelog (add it to the test venv: xtask/test-requirements.txt): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn the_written_changelog_parses_with_both_keep_a_changelog_parsers() {
+    let (fixture, _) = history();
+    // A non-conventional commit, a multi-line breaking note and a revert of
+    // a chore: the cases that once broke the parsers or the sections.
+    commit(&fixture, "README.md", "Polish the README");
+    let chore = commit(&fixture, "xtask/src/c.txt", "chore: bump deps");
+    fixture.git(&["revert", "--no-edit", &chore]);
+    fixture.write("xtask/src/d.txt", "d");
+    fixture.git(&["add", "-A"]);
+    fixture.git(&[
+        "commit",
+        "--quiet",
+        "-m",
+        "feat(export)!: opset 17",
+        "-m",
+        "BREAKING CHANGE: models need onnxruntime 1.17;\nolder runtimes refuse them.\nRefs: #7",
+    ]);
+    let report = json(&fixture);
+    let ours: Vec<(String, usize)> = report["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_lowercase(),
+                s["entries"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        Xtask::new(&fixture.root)
+            .args(&["bump", "auto", "--execute"])
+            .run()
+            .code,
+        0
+    );
+    let run = Xtask::new(&fixture.root)
+        .args(&["changelog", "--write", "--execute", "--date", "2026-11-21"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("Polish the README"), "{}", run.stderr);
+    let path = fixture.root.join("CHANGELOG.md");
+    let text = fixture.read("CHANGELOG.md");
+    assert!(!text.contains("### Other"), "{text}");
+
+    // PyPI keepachangelog: both releases, the date, every section.
+    let pypi = pypi_keepachangelog(&path);
+    let release = &pypi["0.2.0"];
+    assert_eq!(release["metadata"]["release_date"], "2026-11-21", "{pypi}");
+    assert!(pypi.get("0.1.0").is_some(), "{pypi}");
+    for (section, count) in &ours {
+        let entries = release[section]
+            .as_array()
+            .unwrap_or_else(|| panic!("{section}: {pypi}"));
+        // It reads each line of a wrapped bullet as an entry of its own.
+        assert!(entries.len() >= *count, "{section}: {pypi}");
+    }
+
+    // npm keep-a-changelog, the stricter one (it refuses any other heading).
+    let Some(npm) = support::npm_keep_a_changelog(&path) else {
+        return;
+    };
+    let releases = npm.unwrap_or_else(|err| panic!("keep-a-changelog refused it: {err}\n{text}"));
+    let versions: Vec<&Value> = releases
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["version"])
+        .collect();
+    assert_eq!(
+        versions,
+        [&Value::Null, &Value::from("0.2.0"), &Value::from("0.1.0")]
+    );
+    let release = &releases[1];
+    assert_eq!(release["date"], "2026-11-21");
+    let parsed: Vec<(String, usize)> = release["changes"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_array().unwrap().len()))
+        .collect();
+    let mut expected = ours.clone();
+    expected.sort();
+    let mut parsed = parsed;
+    parsed.sort();
+    assert_eq!(parsed, expected, "{releases}");
+    let added = release["changes"]["added"].to_string();
+    assert!(added.contains("older runtimes refuse them."), "{added}");
+
+    // And it refuses what Keep a Changelog does not have, so this test can fail.
+    let other = text.replacen("### Added", "### Other", 1);
+    std::fs::write(&path, other).unwrap();
+    let refused = support::npm_keep_a_changelog(&path).unwrap();
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.contains("Invalid change type")),
+        "{refused:?}"
+    );
 }

@@ -111,6 +111,8 @@ fn entry(commit: &Commit, slug: Option<&str>) -> Entry {
         .as_deref()
         .filter(|n| !n.is_empty() && *n != commit.description)
     {
+        // A multi-line note continues the bullet: its lines are indented.
+        let note = note.replace('\n', "\n  ");
         text.push_str(&format!(" (BREAKING CHANGE: {note})"));
     }
     let short = &commit.hash[..commit.hash.len().min(7)];
