@@ -57,14 +57,31 @@ impl Bump {
             );
         }
         let target = if self.target == "auto" {
-            crate::changelog::auto_target(&workspace, &sources.current, &runner)?
+            crate::changelog::auto_target(&workspace, &runner)?
         } else {
             Target::parse(&self.target)?
         };
         let next = next_version(&sources.current, &target, self.pre)?;
+        let level = match (&target, self.pre) {
+            (Target::Level(level), None) => Some(*level),
+            _ => None,
+        };
+        crate::changelog::refuse_existing_tag(&workspace, &next, level, &runner)?;
         let pep440 = to_pep440(&next)?;
         let changes = sources.rewrite(&next)?;
         let current = &sources.current;
+        // Spellings PEP 440 reads as the current version agree, but the new
+        // version is written in normal form: say so, it shows in the diff.
+        for loc in &sources.locations {
+            if let Some(normal) = loc.respelled() {
+                say!(
+                    "{}: {} `{}` is PEP 440's {normal} spelled another way; the new version is written in normal form ({pep440})",
+                    loc.file.display(),
+                    loc.field,
+                    loc.found
+                );
+            }
+        }
         if !self.execute {
             for change in &changes {
                 say!(

@@ -51,7 +51,7 @@ pub enum Command {
     Bump(Bump),
     /// Show the version as every file holds it; exit 1 when they disagree.
     Version(Versions),
-    /// Write or verify SHA-256 checksums byte for byte like GNU sha256sum, faster.
+    /// Write or verify SHA-256 checksums like GNU sha256sum (same lines, messages, exit codes), faster.
     Checksums(Checksums),
     /// Print the changelog section a release would write, from conventional commits.
     Changelog(Changelog),

@@ -203,9 +203,17 @@ pub struct ChangelogConfig {
     /// Security). Types not listed are left out unless breaking.
     #[serde(default = "default_sections")]
     pub sections: BTreeMap<String, String>,
-    /// Keep commits that are not conventional, under "Other".
-    #[serde(default = "yes")]
-    pub keep_other: bool,
+    /// Keep commits that are not conventional under this Keep a Changelog
+    /// section; by default they are left out (and listed in the output).
+    #[serde(default)]
+    pub other_section: Option<String>,
+    /// `bump auto`: release a patch for any commit, not only for `fix`,
+    /// `perf` and `refactor` (commitizen's patch types).
+    #[serde(default)]
+    pub patch_for_any_commit: bool,
+    /// Replaced by `other-section`; kept only to say so.
+    #[serde(default, skip_serializing)]
+    pub keep_other: Option<bool>,
     /// Only commits touching these paths count (git pathspecs); empty: all.
     #[serde(default)]
     pub paths: Vec<String>,
@@ -216,7 +224,9 @@ impl Default for ChangelogConfig {
         ChangelogConfig {
             path: default_changelog_path(),
             sections: default_sections(),
-            keep_other: true,
+            other_section: None,
+            patch_for_any_commit: false,
+            keep_other: None,
             paths: Vec::new(),
         }
     }
@@ -249,10 +259,6 @@ fn default_sections() -> BTreeMap<String, String> {
     .into_iter()
     .map(|(t, s)| (t.to_owned(), s.to_owned()))
     .collect()
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// A text file that carries the version a fixed number of times.
@@ -413,6 +419,22 @@ impl ReleaseConfig {
             if image.platforms.is_empty() {
                 problems.push(format!(
                     "docker[{i}].platforms = []: list at least one platform"
+                ));
+            }
+        }
+        if let Some(keep) = self.changelog.keep_other {
+            problems.push(format!(
+                "changelog.keep-other = {keep}: replaced by `other-section`; commits that are not conventional \
+                 are left out by default (Keep a Changelog has no \"Other\"): remove the key, or set \
+                 `other-section = \"Changed\"` to keep them under a section of yours"
+            ));
+        }
+        if let Some(section) = &self.changelog.other_section {
+            if !SECTIONS.contains(&section.as_str()) {
+                problems.push(format!(
+                    "changelog.other-section = {section:?}: not a Keep a Changelog section, which changelog \
+                     parsers reject; use one of {}",
+                    SECTIONS.join(", ")
                 ));
             }
         }

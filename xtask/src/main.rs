@@ -66,6 +66,11 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // Not a failure: CI can tell it apart (commitizen's NO_INCREMENT code).
+        Err(err) if err.chain().any(|e| e.is::<changelog::NothingToRelease>()) => {
+            tell!("{err:#}");
+            ExitCode::from(changelog::NothingToRelease::EXIT_CODE)
+        }
         Err(err) => {
             // Every error leaves through here; `tell!` masks secrets that
             // slipped into a message (a child's stderr, a URL).

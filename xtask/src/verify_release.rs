@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 
-use crate::checksums::{check_file_in, hex, sha256_files, CheckOptions, Report};
+use crate::checksums::{check_file_in, hex, sha256_files, CheckOptions, Report, Verbosity};
 use crate::config::Workspace;
 use crate::models::hef;
 use crate::runner::Runner;
@@ -70,7 +70,7 @@ impl VerifyRelease {
         };
         let sums = dir.join("sha256sum.txt");
         let options = CheckOptions {
-            quiet: true,
+            verbosity: Verbosity::Quiet,
             strict: true,
             ..CheckOptions::default()
         };

@@ -31,6 +31,9 @@ struct Row<'a> {
     location: &'a Location,
     expected: String,
     agrees: bool,
+    /// A PEP 440 location's version in normal form, when it parses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    normal_form: Option<String>,
 }
 
 impl Versions {
@@ -41,6 +44,7 @@ impl Versions {
             .check()
             .into_iter()
             .map(|(location, expected, agrees)| Row {
+                normal_form: location.normal_form(),
                 location,
                 expected,
                 agrees,
@@ -76,6 +80,12 @@ impl Versions {
                 );
                 if !row.agrees {
                     say!("  {:<8} {:<width$}  expected {}", "", "", row.expected);
+                } else if let Some(normal) = row.location.respelled() {
+                    say!(
+                        "  {:<8} {:<width$}  the same PEP 440 version as {normal}; `bump` writes the normal form",
+                        "",
+                        ""
+                    );
                 }
             }
         }

@@ -153,12 +153,11 @@ fn every_commit_form_lands_in_its_section() {
             format!("**api:** topic fix {}", link(4))
         ]
     );
-    let other = entries(&report, "Other");
-    assert!(
-        other
-            .iter()
-            .any(|e| e.starts_with("Update the README by hand")),
-        "{other:?}"
+    // Keep a Changelog has no "Other": a non-conventional commit is left out
+    // of the section and named in the output instead.
+    assert_eq!(
+        report["left_out"],
+        serde_json::json!([format!("{} Update the README by hand", &hashes[3][..7])])
     );
     let all = report["sections"].to_string();
     for left_out in ["explain the flow", "only CI changed", "Merge branch"] {
@@ -173,10 +172,7 @@ fn every_commit_form_lands_in_its_section() {
         .iter()
         .map(|s| s["name"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        &names[..5],
-        ["Added", "Changed", "Removed", "Fixed", "Other"]
-    );
+    assert_eq!(names, ["Added", "Changed", "Removed", "Fixed"]);
 
     let bump = Xtask::new(&fixture.root).args(&["bump", "auto"]).run();
     assert_eq!(bump.code, 0, "{}", bump.stderr);
@@ -215,25 +211,219 @@ fn auto_levels_follow_the_commits() {
     assert_eq!(json["auto_level"], "major");
 }
 
+/// Adds `line` under `[workspace.metadata.release.changelog]` and commits it
+/// (as `chore`, which calls for no release).
+fn configure_changelog(fixture: &Fixture, line: &str) {
+    let manifest = fixture.read("Cargo.toml").replacen(
+        "[workspace.metadata.release.changelog]\n",
+        &format!("[workspace.metadata.release.changelog]\n{line}\n"),
+        1,
+    );
+    fixture.write("Cargo.toml", &manifest);
+    fixture.git(&["commit", "--quiet", "-am", "chore: configure the changelog"]);
+}
+
 #[test]
-fn nothing_to_release_is_an_error() {
+fn nothing_to_release_exits_21_like_commitizen() {
     let fixture = released();
     let bump = Xtask::new(&fixture.root).args(&["bump", "auto"]).run();
-    assert_eq!(bump.code, 1);
+    assert_eq!(bump.code, 21, "{}", bump.stderr);
     assert!(
         bump.stderr
             .contains("nothing to release: no commits since v0.1.0"),
         "{}",
         bump.stderr
     );
+    // Only docs, chore, ci and a non-conventional commit: no release (a patch
+    // is defined for `fix`), and the non-conventional one is named.
     commit(&fixture, "docs/only.md", "docs: only docs");
-    let changelog = Xtask::new(&fixture.root).args(&["changelog"]).run();
-    assert_eq!(changelog.code, 1);
+    commit(&fixture, "xtask/src/c.txt", "chore: tidy");
+    commit(&fixture, "xtask/src/d.txt", "ci: cache");
+    let readme = commit(&fixture, "README.md", "Polish the README");
+    for args in [
+        &["bump", "auto"][..],
+        &["changelog"],
+        &["release", "--json"],
+    ] {
+        let run = Xtask::new(&fixture.root).args(args).run();
+        assert_eq!(run.code, 21, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains(
+                "nothing to release: none of the 4 commits since v0.1.0 is a feat, fix, perf, refactor or breaking change"
+            ),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr
+                .contains(&format!("  - {} Polish the README", &readme[..7])),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    let report = json(&fixture);
+    assert_eq!(report["auto_level"], Value::Null);
+    assert_eq!(report["version"], "0.1.0");
+
+    // A perf or refactor commit is a patch, as in commitizen.
+    commit(&fixture, "xtask/src/e.txt", "refactor: split the parser");
+    let bump = Xtask::new(&fixture.root).args(&["bump", "auto"]).run();
+    assert_eq!(bump.code, 0, "{}", bump.stderr);
+    assert!(bump.stdout.contains("0.1.0 -> 0.1.1 "), "{}", bump.stdout);
+}
+
+#[test]
+fn patch_for_any_commit_opts_into_a_patch() {
+    let fixture = released();
+    configure_changelog(&fixture, "patch-for-any-commit = true");
+    commit(&fixture, "docs/only.md", "docs: only docs");
+    let bump = Xtask::new(&fixture.root).args(&["bump", "auto"]).run();
+    assert_eq!(bump.code, 0, "{}", bump.stderr);
+    assert!(bump.stdout.contains("0.1.0 -> 0.1.1 "), "{}", bump.stdout);
+}
+
+#[test]
+fn other_section_keeps_non_conventional_commits_under_a_chosen_heading() {
+    let fixture = released();
+    configure_changelog(&fixture, "other-section = \"Changed\"");
+    commit(&fixture, "xtask/src/a.txt", "fix: a real fix");
+    commit(&fixture, "README.md", "Polish the README");
+    let report = json(&fixture);
     assert!(
-        changelog.stderr.contains("nothing to release"),
-        "{}",
-        changelog.stderr
+        entries(&report, "Changed")[0].starts_with("Polish the README"),
+        "{report}"
     );
+    assert_eq!(report["left_out"], serde_json::json!([]));
+
+    let bad = released();
+    configure_changelog(&bad, "other-section = \"Other\"");
+    let run = Xtask::new(&bad.root).args(&["changelog"]).run();
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("changelog.other-section = \"Other\": not a Keep a Changelog section"),
+        "{}",
+        run.stderr
+    );
+    let old = released();
+    configure_changelog(&old, "keep-other = true");
+    let run = Xtask::new(&old.root).args(&["changelog"]).run();
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("changelog.keep-other = true: replaced by `other-section`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn changelog_prints_the_section_of_the_version_the_release_writes() {
+    let fixture = released();
+    commit(&fixture, "xtask/src/a.txt", "feat: a feature");
+    let run = Xtask::new(&fixture.root)
+        .args(&["changelog", "--date", "2026-11-21"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with("## [0.2.0] - 2026-11-21\n"),
+        "{}",
+        run.stdout
+    );
+    // Without any release tag, from the workspace version, as `bump auto`.
+    let fresh = Fixture::new();
+    commit(&fresh, "xtask/src/a.txt", "fix: a fix");
+    let run = Xtask::new(&fresh.root)
+        .args(&["changelog", "--date", "2026-11-21"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let bump = Xtask::new(&fresh.root).args(&["bump", "auto"]).run();
+    assert_eq!(bump.code, 0, "{}", bump.stderr);
+    let next = bump
+        .stdout
+        .split("0.1.0 -> ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap();
+    assert_ne!(next, "0.1.0");
+    assert!(
+        run.stdout
+            .starts_with(&format!("## [{next}] - 2026-11-21\n")),
+        "bump auto says {next}: {}",
+        run.stdout
+    );
+}
+
+#[test]
+fn merges_with_conventional_messages_count_and_reverts_of_unlisted_commits_do_not() {
+    let fixture = released();
+    fixture.git(&["checkout", "--quiet", "-b", "topic"]);
+    commit(&fixture, "xtask/src/a.txt", "docs: describe the new keys");
+    fixture.git(&["checkout", "--quiet", "main"]);
+    fixture.git(&[
+        "merge",
+        "--quiet",
+        "--no-ff",
+        "topic",
+        "-m",
+        "feat(config)!: new keys",
+        "-m",
+        "BREAKING CHANGE: the v1 keys are gone;\nrename `a` to `b`.\nRefs: #12",
+    ]);
+    let merge = fixture.git(&["rev-parse", "HEAD"]);
+    let chore = commit(&fixture, "xtask/src/b.txt", "chore: bump deps");
+    fixture.git(&["revert", "--no-edit", &chore]);
+    let report = json(&fixture);
+    assert_eq!(report["auto_level"], "minor", "breaking while 0.x");
+    let added = entries(&report, "Added");
+    assert_eq!(
+        added,
+        [format!(
+            "**BREAKING** **config:** new keys (BREAKING CHANGE: the v1 keys are gone;\n  rename `a` to `b`.) ([{}](https://github.com/edge-ml/tcn-vae-edge/commit/{merge}))",
+            &merge[..7]
+        )]
+    );
+    assert!(entries(&report, "Removed").is_empty(), "{report}");
+    // A plain merge commit still counts for nothing.
+    assert!(!report["sections"].to_string().contains("Merge branch"));
+}
+
+#[test]
+fn no_plan_proposes_a_version_tagged_on_another_line() {
+    let fixture = released();
+    // 0.2.0 was released from a release branch that main never merged.
+    fixture.git(&["checkout", "--quiet", "-b", "release/0.2"]);
+    commit(&fixture, "xtask/src/r.txt", "feat: on the release line");
+    tag(&fixture, "v0.2.0");
+    fixture.git(&["checkout", "--quiet", "main"]);
+    commit(&fixture, "xtask/src/m.txt", "feat: on main");
+    for args in [
+        &["bump", "auto"][..],
+        &["changelog"],
+        &["changelog", "--json"],
+        &["release", "--json"],
+        &["bump", "minor"],
+        &["bump", "0.2.0"],
+    ] {
+        let run = Xtask::new(&fixture.root).args(args).run();
+        assert_eq!(run.code, 1, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr
+                .contains("0.2.0 is already released: the tag v0.2.0 exists"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    let run = Xtask::new(&fixture.root).args(&["bump", "auto"]).run();
+    assert!(
+        run.stderr
+            .contains("the next free minor is 0.3.0 (`cargo xtask bump 0.3.0`)"),
+        "{}",
+        run.stderr
+    );
+    // The suggested version is free, and an explicit bump to it works.
+    let run = Xtask::new(&fixture.root).args(&["bump", "0.3.0"]).run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
 }
 
 #[test]
@@ -381,4 +571,124 @@ fn release_notes_follow_the_template_with_real_sizes() {
     ] {
         assert!(notes.contains(part), "missing {part:?}:\n{notes}");
     }
+}
+
+/// What PyPI's `keepachangelog` (in the test venv) reads from `path`.
+fn pypi_keepachangelog(path: &std::path::Path) -> Value {
+    let out = std::process::Command::new(support::venv_python())
+        .args([
+            "-c",
+            "import json, sys, keepachangelog\nprint(json.dumps(keepachangelog.to_dict(sys.argv[1])))",
+        ])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "keepachangelog (add it to the test venv: xtask/test-requirements.txt): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn the_written_changelog_parses_with_both_keep_a_changelog_parsers() {
+    let (fixture, _) = history();
+    // A non-conventional commit, a multi-line breaking note and a revert of
+    // a chore: the cases that once broke the parsers or the sections.
+    commit(&fixture, "README.md", "Polish the README");
+    let chore = commit(&fixture, "xtask/src/c.txt", "chore: bump deps");
+    fixture.git(&["revert", "--no-edit", &chore]);
+    fixture.write("xtask/src/d.txt", "d");
+    fixture.git(&["add", "-A"]);
+    fixture.git(&[
+        "commit",
+        "--quiet",
+        "-m",
+        "feat(export)!: opset 17",
+        "-m",
+        "BREAKING CHANGE: models need onnxruntime 1.17;\nolder runtimes refuse them.\nRefs: #7",
+    ]);
+    let report = json(&fixture);
+    let ours: Vec<(String, usize)> = report["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_lowercase(),
+                s["entries"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        Xtask::new(&fixture.root)
+            .args(&["bump", "auto", "--execute"])
+            .run()
+            .code,
+        0
+    );
+    let run = Xtask::new(&fixture.root)
+        .args(&["changelog", "--write", "--execute", "--date", "2026-11-21"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("Polish the README"), "{}", run.stderr);
+    let path = fixture.root.join("CHANGELOG.md");
+    let text = fixture.read("CHANGELOG.md");
+    assert!(!text.contains("### Other"), "{text}");
+
+    // PyPI keepachangelog: both releases, the date, every section.
+    let pypi = pypi_keepachangelog(&path);
+    let release = &pypi["0.2.0"];
+    assert_eq!(release["metadata"]["release_date"], "2026-11-21", "{pypi}");
+    assert!(pypi.get("0.1.0").is_some(), "{pypi}");
+    for (section, count) in &ours {
+        let entries = release[section]
+            .as_array()
+            .unwrap_or_else(|| panic!("{section}: {pypi}"));
+        // It reads each line of a wrapped bullet as an entry of its own.
+        assert!(entries.len() >= *count, "{section}: {pypi}");
+    }
+
+    // npm keep-a-changelog, the stricter one (it refuses any other heading).
+    let Some(npm) = support::npm_keep_a_changelog(&path) else {
+        return;
+    };
+    let releases = npm.unwrap_or_else(|err| panic!("keep-a-changelog refused it: {err}\n{text}"));
+    let versions: Vec<&Value> = releases
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["version"])
+        .collect();
+    assert_eq!(
+        versions,
+        [&Value::Null, &Value::from("0.2.0"), &Value::from("0.1.0")]
+    );
+    let release = &releases[1];
+    assert_eq!(release["date"], "2026-11-21");
+    let parsed: Vec<(String, usize)> = release["changes"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_array().unwrap().len()))
+        .collect();
+    let mut expected = ours.clone();
+    expected.sort();
+    let mut parsed = parsed;
+    parsed.sort();
+    assert_eq!(parsed, expected, "{releases}");
+    let added = release["changes"]["added"].to_string();
+    assert!(added.contains("older runtimes refuse them."), "{added}");
+
+    // And it refuses what Keep a Changelog does not have, so this test can fail.
+    let other = text.replacen("### Added", "### Other", 1);
+    std::fs::write(&path, other).unwrap();
+    let refused = support::npm_keep_a_changelog(&path).unwrap();
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.contains("Invalid change type")),
+        "{refused:?}"
+    );
 }

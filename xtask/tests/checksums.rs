@@ -402,3 +402,456 @@ fn a_file_that_fails_to_read_is_reported_like_gnu() {
     std::fs::write(dir.path().join("mem.txt"), listed).unwrap();
     check_all_flags(dir.path(), "mem.txt");
 }
+
+/// Every ordered choice of up to `len` flags from `alphabet`, repeats allowed.
+fn sequences<'a>(alphabet: &[&'a str], len: usize) -> Vec<Vec<&'a str>> {
+    let mut all = vec![Vec::new()];
+    let mut last = vec![Vec::new()];
+    for _ in 0..len {
+        last = last
+            .iter()
+            .flat_map(|seq: &Vec<&'a str>| {
+                alphabet.iter().map(move |flag| {
+                    let mut next = seq.clone();
+                    next.push(flag);
+                    next
+                })
+            })
+            .collect();
+        all.extend(last.iter().cloned());
+    }
+    all
+}
+
+#[test]
+fn quiet_status_and_warn_are_one_setting_in_every_order() {
+    let dir = TempDir::new("verbosity");
+    let d = dir.path();
+    std::fs::write(d.join("a.txt"), b"a").unwrap();
+    std::fs::write(d.join("b.txt"), b"b").unwrap();
+    let gnu = run(Command::new("sha256sum").args(["a.txt", "b.txt"]), d, b"");
+    let good = String::from_utf8(gnu.stdout).unwrap();
+    let (line_a, line_b) = good.split_once('\n').unwrap();
+    let files = [
+        // The issue's case: a 63-digit hash on the first line.
+        ("short-first.txt", format!("{}\n{line_b}\n", &line_a[1..])),
+        (
+            "mixed.txt",
+            format!("junk\n{line_a}\n{}  b.txt\n", "0".repeat(64)),
+        ),
+        (
+            "missing.txt",
+            format!("{line_a}\n{}  gone.txt\n", "1".repeat(64)),
+        ),
+        ("all-missing.txt", format!("{}  gone.txt\n", "2".repeat(64))),
+    ];
+    for (name, text) in &files {
+        std::fs::write(d.join(name), text).unwrap();
+    }
+    let mut compared = 0;
+    for order in sequences(&["--status", "--warn", "--quiet", "-w"], 3) {
+        for extra in [&[][..], &["--strict"], &["--ignore-missing"]] {
+            for (file, _) in &files {
+                let mut args = vec!["-c"];
+                args.extend(&order);
+                args.extend(extra);
+                args.push(file);
+                same(d, &args, b"");
+                compared += 1;
+            }
+        }
+    }
+    // 85 orders x 3 extras x 4 files, all identical (each `same` asserts).
+    assert_eq!(compared, 85 * 3 * 4);
+    eprintln!("GNU sha256sum: {compared}/{compared} --status/--warn/--quiet orders identical");
+
+    // The issue's rows, spelled out: GNU reads on after the malformed line.
+    let out = same(d, &["-c", "short-first.txt"], b"");
+    assert_eq!((out.code, &out.stdout[..]), (0, &b"b.txt: OK\n"[..]));
+    let warned = same(d, &["-c", "--status", "--warn", "short-first.txt"], b"");
+    assert_eq!(
+        String::from_utf8_lossy(&warned.stderr),
+        "sha256sum: short-first.txt: 1: improperly formatted SHA256 checksum line\n\
+         sha256sum: WARNING: 1 line is improperly formatted\n"
+    );
+    let silent = same(
+        d,
+        &[
+            "-c",
+            "--warn",
+            "--status",
+            "--ignore-missing",
+            "all-missing.txt",
+        ],
+        b"",
+    );
+    assert!(silent.stdout.is_empty() && silent.stderr.is_empty());
+    assert_eq!(silent.code, 1);
+}
+
+#[test]
+fn a_malformed_line_never_changes_how_later_lines_are_read() {
+    let dir = TempDir::new("malformed");
+    let d = dir.path();
+    for name in ["a", "b", " c", "*d"] {
+        std::fs::write(d.join(name), name.as_bytes()).unwrap();
+    }
+    let gnu = run(Command::new("sha256sum").args(["a", "b"]), d, b"");
+    let good = String::from_utf8(gnu.stdout).unwrap();
+    let reversed = good.replace("  ", " ");
+    let h = &good[..64];
+    let bad_first_lines = [
+        format!("{}  a", &h[1..]),
+        format!("{} a", &h[1..]),
+        format!("{h}0  a"),
+        format!("{}g  a", &h[1..]),
+        format!("{}g a", &h[1..]),
+        format!("\\{h}  bad\\escape"),
+        format!("\\{h} bad\\escape"),
+        "____not_all_hex_so_no_match_____ blah".to_owned(),
+        format!("SHA256 (a) = {}", &h[1..]),
+        format!("SHA256 (a) = {h} "),
+        "\r".to_owned(),
+        "#comment".to_owned(),
+        format!("{h}\ta"),
+        format!("{h} \ta"),
+    ];
+    let mut compared = 0;
+    for (i, first) in bad_first_lines.iter().enumerate() {
+        for (j, rest) in [&good, &reversed].iter().enumerate() {
+            let name = format!("sums-{i}-{j}.txt");
+            std::fs::write(d.join(&name), format!("{first}\n{rest}")).unwrap();
+            for flags in [&[][..], &["--warn"], &["--strict"], &["--status"]] {
+                let mut args = vec!["-c"];
+                args.extend(flags);
+                args.push(&name);
+                same(d, &args, b"");
+                compared += 1;
+            }
+        }
+    }
+    eprintln!("GNU sha256sum: {compared}/{compared} malformed-first-line cases identical");
+}
+
+/// One of coreutils' own cases (tests/misc/md5sum.pl, md5sum-bsd.sh,
+/// md5sum-newline.pl, sha256sum.pl in 9.1), translated to SHA-256: the
+/// arguments, the files, standard input, and the exit code coreutils expects.
+struct CoreutilsCase {
+    name: &'static str,
+    args: &'static [&'static str],
+    files: Vec<(&'static str, Vec<u8>)>,
+    stdin: &'static [u8],
+    exit: i32,
+}
+
+const EMPTY: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+/// SHA-256 of "286": a digest that starts with `00`, as md5sum.pl's
+/// check-ignore-missing-6 wants ("9t" there; coreutils 8.25 took such
+/// digests for missing files).
+const HASH_286: &str = "00328ce57bbc14b33bd6695bc8eb32cdf2fb5f3a7d89ec14a42825e15d39df60";
+
+fn coreutils_cases() -> Vec<CoreutilsCase> {
+    let f = |name: &'static str, text: &str| (name, text.as_bytes().to_vec());
+    let sums = |text: String| ("f.sums", text.into_bytes());
+    let case = |name, args, files, exit| CoreutilsCase {
+        name,
+        args,
+        files,
+        stdin: b"",
+        exit,
+    };
+    vec![
+        case("s1", &["--text", "f"], vec![f("f", "")], 0),
+        case("s2", &["--text", "f"], vec![f("f", "a")], 0),
+        case("s3", &["--text", "f"], vec![f("f", "abc")], 0),
+        case(
+            "s4",
+            &["--text", "f"],
+            vec![f(
+                "f",
+                "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+            )],
+            0,
+        ),
+        case(
+            "s8",
+            &["--text", "f"],
+            vec![f("f", &"a".repeat(1_000_000))],
+            0,
+        ),
+        case(
+            "backslash-1",
+            &["--text", ".\nfoo"],
+            vec![f(".\nfoo", "")],
+            0,
+        ),
+        case(
+            "backslash-2",
+            &["--text", ".\\foo"],
+            vec![f(".\\foo", "")],
+            0,
+        ),
+        case(
+            "backslash-3",
+            &["--text", ".\rfoo"],
+            vec![f(".\rfoo", "")],
+            0,
+        ),
+        case(
+            "check-1",
+            &["--check", "f.sums"],
+            vec![f("f", ""), sums(format!("{EMPTY}  f\n"))],
+            0,
+        ),
+        case(
+            "check-windows",
+            &["--check", "f.sums"],
+            vec![f("f", ""), sums(format!("{EMPTY}  f\r\n"))],
+            0,
+        ),
+        case(
+            "ck-strict-1",
+            &["--check", "--strict", "f.sums"],
+            vec![f("f", ""), sums(format!("{EMPTY}  f\n\n"))],
+            0,
+        ),
+        case(
+            "ck-strict-2",
+            &["--check", "--strict", "f.sums"],
+            vec![f("f", ""), sums(format!("ERR\n{EMPTY}  f\n"))],
+            1,
+        ),
+        case(
+            "check-2",
+            &["--check", "--status", "f.sums"],
+            vec![f("f", "foo"), sums(format!("{EMPTY}  f\n"))],
+            1,
+        ),
+        case(
+            "check-quiet1",
+            &["--check", "--quiet", "f.sums"],
+            vec![f("f", ""), sums(format!("{EMPTY}  f\n"))],
+            0,
+        ),
+        case(
+            "check-quiet2",
+            &["--check", "--quiet", "f.sums"],
+            vec![f("f", "foo"), sums(format!("{EMPTY}  f\n"))],
+            1,
+        ),
+        case(
+            "check-multifail",
+            &["--check", "f.sums"],
+            vec![
+                f("f", "foo"),
+                sums(format!("{EMPTY}  f\n{EMPTY}  f\ninvalid\n")),
+            ],
+            1,
+        ),
+        case(
+            "check-multifail-warn",
+            &["--check", "--warn", "f.sums"],
+            vec![
+                f("f", "foo"),
+                sums(format!("{EMPTY}  f\n{EMPTY}  f\ninvalid\n")),
+            ],
+            1,
+        ),
+        case(
+            "check-bsd",
+            &["--check", "f.sums"],
+            vec![f("f", ""), sums(format!("SHA1 (f) = {EMPTY}\n"))],
+            1,
+        ),
+        case(
+            "check-bsd2",
+            &["--check", "f.sums"],
+            vec![f("f", ""), sums(format!("SHA256 (f) = {EMPTY}\n"))],
+            0,
+        ),
+        case(
+            "check-bsd3",
+            &["--check", "--status", "f.sums"],
+            vec![f("f", "bar"), sums(format!("SHA256 (f) = {EMPTY}\n"))],
+            1,
+        ),
+        case(
+            "check-openssl",
+            &["--check", "f.sums"],
+            vec![f("f", ""), sums(format!("SHA1(f)= {EMPTY}\n"))],
+            1,
+        ),
+        case(
+            "check-openssl2",
+            &["--check", "f.sums"],
+            vec![f("f", ""), sums(format!("SHA256(f)= {EMPTY}\n"))],
+            0,
+        ),
+        case(
+            "check-openssl3",
+            &["--check", "--status", "f.sums"],
+            vec![f("f", "bar"), sums(format!("SHA256(f)= {EMPTY}\n"))],
+            1,
+        ),
+        case(
+            "check-ignore-missing-1",
+            &["--check", "--ignore-missing", "f.sums"],
+            vec![
+                f("f", ""),
+                sums(format!("{EMPTY}  f\n{EMPTY}  f.missing\n")),
+            ],
+            0,
+        ),
+        case(
+            "check-ignore-missing-3",
+            &["--check", "--quiet", "--ignore-missing", "f.sums"],
+            vec![
+                f("f", ""),
+                sums(format!("{EMPTY}  missing/f\n{EMPTY}  f\n")),
+            ],
+            0,
+        ),
+        case(
+            "check-ignore-missing-4",
+            &["--ignore-missing", "--text", "f"],
+            vec![f("f", "")],
+            1,
+        ),
+        case(
+            "check-ignore-missing-5",
+            &["--check", "--ignore-missing", "f.sums"],
+            vec![f("f", ""), sums(format!("{EMPTY}  missing\n"))],
+            1,
+        ),
+        case(
+            "check-ignore-missing-6",
+            &["--check", "--ignore-missing", "f.sums"],
+            vec![f("f", "286"), sums(format!("{HASH_286}  f\n"))],
+            0,
+        ),
+        case(
+            "bsd-segv",
+            &["--check", "z"],
+            vec![("z", b"SHA256 (".to_vec())],
+            1,
+        ),
+        case(
+            "nul-in-cksum",
+            &["--check", "h"],
+            vec![("h", [vec![0u8; 64], b"  h\n".to_vec()].concat())],
+            1,
+        ),
+        // md5sum-newline.pl
+        case("newline", &["--text", "a\nb"], vec![f("a\nb", "")], 0),
+        case(
+            "zero",
+            &["--text", "--zero", "a\nb"],
+            vec![f("a\nb", "")],
+            0,
+        ),
+        // md5sum-bsd.sh
+        case("tag-check", &["--tag", "--check", "f"], vec![f("f", "")], 1),
+        case("tag-text", &["--tag", "--text", "f"], vec![f("f", "")], 1),
+        case(
+            "tag-escapes",
+            &["--tag", "test\n\\\\file", "a\\b", "a\\", "a\tb"],
+            vec![
+                f("test\n\\\\file", ""),
+                f("a\\b", ""),
+                f("a\\", ""),
+                f("a\tb", ""),
+            ],
+            0,
+        ),
+        case(
+            "bsd-not-triggered-by-gpg-header",
+            &["-c", "f.sums"],
+            vec![
+                f("a", "a\n"),
+                sums(format!(
+                    "____not_all_hex_so_no_match_____ blah\n{}  a\n",
+                    "87428fc522803d31065e7bce3cf03fe475096631e5e07bbd7a0fde60c4cf25c7"
+                )),
+            ],
+            0,
+        ),
+    ]
+}
+
+#[test]
+fn coreutils_own_cases_are_byte_identical() {
+    let cases = coreutils_cases();
+    for case in &cases {
+        let dir = TempDir::new("coreutils");
+        for (name, contents) in &case.files {
+            std::fs::write(dir.path().join(name), contents).unwrap();
+        }
+        let gnu = same(dir.path(), case.args, case.stdin);
+        assert_eq!(
+            gnu.code, case.exit,
+            "{}: coreutils expects {}",
+            case.name, case.exit
+        );
+    }
+    eprintln!(
+        "GNU sha256sum: {}/{} coreutils cases identical",
+        cases.len(),
+        cases.len()
+    );
+}
+
+#[test]
+fn tag_zero_text_and_binary_match_gnu_in_every_order() {
+    let dir = data_dir();
+    let d = dir.path();
+    let names = all_names(d);
+    let mut compared = 0;
+    for order in sequences(&["-b", "-t", "--tag", "-z"], 3) {
+        same(d, &args_with(&order, &names), b"");
+        let mut check = vec!["-c"];
+        check.extend(&order);
+        check.push("none.txt");
+        same(d, &check, b"");
+        compared += 2;
+    }
+    // What --tag writes, GNU reads back, with every name.
+    let tagged = run(
+        Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .arg("checksums")
+            .args(args_with(&["--tag"], &names)),
+        d,
+        b"",
+    );
+    std::fs::write(d.join("tagged.txt"), &tagged.stdout).unwrap();
+    let verified = run(
+        Command::new("sha256sum").args(["-c", "--strict", "tagged.txt"]),
+        d,
+        b"",
+    );
+    assert_eq!(
+        verified.code,
+        0,
+        "{}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    // -z ends every line with NUL and escapes nothing, even a newline.
+    let zero = same(d, &["-z", "new\nline"], b"");
+    assert!(zero.stdout.ends_with(b"  new\nline\0"), "{:?}", zero.stdout);
+    // Flags meaningful only with --check, in every order, without it.
+    for order in sequences(
+        &[
+            "--status",
+            "--warn",
+            "--quiet",
+            "--strict",
+            "--ignore-missing",
+        ],
+        2,
+    ) {
+        let mut args = order.clone();
+        args.push("plain.bin");
+        same(d, &args, b"");
+        compared += 1;
+    }
+    eprintln!("GNU sha256sum: {compared}/{compared} -b/-t/--tag/-z orders identical");
+}

@@ -253,5 +253,27 @@ fn tag_sets_follow_the_release_tags() {
     assert_eq!(tags(&fixture), "1.3.0-rc.1");
     fixture.git(&["tag", "v1.2.0"]);
     set_version("1.1.5");
-    assert_eq!(tags(&fixture), "1.1.5", "a backport moves nothing");
+    assert_eq!(tags(&fixture), "1.1.5, 1.1", "a backport moves its own X.Y");
+    // A hotfix on an older line: its line's tags, never latest.
+    fixture.git(&["tag", "v2.1.0"]);
+    set_version("1.4.3");
+    assert_eq!(tags(&fixture), "1.4.3, 1.4, 1");
+    // Build metadata never reaches a tag, and the command says so.
+    set_version("2.1.1+build.5");
+    let run = Xtask::new(&fixture.root)
+        .args(&["docker", "tags"])
+        .fakes(&fakes)
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.trim().ends_with(": 2.1.1, 2.1, 2, latest"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr
+            .contains("build metadata `+build.5` is dropped from the image tags"),
+        "{}",
+        run.stderr
+    );
 }

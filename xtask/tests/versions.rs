@@ -401,3 +401,141 @@ fn version_exits_1_naming_a_hand_edited_file() {
         run.stderr
     );
 }
+
+/// What `packaging.version.Version` (the test venv's) makes of each
+/// spelling: `(normal form or None, equal to `against`)`.
+fn packaging_reads(spellings: &[&str], against: &str) -> Vec<(Option<String>, bool)> {
+    let script = "import json, sys\n\
+        from packaging.version import Version, InvalidVersion\n\
+        target = Version(sys.argv[1])\n\
+        out = []\n\
+        for s in json.loads(sys.argv[2]):\n\
+        \x20   try:\n\
+        \x20       v = Version(s)\n\
+        \x20       out.append([str(v), v == target])\n\
+        \x20   except InvalidVersion:\n\
+        \x20       out.append([None, False])\n\
+        print(json.dumps(out))\n";
+    let out = Command::new(venv_python())
+        .args([
+            "-c",
+            script,
+            against,
+            &serde_json::to_string(spellings).unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "packaging: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<(Option<String>, bool)> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows.len(), spellings.len());
+    rows
+}
+
+#[test]
+fn pyproject_spellings_compare_by_value_as_packaging_does() {
+    let fixture = Fixture::new();
+    let run = Xtask::new(&fixture.root)
+        .args(&["bump", "1.0.0-rc.1", "--execute"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let spellings = [
+        "1.0.0rc1",
+        "1.0.0-rc1",
+        "1.0.0RC1",
+        "1.0.0.rc1",
+        "1.0.0_rc_1",
+        "1.0.0-rc.1",
+        "1.0.0c1",
+        "1.0.0-pre1",
+        "1.0.0preview.1",
+        "1.0rc1",
+        "1rc1",
+        "1.0.0.0rc1",
+        "v1.0.0rc1",
+        "1.0.0rc01",
+        "0!1.0.0rc1",
+        "1.0.0rc2",
+        "1.0.0",
+        "1.0.0rc1.post0",
+        "1.0.0rc1.dev0",
+        "1.0.0rc1+local.7",
+        "1!1.0.0rc1",
+        "1.0.0a1",
+        "1.0.0-rc.1.2",
+        "1.0.0-SNAPSHOT",
+        "1.0.0 rc1",
+        "one",
+    ];
+    let expected = packaging_reads(&spellings, "1.0.0rc1");
+    let pyproject = fixture.read("python/pyproject.toml");
+    for (spelling, (normal, equal)) in spellings.iter().zip(&expected) {
+        fixture.write(
+            "python/pyproject.toml",
+            &pyproject.replace(
+                "version = \"1.0.0rc1\"",
+                &format!("version = \"{spelling}\""),
+            ),
+        );
+        let run = Xtask::new(&fixture.root).args(&["version", "--json"]).run();
+        let json: Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("{spelling}: {e}: {}{}", run.stdout, run.stderr));
+        let row = json["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["file"] == "python/pyproject.toml")
+            .unwrap();
+        assert_eq!(row["found"], *spelling);
+        assert_eq!(
+            row["normal_form"].as_str(),
+            normal.as_deref(),
+            "{spelling}: normal form"
+        );
+        assert_eq!(row["agrees"], *equal, "{spelling}: equal to 1.0.0rc1");
+        assert_eq!(run.code, if *equal { 0 } else { 1 }, "{spelling}");
+    }
+    eprintln!(
+        "packaging.version.Version: {}/{} spellings read alike (normal form and equality)",
+        spellings.len(),
+        spellings.len()
+    );
+
+    // A bump accepts an equal spelling, says so, and writes the normal form.
+    fixture.write(
+        "python/pyproject.toml",
+        &pyproject.replace("version = \"1.0.0rc1\"", "version = \"1.0.0-RC1\""),
+    );
+    let init = fixture.read("python/src/tcn_vae/__init__.py");
+    fixture.write(
+        "python/src/tcn_vae/__init__.py",
+        &init.replace("__version__ = \"1.0.0rc1\"", "__version__ = \"1.0.0.rc1\""),
+    );
+    let run = Xtask::new(&fixture.root)
+        .args(&["bump", "rc", "--execute"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(
+            "python/pyproject.toml: [project] version `1.0.0-RC1` is PEP 440's 1.0.0rc1 spelled another way"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("`1.0.0.rc1` is PEP 440's 1.0.0rc1"),
+        "{}",
+        run.stdout
+    );
+    assert!(fixture
+        .read("python/pyproject.toml")
+        .contains("version = \"1.0.0rc2\""));
+    assert!(fixture
+        .read("python/src/tcn_vae/__init__.py")
+        .contains("__version__ = \"1.0.0rc2\""));
+    let run = Xtask::new(&fixture.root).args(&["version"]).run();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}

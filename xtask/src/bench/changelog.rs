@@ -28,8 +28,8 @@ pub fn run(commits: usize, runs: usize) -> Result<()> {
         .args([
             "log",
             "-z",
-            "--no-merges",
-            "--format=%H%x1f%s%x1f%b",
+            "--full-history",
+            "--format=%H%x1f%P%x1f%s%x1f%b",
             "HEAD",
             "--",
         ])

@@ -2,8 +2,10 @@
 //! read with one streaming `git log` and parsed as conventional commits.
 //!
 //! `type(scope)!: description`, `BREAKING CHANGE:` / `BREAKING-CHANGE:`
-//! footers, git's `Revert "..."` subjects; merge commits are skipped (they
-//! repeat what they merge); anything else is "other".
+//! footers (their value runs over the following lines up to the next footer
+//! token, as the spec says), git's `Revert "..."` subjects; a merge commit
+//! counts only when its own message is conventional (`feat!: ...`), since a
+//! plain `Merge branch ...` repeats what it merges; anything else is "other".
 
 use anyhow::{bail, Result};
 use semver::Version;
@@ -28,6 +30,10 @@ pub struct Commit {
     pub description: String,
     /// `Some` for a breaking change: the footer's text, or empty for `!`.
     pub breaking: Option<String>,
+    /// For git's `Revert "SUBJECT"`: the reverted commit's subject.
+    pub reverted: Option<String>,
+    /// A merge commit (more than one parent).
+    pub merge: bool,
 }
 
 /// The release tag before HEAD.
@@ -60,8 +66,9 @@ pub fn previous_tag(config: &ReleaseConfig, runner: &Runner) -> Result<Option<Pr
         .max_by(|a, b| a.version.cmp(&b.version)))
 }
 
-/// Every non-merge commit after `since` (all history when `None`) that
-/// touches the configured paths, newest first, streamed to `each`.
+/// Every commit after `since` (all history when `None`) that touches the
+/// configured paths, newest first, streamed to `each`; merge commits only
+/// when their own subject is conventional.
 pub fn for_each_commit(
     config: &ReleaseConfig,
     since: Option<&PreviousTag>,
@@ -73,28 +80,70 @@ pub fn for_each_commit(
         None => "HEAD".to_owned(),
     };
     let log = Cmd::new("git", Effect::Query)
-        .args(["log", "-z", "--no-merges", "--format=%H%x1f%s%x1f%b"])
+        // With a pathspec, git's history simplification hides a merge that
+        // matches the branch it merged (and rewrites parents); --full-history
+        // keeps it with its real parents, so its own message can count.
+        .args([
+            "log",
+            "-z",
+            "--full-history",
+            "--format=%H%x1f%P%x1f%s%x1f%b",
+        ])
         .arg(range)
         .arg("--")
         .args(config.changelog.paths.iter().cloned());
     runner.for_each_record(&log, 0, |record| {
         let text = String::from_utf8_lossy(record);
-        let mut fields = text.splitn(3, '\u{1f}');
-        let (Some(hash), Some(subject)) = (fields.next(), fields.next()) else {
+        let mut fields = text.splitn(4, '\u{1f}');
+        let (Some(hash), Some(parents), Some(subject)) =
+            (fields.next(), fields.next(), fields.next())
+        else {
             bail!("unexpected `git log` record: {text:?}");
         };
-        each(parse(hash.trim(), subject, fields.next().unwrap_or("")));
+        let mut commit = parse(hash.trim(), subject, fields.next().unwrap_or(""));
+        commit.merge = parents.split_whitespace().count() > 1;
+        if !commit.merge || matches!(commit.kind, Kind::Typed(_)) && commit.reverted.is_none() {
+            each(commit);
+        }
         Ok(())
     })
 }
 
-/// One commit from its hash, subject line and body.
-pub fn parse(hash: &str, subject: &str, body: &str) -> Commit {
-    let footer = body.lines().find_map(|line| {
+/// The value of a `BREAKING CHANGE:` / `BREAKING-CHANGE:` footer: its first
+/// line and every following line up to the next footer token (`Token: ` or
+/// `Token #`) or the end, blank lines dropped, joined with newlines.
+fn breaking_footer(body: &str) -> Option<String> {
+    let mut lines = body.lines();
+    let first = lines.find_map(|line| {
         line.strip_prefix("BREAKING CHANGE:")
             .or_else(|| line.strip_prefix("BREAKING-CHANGE:"))
-            .map(|text| text.trim().to_owned())
-    });
+    })?;
+    let mut value = vec![first.trim()];
+    value.extend(
+        lines
+            .take_while(|line| !is_footer_start(line))
+            .map(str::trim)
+            .filter(|line| !line.is_empty()),
+    );
+    let value: Vec<&str> = value.into_iter().filter(|l| !l.is_empty()).collect();
+    Some(value.join("\n"))
+}
+
+/// A line that starts a footer: `Token: value`, `Token #value` (a token is
+/// a word of letters, digits and `-`), or `BREAKING CHANGE: value`.
+fn is_footer_start(line: &str) -> bool {
+    if line.starts_with("BREAKING CHANGE:") {
+        return true;
+    }
+    let token_end = line
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .unwrap_or(line.len());
+    token_end > 0 && (line[token_end..].starts_with(": ") || line[token_end..].starts_with(" #"))
+}
+
+/// One commit from its hash, subject line and body.
+pub fn parse(hash: &str, subject: &str, body: &str) -> Commit {
+    let footer = breaking_footer(body);
     if let Some(reverted) = subject
         .strip_prefix("Revert \"")
         .and_then(|s| s.strip_suffix('"'))
@@ -105,6 +154,8 @@ pub fn parse(hash: &str, subject: &str, body: &str) -> Commit {
             scope: None,
             description: reverted.to_owned(),
             breaking: footer,
+            reverted: Some(reverted.to_owned()),
+            merge: false,
         };
     }
     match conventional(subject) {
@@ -114,6 +165,8 @@ pub fn parse(hash: &str, subject: &str, body: &str) -> Commit {
             scope: scope.map(str::to_owned),
             description: description.to_owned(),
             breaking: footer.or_else(|| bang.then(String::new)),
+            reverted: None,
+            merge: false,
         },
         None => Commit {
             hash: hash.to_owned(),
@@ -121,6 +174,8 @@ pub fn parse(hash: &str, subject: &str, body: &str) -> Commit {
             scope: None,
             description: subject.trim().to_owned(),
             breaking: footer,
+            reverted: None,
+            merge: false,
         },
     }
 }
@@ -273,6 +328,38 @@ mod tests {
                 None,
             ),
             ("WIP: things", "", kind("wip"), None, "things", None),
+            (
+                "feat: new keys",
+                "Body.\n\nBREAKING CHANGE: the v1 keys are gone;\nrename `a` to `b`\n  and `c` to `d`.\nRefs: #12\nSigned-off-by: A <a@b>",
+                kind("feat"),
+                None,
+                "new keys",
+                Some("the v1 keys are gone;\nrename `a` to `b`\nand `c` to `d`."),
+            ),
+            (
+                "fix: x",
+                "BREAKING-CHANGE: first\nsecond\n\nthird\nFixes #3",
+                kind("fix"),
+                None,
+                "x",
+                Some("first\nsecond\nthird"),
+            ),
+            (
+                "fix: y",
+                "BREAKING CHANGE: one\nBREAKING CHANGE: two",
+                kind("fix"),
+                None,
+                "y",
+                Some("one"),
+            ),
+            (
+                "fix: z",
+                "BREAKING CHANGE:\n  the value starts on the next line\nReviewed-by: Z",
+                kind("fix"),
+                None,
+                "z",
+                Some("the value starts on the next line"),
+            ),
             ("feat: ", "", Kind::Other, None, "feat:", None),
         ];
         for (subject, body, k, scope, description, breaking) in cases {

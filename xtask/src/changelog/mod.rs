@@ -16,8 +16,9 @@ use serde::Serialize;
 
 use crate::config::Workspace;
 use crate::runner::Runner;
-use crate::version::level::{next_version, Target};
-use commits::{for_each_commit, previous_tag, PreviousTag};
+use crate::version::level::{next_version, Level, Target};
+use crate::version::released::released_versions;
+use commits::{for_each_commit, previous_tag, Kind, PreviousTag};
 use section::{auto_level, Section, Tally};
 
 /// Print the changelog section a release would write (or write it, or the notes).
@@ -52,50 +53,173 @@ pub struct Changelog {
 pub struct Pending {
     pub previous: Option<PreviousTag>,
     pub tally: Tally,
-    /// The version the release would carry.
+    /// The version the release would carry: the auto level applied to the
+    /// workspace version, exactly as `bump auto` and `release` compute it;
+    /// the workspace version when there is nothing to release.
     pub version: Version,
+    /// The auto level, `None` when there is nothing to release.
+    pub level: Option<Level>,
     pub merged: Section,
+    /// Commits that are not conventional and so not listed: `SHORT SUBJECT`.
+    pub left_out: Vec<String>,
 }
 
-/// The previous release tag, and the commits after it grouped and counted
-/// as they stream by: nothing the changelog does not print is kept.
-fn commits_since(
-    workspace: &Workspace,
-    runner: &Runner,
-) -> Result<(Option<PreviousTag>, Section, Tally)> {
+/// `bump auto` / `release auto` found no commit that calls for a release.
+/// `main` exits with [`NothingToRelease::EXIT_CODE`], commitizen's
+/// `NO_INCREMENT`, so CI can tell it from a failure.
+#[derive(Debug)]
+pub struct NothingToRelease(pub String);
+
+impl NothingToRelease {
+    pub const EXIT_CODE: u8 = 21;
+}
+
+impl std::fmt::Display for NothingToRelease {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NothingToRelease {}
+
+/// The commits since the previous release tag, grouped and counted as they
+/// stream by: nothing the changelog does not print is kept, except one line
+/// per non-conventional commit left out, so the output can name it.
+struct Commits {
+    previous: Option<PreviousTag>,
+    section: Section,
+    tally: Tally,
+    left_out: Vec<String>,
+}
+
+fn commits_since(workspace: &Workspace, runner: &Runner) -> Result<Commits> {
     let previous = previous_tag(&workspace.release, runner)?;
-    let (mut section, mut tally) = (Section::default(), Tally::default());
+    let (mut section, mut tally, mut left_out) = (Section::default(), Tally::default(), Vec::new());
     let slug = workspace.release.github.as_deref();
+    let config = &workspace.release.changelog;
     for_each_commit(&workspace.release, previous.as_ref(), runner, |commit| {
         tally.add(&commit);
-        section.add_commit(&commit, &workspace.release.changelog, slug);
+        if commit.kind == Kind::Other && section::section_of(&commit, config).is_none() {
+            left_out.push(format!(
+                "{} {}",
+                &commit.hash[..commit.hash.len().min(7)],
+                commit.description
+            ));
+        }
+        section.add_commit(&commit, config, slug);
     })?;
     section.finish();
-    Ok((previous, section, tally))
+    // Oldest first, like the entries.
+    left_out.reverse();
+    Ok(Commits {
+        previous,
+        section,
+        tally,
+        left_out,
+    })
 }
 
 impl Pending {
     pub fn collect(workspace: &Workspace, runner: &Runner) -> Result<Pending> {
         let current = workspace.product_version()?;
-        let (previous, generated, tally) = commits_since(workspace, runner)?;
+        let commits = commits_since(workspace, runner)?;
         let text = read_changelog(workspace)?;
-        let merged = file::merge(file::unreleased(&text), generated);
-        // Already bumped past the last release: that is the version; else what
-        // the commits call for.
-        let version = match &previous {
-            Some(p) if current <= p.version => match auto_level(&tally, &current) {
-                Some(level) => next_version(&current, &Target::Level(level), None)?,
-                None => current,
-            },
-            _ => current,
+        let merged = file::merge(file::unreleased(&text), commits.section);
+        let level = auto_level(
+            &commits.tally,
+            &current,
+            workspace.release.changelog.patch_for_any_commit,
+        );
+        let version = match level {
+            Some(level) => next_version(&current, &Target::Level(level), None)?,
+            None => current,
         };
         Ok(Pending {
-            previous,
-            tally,
+            previous: commits.previous,
+            tally: commits.tally,
             version,
+            level,
             merged,
+            left_out: commits.left_out,
         })
     }
+
+    /// Refuses the auto version when it is already tagged on another line,
+    /// as `bump auto` and `release` do.
+    pub fn refuse_existing_tag(&self, workspace: &Workspace, runner: &Runner) -> Result<()> {
+        match self.level {
+            Some(level) => refuse_existing_tag(workspace, &self.version, Some(level), runner),
+            None => Ok(()),
+        }
+    }
+
+    /// Names the non-conventional commits that are not listed (on stderr).
+    pub fn tell_left_out(&self) {
+        if self.left_out.is_empty() {
+            return;
+        }
+        tell!(
+            "left out of the changelog, not conventional commits ({}; write an entry under \
+             ## [Unreleased] for any that matters, or set `other-section` to list them):",
+            self.left_out.len()
+        );
+        for line in &self.left_out {
+            tell!("  - {line}");
+        }
+    }
+
+    /// The refusal when the commits call for no release.
+    pub fn nothing_to_release(&self) -> NothingToRelease {
+        let since = self
+            .previous
+            .as_ref()
+            .map_or("the first commit".to_owned(), |p| p.tag.clone());
+        NothingToRelease(match self.tally.commits {
+            0 => format!("nothing to release: no commits since {since}"),
+            n => format!(
+                "nothing to release: none of the {n} commit{} since {since} is a feat, fix, perf, \
+                 refactor or breaking change (commitizen and python-semantic-release release nothing \
+                 either); release them anyway with `cargo xtask bump patch`, or set \
+                 `patch-for-any-commit = true` under [workspace.metadata.release.changelog]",
+                if n == 1 { "" } else { "s" }
+            ),
+        })
+    }
+}
+
+/// Refuses a version whose tag already exists. A version computed from the
+/// commits is above every release tag merged into HEAD, so an existing tag
+/// was released from another line; `level` finds the next free version.
+pub fn refuse_existing_tag(
+    workspace: &Workspace,
+    version: &Version,
+    level: Option<Level>,
+    runner: &Runner,
+) -> Result<()> {
+    let released = released_versions(&workspace.release, &workspace.root, runner)?;
+    if !released.contains(version) {
+        return Ok(());
+    }
+    let tag = workspace
+        .release
+        .tag_name
+        .replace("{version}", &version.to_string());
+    let mut fix = format!(
+        "merge that release into this branch (`git merge {tag}`) so its history counts, or release another version"
+    );
+    if let Some(level) = level {
+        let mut free = version.clone();
+        while released.contains(&free) {
+            free = next_version(&free, &Target::Level(level), None)?;
+        }
+        fix.push_str(&format!(
+            ": the next free {level} is {free} (`cargo xtask bump {free}`)"
+        ));
+    }
+    bail!(
+        "{version} is already released: the tag {tag} exists (made on another release line, it is not \
+         merged into HEAD); {fix}"
+    )
 }
 
 fn read_changelog(workspace: &Workspace) -> Result<String> {
@@ -114,6 +238,8 @@ struct Report<'a> {
     commits: usize,
     auto_level: Option<String>,
     sections: Vec<SectionJson<'a>>,
+    /// Non-conventional commits not listed: `SHORT SUBJECT`.
+    left_out: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -131,13 +257,16 @@ impl Changelog {
             Some(date) => check_date(date)?,
             None => today()?,
         };
+        if self.json || !(self.write || self.notes || self.unreleased) {
+            pending.refuse_existing_tag(&workspace, &runner)?;
+        }
         if self.json {
             let report = Report {
                 previous_tag: pending.previous.as_ref().map(|p| p.tag.as_str()),
                 version: pending.version.to_string(),
                 commits: pending.tally.commits,
-                auto_level: auto_level(&pending.tally, &workspace.product_version()?)
-                    .map(|l| l.to_string()),
+                auto_level: pending.level.map(|l| l.to_string()),
+                left_out: &pending.left_out,
                 sections: pending
                     .merged
                     .groups
@@ -162,20 +291,28 @@ impl Changelog {
             say!("{}", notes.render()?.trim_end());
         } else if self.write {
             self.write(&workspace, &pending, &date)?;
-        } else if pending.merged.is_empty() {
-            bail!(
-                "nothing to release: no commits since {} that the changelog lists",
-                since(&pending)
-            );
-        } else {
-            let heading = if self.unreleased {
-                "## [Unreleased]".to_owned()
-            } else {
-                format!("## [{}] - {date}", pending.version)
-            };
-            // Line by line: the section can be megabytes, not worth a copy.
-            say!("{heading}\n");
+            pending.tell_left_out();
+        } else if self.unreleased {
+            if pending.merged.is_empty() {
+                pending.tell_left_out();
+                bail!(
+                    "nothing pending: no commits since {} that the changelog lists",
+                    since(&pending)
+                );
+            }
+            say!("## [Unreleased]\n");
             pending.merged.for_each_line(|line| say!("{line}"));
+            pending.tell_left_out();
+        } else {
+            // The section under the version the release will write.
+            if pending.level.is_none() {
+                pending.tell_left_out();
+                return Err(pending.nothing_to_release().into());
+            }
+            say!("## [{}] - {date}\n", pending.version);
+            // Line by line: the section can be megabytes, not worth a copy.
+            pending.merged.for_each_line(|line| say!("{line}"));
+            pending.tell_left_out();
         }
         Ok(())
     }
@@ -280,15 +417,14 @@ fn since(pending: &Pending) -> String {
 }
 
 /// The release version `bump auto` asks for, from the commits since the
-/// previous release tag.
-pub fn auto_target(workspace: &Workspace, current: &Version, runner: &Runner) -> Result<Target> {
-    let (previous, _, tally) = commits_since(workspace, runner)?;
-    match auto_level(&tally, current) {
+/// previous release tag: the same computation as `changelog` shows.
+pub fn auto_target(workspace: &Workspace, runner: &Runner) -> Result<Target> {
+    let pending = Pending::collect(workspace, runner)?;
+    pending.tell_left_out();
+    pending.refuse_existing_tag(workspace, runner)?;
+    match pending.level {
         Some(level) => Ok(Target::Level(level)),
-        None => bail!(
-            "nothing to release: no commits since {}",
-            previous.map_or("the first commit".to_owned(), |p| p.tag)
-        ),
+        None => Err(pending.nothing_to_release().into()),
     }
 }
 

@@ -3,12 +3,9 @@
 use semver::Version;
 use serde::{Deserialize, Serialize};
 
-use super::commits::{Commit, Kind};
+use super::commits::{parse, Commit, Kind};
 use crate::config::{ChangelogConfig, SECTIONS};
 use crate::version::level::Level;
-
-/// Where non-conventional commits go when they are kept.
-pub const OTHER: &str = "Other";
 
 /// One bullet of a section.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,17 +29,9 @@ impl Section {
     /// commits the changelog does not list are dropped on the spot, so memory
     /// holds only what will be printed. Call [`Section::finish`] after the last.
     pub fn add_commit(&mut self, commit: &Commit, config: &ChangelogConfig, slug: Option<&str>) {
-        let name = match &commit.kind {
-            Kind::Typed(kind) => match config.sections.get(kind) {
-                Some(name) => name.as_str(),
-                // Unlisted types (docs, chore, ci, ...) matter only when breaking.
-                None if commit.breaking.is_some() => "Changed",
-                None => return,
-            },
-            Kind::Other if config.keep_other => OTHER,
-            Kind::Other => return,
-        };
-        self.push(name, entry(commit, slug));
+        if let Some(name) = section_of(commit, config) {
+            self.push(name, entry(commit, slug));
+        }
     }
 
     /// Oldest first within each group, then [`Section::sort`].
@@ -122,6 +111,8 @@ fn entry(commit: &Commit, slug: Option<&str>) -> Entry {
         .as_deref()
         .filter(|n| !n.is_empty() && *n != commit.description)
     {
+        // A multi-line note continues the bullet: its lines are indented.
+        let note = note.replace('\n', "\n  ");
         text.push_str(&format!(" (BREAKING CHANGE: {note})"));
     }
     let short = &commit.hash[..commit.hash.len().min(7)];
@@ -140,40 +131,73 @@ fn entry(commit: &Commit, slug: Option<&str>) -> Entry {
     }
 }
 
+/// The section a commit is listed under, `None` when it is left out.
+pub fn section_of<'c>(commit: &Commit, config: &'c ChangelogConfig) -> Option<&'c str> {
+    // Reverting a commit the changelog never listed (a chore, a docs change)
+    // changes nothing a reader saw, so it is not listed either.
+    if let Some(reverted) = &commit.reverted {
+        let original = parse(&commit.hash, reverted, "");
+        if commit.breaking.is_none() && section_of(&original, config).is_none() {
+            return None;
+        }
+    }
+    match &commit.kind {
+        Kind::Typed(kind) => match config.sections.get(kind) {
+            Some(name) => Some(name.as_str()),
+            // Unlisted types (docs, chore, ci, ...) matter only when breaking.
+            None if commit.breaking.is_some() => Some("Changed"),
+            None => None,
+        },
+        Kind::Other if commit.breaking.is_some() => Some("Changed"),
+        Kind::Other => config.other_section.as_deref(),
+    }
+}
+
+/// Commitizen's patch types (its default `bump_map`): `fix`, `perf`,
+/// `refactor`. The Conventional Commits spec itself names only `fix`.
+pub const PATCH_TYPES: &[&str] = &["fix", "perf", "refactor"];
+
 /// What the level of a release depends on, counted while the commits stream by.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Tally {
     pub commits: usize,
     pub breaking: bool,
     pub feature: bool,
+    /// A `fix`, `perf` or `refactor` commit.
+    pub patch: bool,
 }
 
 impl Tally {
     pub fn add(&mut self, commit: &Commit) {
         self.commits += 1;
         self.breaking |= commit.breaking.is_some();
-        self.feature |= commit.kind == Kind::Typed("feat".to_owned());
+        if let Kind::Typed(kind) = &commit.kind {
+            if commit.reverted.is_none() {
+                self.feature |= kind == "feat";
+                self.patch |= PATCH_TYPES.contains(&kind.as_str());
+            }
+        }
     }
 }
 
-/// `bump auto`: breaking -> major (minor while 0.x), a feature -> minor,
-/// anything else -> patch; `None` when there is nothing to release.
-pub fn auto_level(tally: &Tally, current: &Version) -> Option<Level> {
-    if tally.commits == 0 {
-        return None;
+/// `bump auto`: breaking -> major (minor while 0.x), a feature -> minor, a
+/// `fix`, `perf` or `refactor` -> patch; `None` when there is nothing to
+/// release, as commitizen and python-semantic-release decide. With
+/// `patch_for_any_commit`, any commit calls for at least a patch.
+pub fn auto_level(tally: &Tally, current: &Version, patch_for_any_commit: bool) -> Option<Level> {
+    match (tally.breaking, tally.feature, tally.patch) {
+        (true, _, _) if current.major == 0 => Some(Level::Minor),
+        (true, _, _) => Some(Level::Major),
+        (false, true, _) => Some(Level::Minor),
+        (false, false, true) => Some(Level::Patch),
+        _ if patch_for_any_commit && tally.commits > 0 => Some(Level::Patch),
+        _ => None,
     }
-    Some(match (tally.breaking, tally.feature) {
-        (true, _) if current.major == 0 => Level::Minor,
-        (true, _) => Level::Major,
-        (false, true) => Level::Minor,
-        (false, false) => Level::Patch,
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::changelog::commits::parse;
 
     fn commits(subjects: &[&str]) -> Vec<Commit> {
         // git log order: newest first.
@@ -212,12 +236,15 @@ mod tests {
         ]);
         let section = section(&list, &ChangelogConfig::default(), Some("o/r"));
         let names: Vec<&str> = section.groups.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, ["Added", "Changed", "Fixed", "Other"]);
+        assert_eq!(names, ["Added", "Changed", "Fixed"]);
         let added = &section.groups[0].1;
         assert!(added[0].text.starts_with("**BREAKING** **api:** drop v1 config ([0000003](https://github.com/o/r/commit/0000003abcdef))"), "{added:?}");
         assert!(added[1].text.starts_with("add HEF compile"));
         let count: usize = section.groups.iter().map(|(_, e)| e.len()).sum();
-        assert_eq!(count, 5, "docs and chore are left out");
+        assert_eq!(
+            count, 4,
+            "docs, chore and non-conventional commits are left out"
+        );
         let text = section.render("\n");
         assert!(
             text.starts_with("### Added\n\n- **BREAKING** **api:**"),
@@ -230,9 +257,9 @@ mod tests {
     }
 
     #[test]
-    fn other_commits_can_be_dropped_and_unlisted_breaking_types_kept() {
+    fn other_commits_can_be_kept_and_unlisted_breaking_types_are() {
         let config = ChangelogConfig {
-            keep_other: false,
+            other_section: Some("Changed".to_owned()),
             ..ChangelogConfig::default()
         };
         let section = section(
@@ -246,22 +273,87 @@ mod tests {
             section.groups[0].1[0].text,
             "**BREAKING** require the new runner (0000001)"
         );
+        assert_eq!(section.groups[0].1[1].text, "Update README (0000000)");
+    }
+
+    #[test]
+    fn a_revert_is_listed_only_when_what_it_reverts_was() {
+        let config = ChangelogConfig::default();
+        // (subject, listed under)
+        let cases: &[(&str, Option<&str>)] = &[
+            ("Revert \"feat: add HEF compile\"", Some("Removed")),
+            ("Revert \"fix(x): y\"", Some("Removed")),
+            ("Revert \"chore: bump deps\"", None),
+            ("Revert \"docs: typo\"", None),
+            ("Revert \"Update README\"", None),
+            ("Revert \"ci!: new runner\"", Some("Removed")),
+            ("revert: undo the thing", Some("Removed")),
+        ];
+        for (subject, expected) in cases {
+            let commit = parse("abcdef1", subject, "");
+            assert_eq!(section_of(&commit, &config), *expected, "{subject}");
+        }
+        let kept = ChangelogConfig {
+            other_section: Some("Changed".to_owned()),
+            ..ChangelogConfig::default()
+        };
+        let commit = parse("abcdef1", "Revert \"Update README\"", "");
+        assert_eq!(section_of(&commit, &kept), Some("Removed"));
     }
 
     #[test]
     fn auto_levels() {
         let v = |s: &str| Version::parse(s).unwrap();
-        let level =
-            |subjects: &[&str], current: &str| auto_level(&tally(&commits(subjects)), &v(current));
-        assert_eq!(level(&["fix: a", "feat!: b"], "1.2.3"), Some(Level::Major));
-        assert_eq!(level(&["fix: a", "feat!: b"], "0.4.0"), Some(Level::Minor));
-        assert_eq!(level(&["fix: a", "feat: b"], "1.2.3"), Some(Level::Minor));
-        assert_eq!(
-            level(&["fix: a", "docs: b", "Update"], "1.2.3"),
-            Some(Level::Patch)
-        );
-        assert_eq!(level(&[], "1.2.3"), None);
+        let level = |subjects: &[&str], current: &str, any: bool| {
+            auto_level(&tally(&commits(subjects)), &v(current), any)
+        };
+        // (subjects, current, patch-for-any-commit, level)
+        let cases: &[(&[&str], &str, bool, Option<Level>)] = &[
+            (&["fix: a", "feat!: b"], "1.2.3", false, Some(Level::Major)),
+            (&["fix: a", "feat!: b"], "0.4.0", false, Some(Level::Minor)),
+            (&["fix: a", "feat: b"], "1.2.3", false, Some(Level::Minor)),
+            (
+                &["fix: a", "docs: b", "Update"],
+                "1.2.3",
+                false,
+                Some(Level::Patch),
+            ),
+            (&["perf: a"], "1.2.3", false, Some(Level::Patch)),
+            (&["refactor(x): a"], "1.2.3", false, Some(Level::Patch)),
+            (
+                &["docs: a", "chore: b", "ci: c", "Update"],
+                "1.2.3",
+                false,
+                None,
+            ),
+            (
+                &["docs: a", "chore: b", "ci: c", "Update"],
+                "1.2.3",
+                true,
+                Some(Level::Patch),
+            ),
+            (&["Revert \"feat: a\""], "1.2.3", false, None),
+            (&["Revert \"fix: a\""], "1.2.3", true, Some(Level::Patch)),
+            (
+                &["chore!: drop python 3.9"],
+                "1.2.3",
+                false,
+                Some(Level::Major),
+            ),
+            (&[], "1.2.3", false, None),
+            (&[], "1.2.3", true, None),
+        ];
+        for (subjects, current, any, expected) in cases {
+            assert_eq!(
+                level(subjects, current, *any),
+                *expected,
+                "{subjects:?} {any}"
+            );
+        }
         let footer = vec![parse("abcdef1", "perf: x", "BREAKING CHANGE: y")];
-        assert_eq!(auto_level(&tally(&footer), &v("2.0.0")), Some(Level::Major));
+        assert_eq!(
+            auto_level(&tally(&footer), &v("2.0.0"), false),
+            Some(Level::Major)
+        );
     }
 }

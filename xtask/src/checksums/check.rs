@@ -11,14 +11,33 @@ use std::path::{Path, PathBuf};
 use super::gnu::{escape_for_check, hex, parse_line, quotef, strerror, Layout};
 use super::hasher::{hash_in_order, Input};
 
+/// What `--check` prints. In coreutils `--quiet`, `--status` and `--warn`
+/// are one setting, and the last one given wins.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Verbosity {
+    /// `NAME: OK` for every verified file, the summary warnings.
+    #[default]
+    Normal,
+    /// `--quiet`: no `OK` lines.
+    Quiet,
+    /// `--status`: nothing on stdout, no summary; the exit code tells.
+    Status,
+    /// `-w/--warn`: like normal, plus a warning for each improperly formatted line.
+    Warn,
+}
+
 /// The `--check` flags that change output or outcome.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CheckOptions {
-    pub quiet: bool,
-    pub status: bool,
+    pub verbosity: Verbosity,
     pub strict: bool,
-    pub warn: bool,
     pub ignore_missing: bool,
+}
+
+impl CheckOptions {
+    fn status(&self) -> bool {
+        self.verbosity == Verbosity::Status
+    }
 }
 
 /// Where a check writes: stdout for results, stderr for problems, and the
@@ -86,15 +105,22 @@ pub fn check_file_in(dir: &Path, file: &[u8], options: CheckOptions, report: &mu
     let mut layout = Layout::Unknown;
     let mut lines = Vec::new();
     for (number, raw) in text.split(|&b| b == b'\n').enumerate() {
-        if raw.is_empty() || raw[0] == b'#' {
+        // As coreutils reads a line: `#` comments first, then one CR before
+        // the newline is dropped, then empty lines are skipped.
+        if raw.first() == Some(&b'#') {
+            continue;
+        }
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if raw.is_empty() {
             continue;
         }
         lines.push(match parse_line(raw, &mut layout) {
-            Some(entry) => Line::Entry {
+            // Checking standard input, a line for `-` cannot be read.
+            Some(entry) if !(stdin && entry.name == b"-") => Line::Entry {
                 hex: entry.hex,
                 name: entry.name,
             },
-            None => Line::Improper(number + 1),
+            _ => Line::Improper(number + 1),
         });
     }
     let inputs: Vec<Input> = lines
@@ -121,7 +147,7 @@ pub fn check_file_in(dir: &Path, file: &[u8], options: CheckOptions, report: &mu
         report.problem(&[&quoted, b": no properly formatted checksum lines found"]);
         return false;
     }
-    if !options.status {
+    if !options.status() {
         let plural = |n: usize, one: &str, many: &str| {
             if n == 1 {
                 format!("WARNING: 1 {one}")
@@ -197,7 +223,7 @@ impl Walk<'_> {
     fn improper_lines(&mut self, report: &mut Report) {
         while let Some(Line::Improper(number)) = self.lines.get(self.cursor) {
             self.counts.improper += 1;
-            if self.options.warn {
+            if self.options.verbosity == Verbosity::Warn {
                 report.problem(&[
                     self.quoted,
                     format!(": {number}: improperly formatted SHA256 checksum line").as_bytes(),
@@ -230,19 +256,19 @@ fn verify(
         Err(err) => {
             counts.unreadable += 1;
             report.problem(&[&quotef(name, report.utf8), b": ", strerror(err).as_bytes()]);
-            if !options.status {
+            if !options.status() {
                 report.result(name, "FAILED open or read");
             }
         }
         Ok(digest) if hex(digest) == expected => {
             counts.matched += 1;
-            if !options.status && !options.quiet {
+            if options.verbosity != Verbosity::Status && options.verbosity != Verbosity::Quiet {
                 report.result(name, "OK");
             }
         }
         Ok(_) => {
             counts.mismatched += 1;
-            if !options.status {
+            if !options.status() {
                 report.result(name, "FAILED");
             }
         }

@@ -38,17 +38,53 @@ fn escape_if(name: &[u8], trigger: impl Fn(u8) -> bool) -> (bool, Vec<u8>) {
     (true, out)
 }
 
+/// How `sha256sum` writes a generated line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Style {
+    /// `HASH *NAME` (`-b`, and the default of `--tag`) rather than `HASH  NAME`.
+    pub binary: bool,
+    /// BSD style, `SHA256 (NAME) = HASH` (`--tag`).
+    pub tag: bool,
+    /// End the line with NUL, and never escape the name (`-z`).
+    pub zero: bool,
+}
+
 /// One generated line, newline included.
 pub fn sums_line(digest: &[u8; 32], name: &[u8], binary: bool) -> Vec<u8> {
-    let (escaped, name) = escape_for_sums(name);
-    let mut line = Vec::with_capacity(HEX_LEN + name.len() + 4);
+    styled_line(
+        digest,
+        name,
+        Style {
+            binary,
+            ..Style::default()
+        },
+    )
+}
+
+/// One generated line in `style`, its end (newline or NUL) included: what
+/// coreutils' `output_file` writes.
+pub fn styled_line(digest: &[u8; 32], name: &[u8], style: Style) -> Vec<u8> {
+    // With -z a name is written as it is: the NUL end is unambiguous.
+    let (escaped, name) = if style.zero {
+        (false, name.to_vec())
+    } else {
+        escape_for_sums(name)
+    };
+    let mut line = Vec::with_capacity(HEX_LEN + name.len() + 16);
     if escaped {
         line.push(b'\\');
     }
-    line.extend_from_slice(hex(digest).as_bytes());
-    line.extend_from_slice(if binary { b" *" } else { b"  " });
-    line.extend_from_slice(&name);
-    line.push(b'\n');
+    if style.tag {
+        line.extend_from_slice(b"SHA256 (");
+        line.extend_from_slice(&name);
+        line.extend_from_slice(b") = ");
+        line.extend_from_slice(hex(digest).as_bytes());
+    } else {
+        line.extend_from_slice(hex(digest).as_bytes());
+        line.extend_from_slice(if style.binary { b" *" } else { b"  " });
+        line.extend_from_slice(&name);
+    }
+    line.push(if style.zero { 0 } else { b'\n' });
     line
 }
 
@@ -74,10 +110,12 @@ pub struct Entry {
     pub name: Vec<u8>,
 }
 
-/// Parses one line (without its newline; a trailing CR is ignored). `None`
-/// for an improperly formatted line. Updates `layout` like GNU does.
+/// Parses one line, without its newline and the one carriage return before
+/// it. `None` for an improperly formatted line. Updates `layout` the way
+/// coreutils' `split_3` does: only a line whose digest is well formed can
+/// decide whether the file is "reversed", so a malformed line never changes
+/// how the lines after it are read.
 pub fn parse_line(line: &[u8], layout: &mut Layout) -> Option<Entry> {
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
     let mut i = 0;
     while i < line.len() && is_white(line[i]) {
         i += 1;
@@ -91,11 +129,12 @@ pub fn parse_line(line: &[u8], layout: &mut Layout) -> Option<Entry> {
         let after = after.strip_prefix(b" ").unwrap_or(after);
         return parse_bsd(after.strip_prefix(b"(")?, escaped);
     }
-    if rest.len() < HEX_LEN + 2 + usize::from(escaped) {
+    // GNU's minimum: the digest, one blank and a one-byte name.
+    if rest.len() < HEX_LEN + 2 + usize::from(rest.first() == Some(&b'\\')) {
         return None;
     }
     let (digest, after) = rest.split_at(HEX_LEN);
-    if !after.first().copied().is_some_and(is_white) {
+    if !is_white(after[0]) || !is_hex_digest(digest) {
         return None;
     }
     let after = &after[1..];
@@ -118,22 +157,33 @@ fn parse_bsd(rest: &[u8], escaped: bool) -> Option<Entry> {
     let close = rest.iter().rposition(|&b| b == b')')?;
     let (name, after) = (&rest[..close], &rest[close + 1..]);
     let after = trim_white(after).strip_prefix(b"=")?;
-    entry(trim_white(after), name, escaped)
+    entry(c_string(trim_white(after)), name, escaped)
+}
+
+fn is_hex_digest(digest: &[u8]) -> bool {
+    digest.len() == HEX_LEN && digest.iter().all(u8::is_ascii_hexdigit)
 }
 
 fn entry(digest: &[u8], name: &[u8], escaped: bool) -> Option<Entry> {
-    if digest.len() != HEX_LEN || !digest.iter().all(u8::is_ascii_hexdigit) {
+    if !is_hex_digest(digest) {
         return None;
     }
+    // sha256sum reads names as C strings: an escaped name may not hold a NUL,
+    // a plain one ends at the first.
     let name = if escaped {
         unescape(name)?
     } else {
-        name.to_vec()
+        c_string(name).to_vec()
     };
     Some(Entry {
         hex: String::from_utf8_lossy(digest).to_ascii_lowercase(),
         name,
     })
+}
+
+/// `bytes` up to its first NUL, as C would read it.
+fn c_string(bytes: &[u8]) -> &[u8] {
+    bytes.split(|&b| b == 0).next().unwrap_or_default()
 }
 
 fn trim_white(s: &[u8]) -> &[u8] {
@@ -150,6 +200,9 @@ fn unescape(name: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(name.len());
     let mut bytes = name.iter();
     while let Some(&b) = bytes.next() {
+        if b == 0 {
+            return None;
+        }
         if b != b'\\' {
             out.push(b);
             continue;
@@ -404,9 +457,10 @@ mod tests {
             parse(&format!("\\{h}  new\\nline"), &mut layout).as_deref(),
             Some("new\nline")
         );
+        // The caller strips the one CR before the newline; a second is the name's.
         assert_eq!(
             parse(&format!("{h}  crlf\r"), &mut layout).as_deref(),
-            Some("crlf")
+            Some("crlf\r")
         );
         assert_eq!(
             parse(&format!("{}  upper", h.to_uppercase()), &mut layout).as_deref(),
@@ -417,5 +471,56 @@ mod tests {
         assert_eq!(parse(&format!("\\{h}  bad\\tescape"), &mut layout), None);
         assert_eq!(parse(&format!("{}  short", &h[1..]), &mut layout), None);
         assert_eq!(parse("", &mut layout), None);
+        // A plain name ends at a NUL, as a C string does; an escaped one may not hold it.
+        assert_eq!(
+            parse(&format!("{h}  nul\0tail"), &mut layout).as_deref(),
+            Some("nul")
+        );
+        assert_eq!(parse(&format!("\\{h}  nul\0tail"), &mut layout), None);
+    }
+
+    #[test]
+    fn a_malformed_line_does_not_decide_the_layout() {
+        // (lines, names parsed or None): GNU's split_3 checks the digest before
+        // it looks at the separator.
+        let h = "b".repeat(64);
+        let short = &h[1..];
+        let cases: &[(&[String], &[Option<&str>])] = &[
+            (
+                &[format!("{short}  a.txt"), format!("{h}  b.txt")],
+                &[None, Some("b.txt")],
+            ),
+            (
+                &[format!("{short} a.txt"), format!("{h}  b.txt")],
+                &[None, Some("b.txt")],
+            ),
+            (
+                &[format!("{}g  a.txt", short), format!("{h} b.txt")],
+                &[None, Some("b.txt")],
+            ),
+            (
+                &[format!("{h} rev"), format!("{h}  std")],
+                &[Some("rev"), Some(" std")],
+            ),
+            (
+                &[format!("{h}  std"), format!("{h} rev")],
+                &[Some("std"), None],
+            ),
+            // An escaped line too short for GNU's minimum is still 66 bytes long.
+            (&[format!("\\{h} a")], &[Some("a")]),
+        ];
+        for (lines, expected) in cases {
+            let mut layout = Layout::Unknown;
+            let names: Vec<Option<String>> = lines
+                .iter()
+                .map(|l| {
+                    parse_line(l.as_bytes(), &mut layout)
+                        .map(|e| String::from_utf8(e.name).unwrap())
+                })
+                .collect();
+            let expected: Vec<Option<String>> =
+                expected.iter().map(|e| e.map(str::to_owned)).collect();
+            assert_eq!(names, expected, "{lines:?}");
+        }
     }
 }

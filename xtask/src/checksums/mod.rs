@@ -2,11 +2,12 @@
 //! writes and verifies them, hashed on every core with the CPU's SHA
 //! extensions (GNU's does not use them).
 //!
-//! The output, messages, warnings and exit codes are coreutils 9.1's, down to
-//! the escaping of odd file names, so `sha256sum -c` on a device verifies
-//! what this writes and the other way round. Differences, on purpose: a
-//! directory argument is walked (sha256sum refuses it), and `-o FILE` writes
-//! the file atomically and not at all when any input failed.
+//! The output (`-b`, `-t`, `--tag`, `-z`), messages, warnings and exit codes
+//! are coreutils 9.1's, down to the escaping of odd file names and which of
+//! several flags wins, so `sha256sum -c` on a device verifies what this
+//! writes and the other way round. Differences, on purpose: a directory
+//! argument is walked (sha256sum refuses it), `-o FILE` writes the file
+//! atomically and not at all when any input failed, and `--help` is ours.
 
 mod check;
 mod gnu;
@@ -19,20 +20,25 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
+use clap::parser::ValueSource;
+use clap::{ArgAction, ArgMatches, FromArgMatches};
 
 use crate::atomic;
 use check::check_file;
-pub use check::{check_file_in, CheckOptions, Report};
+pub use check::{check_file_in, CheckOptions, Report, Verbosity};
 use hasher::{hash_in_order, Input};
 
-/// Write or verify SHA-256 checksums byte for byte like GNU sha256sum.
+/// Write or verify SHA-256 checksums in GNU sha256sum's formats.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Output, messages and exit codes are GNU sha256sum's (coreutils 9.1), so \
-`sha256sum -c` verifies what this writes. Unlike sha256sum, a directory is hashed recursively, \
-its files in byte-wise sorted path order."
+    infer_long_args = true,
+    args_override_self = true,
+    after_help = "The lines written and read, the messages, warnings and exit codes are GNU \
+sha256sum's (coreutils 9.1); the tests compare both tools byte for byte. Unlike sha256sum, a \
+directory is hashed recursively (its files in byte-wise sorted path order), -o writes a file \
+atomically, this help is not GNU's, and there is no --version."
 )]
-pub struct Checksums {
+struct Flags {
     /// Files to hash (`-` or none: standard input); directories are walked.
     /// With --check: checksum files to verify.
     #[arg(value_name = "PATH")]
@@ -40,27 +46,102 @@ pub struct Checksums {
     /// Verify the listed checksums, like `sha256sum -c`.
     #[arg(short = 'c', long)]
     check: bool,
-    /// Write `HASH *NAME` lines, like `sha256sum -b`.
-    #[arg(short = 'b', long)]
-    binary: bool,
+    /// Write `HASH *NAME` lines (binary mode).
+    #[arg(short = 'b', long, action = ArgAction::Count)]
+    binary: u8,
+    /// Write `HASH  NAME` lines (text mode, the default).
+    #[arg(short = 't', long, action = ArgAction::Count)]
+    text: u8,
+    /// Write BSD-style lines, `SHA256 (NAME) = HASH`.
+    #[arg(long, action = ArgAction::Count)]
+    tag: u8,
+    /// End each line with NUL, not newline, and write names unescaped.
+    #[arg(short = 'z', long)]
+    zero: bool,
     /// Write the lines to FILE atomically (nothing on any error) instead of stdout.
     #[arg(short = 'o', long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// With --check: do not print OK for each verified file.
-    #[arg(long)]
-    quiet: bool,
+    #[arg(long, action = ArgAction::Count)]
+    quiet: u8,
     /// With --check: print nothing; the exit code tells.
-    #[arg(long)]
-    status: bool,
+    #[arg(long, action = ArgAction::Count)]
+    status: u8,
     /// With --check: fail on improperly formatted lines.
     #[arg(long)]
     strict: bool,
     /// With --check: warn about each improperly formatted line.
-    #[arg(short = 'w', long)]
-    warn: bool,
+    #[arg(short = 'w', long, action = ArgAction::Count)]
+    warn: u8,
     /// With --check: do not fail or report for missing files.
     #[arg(long)]
     ignore_missing: bool,
+}
+
+/// `cargo xtask checksums`, its flags resolved as GNU's getopt loop leaves
+/// them: `--quiet`, `--status` and `--warn` are one setting, and so are
+/// `-b`, `-t` and `--tag`'s binary mode; in each the last one given wins.
+#[derive(Debug)]
+pub struct Checksums {
+    paths: Vec<OsString>,
+    check: bool,
+    /// `None` when neither -b, -t nor --tag was given.
+    binary: Option<bool>,
+    tag: bool,
+    zero: bool,
+    output: Option<PathBuf>,
+    verbosity: Verbosity,
+    strict: bool,
+    ignore_missing: bool,
+}
+
+/// The flag among `ids` that came last on the command line, if any did.
+fn last_of<'a>(matches: &ArgMatches, ids: &[&'a str]) -> Option<&'a str> {
+    ids.iter()
+        // A flag not given still has its default, with an index of its own.
+        .filter(|id| matches.value_source(id) == Some(ValueSource::CommandLine))
+        .filter_map(|id| Some((matches.indices_of(id)?.max()?, *id)))
+        .max()
+        .map(|(_, id)| id)
+}
+
+impl FromArgMatches for Checksums {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let flags = Flags::from_arg_matches(matches)?;
+        let verbosity = match last_of(matches, &["quiet", "status", "warn"]) {
+            Some("quiet") => Verbosity::Quiet,
+            Some("status") => Verbosity::Status,
+            Some("warn") => Verbosity::Warn,
+            _ => Verbosity::Normal,
+        };
+        let binary = last_of(matches, &["binary", "text", "tag"]).map(|id| id != "text");
+        Ok(Checksums {
+            paths: flags.paths,
+            check: flags.check,
+            binary,
+            tag: flags.tag > 0,
+            zero: flags.zero,
+            output: flags.output,
+            verbosity,
+            strict: flags.strict,
+            ignore_missing: flags.ignore_missing,
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl clap::Args for Checksums {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        Flags::augment_args(cmd)
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Flags::augment_args_for_update(cmd)
+    }
 }
 
 impl Checksums {
@@ -75,10 +156,8 @@ impl Checksums {
         }
         let ok = if self.check {
             let options = CheckOptions {
-                quiet: self.quiet,
-                status: self.status,
+                verbosity: self.verbosity,
                 strict: self.strict,
-                warn: self.warn,
                 ignore_missing: self.ignore_missing,
             };
             let files = if self.paths.is_empty() {
@@ -108,33 +187,54 @@ impl Checksums {
         })
     }
 
-    /// GNU's refusals of flags that mean nothing in this mode.
+    /// GNU's refusals of flag combinations, in the order coreutils 9.1
+    /// checks them (only the first is reported).
     fn usage_error(&self) -> Option<String> {
-        if self.check {
-            if self.binary {
-                return Some(
-                    "the --binary and --text options are meaningless when verifying checksums"
-                        .to_owned(),
-                );
-            }
-            if self.output.is_some() {
-                return Some(
-                    "--output writes generated checksums; it is meaningless when verifying"
-                        .to_owned(),
-                );
-            }
-            return None;
-        }
+        let meaningful_only =
+            |flag: &str| format!("the --{flag} option is meaningful only when verifying checksums");
+        let verbosity = self.verbosity;
         [
-            ("ignore-missing", self.ignore_missing),
-            ("quiet", self.quiet),
-            ("status", self.status),
-            ("strict", self.strict),
-            ("warn", self.warn),
+            (
+                self.tag && self.binary == Some(false),
+                "--tag does not support --text mode".to_owned(),
+            ),
+            (
+                self.zero && self.check,
+                "the --zero option is not supported when verifying checksums".to_owned(),
+            ),
+            (
+                self.tag && self.check,
+                "the --tag option is meaningless when verifying checksums".to_owned(),
+            ),
+            (
+                self.binary.is_some() && self.check,
+                "the --binary and --text options are meaningless when verifying checksums"
+                    .to_owned(),
+            ),
+            (
+                self.output.is_some() && self.check,
+                "--output writes generated checksums; it is meaningless when verifying".to_owned(),
+            ),
+            (
+                self.ignore_missing && !self.check,
+                meaningful_only("ignore-missing"),
+            ),
+            (
+                verbosity == Verbosity::Status && !self.check,
+                meaningful_only("status"),
+            ),
+            (
+                verbosity == Verbosity::Warn && !self.check,
+                meaningful_only("warn"),
+            ),
+            (
+                verbosity == Verbosity::Quiet && !self.check,
+                meaningful_only("quiet"),
+            ),
+            (self.strict && !self.check, meaningful_only("strict")),
         ]
-        .iter()
-        .find(|(_, set)| *set)
-        .map(|(flag, _)| format!("the --{flag} option is meaningful only when verifying checksums"))
+        .into_iter()
+        .find_map(|(refused, message)| refused.then_some(message))
     }
 
     /// Hashes the inputs and writes the lines; false when any input failed.
@@ -145,7 +245,12 @@ impl Checksums {
         let (mut stdout, mut stderr) = (io::stdout().lock(), io::stderr().lock());
         hash_in_order(&inputs, |index, result| match result {
             Ok(digest) => {
-                let line = gnu::sums_line(&digest, &names[index], self.binary);
+                let style = gnu::Style {
+                    binary: self.binary.unwrap_or(false),
+                    tag: self.tag,
+                    zero: self.zero,
+                };
+                let line = gnu::styled_line(&digest, &names[index], style);
                 if self.output.is_some() {
                     lines.extend_from_slice(&line);
                 } else {

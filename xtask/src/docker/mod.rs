@@ -21,7 +21,7 @@ use crate::config::{DockerImage, Workspace};
 use crate::runner::{Cmd, Effect, Runner};
 use crate::tools::docker::{self, BuildSpec};
 use crate::version::released::released_versions;
-pub use tags::{tags, Tag};
+pub use tags::{build_metadata_note, tag_version, tags, Tag};
 
 /// Build or publish the configured container images.
 #[derive(clap::Subcommand, Debug)]
@@ -44,6 +44,9 @@ impl Docker {
         let execute = matches!(self, Docker::Publish { execute: true });
         let runner = Runner::new(!execute);
         let plans = plan(&workspace, &runner)?;
+        if let Some(note) = plans.first().and_then(|p| build_metadata_note(&p.version)) {
+            tell!("note: {note}");
+        }
         for plan in &plans {
             match self {
                 Docker::Tags => say!(
@@ -169,8 +172,9 @@ impl Plan<'_> {
         format!("{}:{tag}", self.image.name)
     }
 
+    /// The image's `X.Y.Z` reference (build metadata dropped, as in its tag).
     fn version_ref(&self) -> String {
-        self.reference(&self.version.to_string())
+        self.reference(&tag_version(&self.version).to_string())
     }
 
     fn spec<'s>(&'s self, refs: &'s [String], build_args: &'s [String]) -> BuildSpec<'s> {
@@ -466,7 +470,7 @@ fn publish_plain(plan: &Plan, existing: Option<Remote>, runner: &Runner) -> Resu
         ),
         None => push(&version_ref, runner)?,
     };
-    let version_tag = plan.version.to_string();
+    let version_tag = tag_version(&plan.version).to_string();
     for tag in plan.tags.iter().filter(|t| t.name != version_tag) {
         let reference = plan.reference(&tag.name);
         runner.run(&docker::tag(&version_ref, &reference))?;

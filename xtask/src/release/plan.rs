@@ -70,6 +70,9 @@ pub struct Asset {
 pub struct Image {
     pub name: String,
     pub tags: Vec<String>,
+    /// Why the tags differ from the version, e.g. build metadata dropped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -107,10 +110,16 @@ pub fn plan(
     let commit = git(&["rev-parse", "HEAD"])?;
     let branch = git(&["rev-parse", "--abbrev-ref", "HEAD"])?;
     let target = match request.target {
-        None | Some("auto") => crate::changelog::auto_target(workspace, &current, runner)?,
+        None | Some("auto") => crate::changelog::auto_target(workspace, runner)?,
         Some(target) => Target::parse(target)?,
     };
     let version = next_version(&current, &target, request.pre)?;
+    // No plan proposes a version that is already tagged (on any line).
+    let level = match (&target, request.pre) {
+        (Target::Level(level), None) => Some(*level),
+        _ => None,
+    };
+    crate::changelog::refuse_existing_tag(workspace, &version, level, runner)?;
     let pep440 = workspace
         .release
         .python
@@ -147,6 +156,7 @@ pub fn plan(
             .into_iter()
             .map(|t| t.name)
             .collect(),
+            note: crate::docker::build_metadata_note(&version),
         })
         .collect();
     let steps = STEPS
@@ -221,7 +231,15 @@ fn commands(
         },
         "docker" => images
             .iter()
-            .map(|i| format!("push {} as {}", i.name, i.tags.join(", ")))
+            .map(|i| {
+                let note = i.note.as_ref().map(|n| format!("  # {n}"));
+                format!(
+                    "push {} as {}{}",
+                    i.name,
+                    i.tags.join(", "),
+                    note.unwrap_or_default()
+                )
+            })
             .collect(),
         "github-publish" if ws.release.github.is_some() => {
             vec![gh::release_publish(tag, latest).to_string()]

@@ -13,7 +13,9 @@ use anyhow::{bail, Context, Result};
 use serde_json::json;
 
 use super::plan::{Asset, Plan};
-use crate::checksums::{check_file_in, hex, sha256_files, sums_file, CheckOptions, Report};
+use crate::checksums::{
+    check_file_in, hex, sha256_files, sums_file, CheckOptions, Report, Verbosity,
+};
 use crate::config::Workspace;
 use crate::runner::{on_path, Runner};
 use crate::supply_chain;
@@ -251,7 +253,7 @@ pub fn verify(workspace: &Workspace, plan: &Plan, runner: &Runner) -> Result<()>
         utf8: true,
     };
     let options = CheckOptions {
-        quiet: true,
+        verbosity: Verbosity::Quiet,
         strict: true,
         ..CheckOptions::default()
     };

@@ -20,7 +20,7 @@ use semver::{Version, VersionReq};
 use serde::Serialize;
 use toml_edit::{Document, Item, Value};
 
-use super::pep440::to_pep440;
+use super::pep440::{to_pep440, Pep440Version};
 use crate::config::Workspace;
 use crate::runner::{Cmd, Effect, Runner};
 
@@ -47,6 +47,22 @@ pub struct Location {
     pub form: Form,
     #[serde(skip)]
     span: Range<usize>,
+}
+
+impl Location {
+    /// A PEP 440 location's version in normal form (`1.0.0-RC1` ->
+    /// `1.0.0rc1`), when it parses.
+    pub fn normal_form(&self) -> Option<String> {
+        (self.form == Form::Pep440)
+            .then(|| Pep440Version::parse(&self.found))
+            .flatten()
+            .map(|v| v.to_string())
+    }
+
+    /// The normal form, when the file spells the version another way.
+    pub fn respelled(&self) -> Option<String> {
+        self.normal_form().filter(|normal| *normal != self.found)
+    }
 }
 
 /// The product version and everywhere it is written.
@@ -112,8 +128,13 @@ impl VersionSources {
                         self.current.to_string(),
                         loc.found == self.current.to_string(),
                     ),
+                    // By value, as pip and PyPI compare: `1.0.0-rc1` is `1.0.0rc1`.
                     Form::Pep440 => match &pep440 {
-                        Ok(p) => (p.clone(), &loc.found == p),
+                        Ok(p) => (
+                            p.clone(),
+                            Pep440Version::parse(&loc.found).is_some()
+                                && Pep440Version::parse(&loc.found) == Pep440Version::parse(p),
+                        ),
                         Err(err) => (format!("(none: {err})"), false),
                     },
                     Form::Requirement => (

@@ -703,3 +703,76 @@ fn base64_encode(bytes: &[u8]) -> String {
     }
     out
 }
+
+/// The npm `keep-a-changelog` parser this suite checks CHANGELOG.md with.
+pub const KEEP_A_CHANGELOG_NPM: &str = "keep-a-changelog@3.1.0";
+
+/// Parses a changelog with the npm `keep-a-changelog` parser, installed once
+/// with `npm install --prefix target/npm-ref` (never committed). Returns its
+/// releases as JSON (`[{version, date, changes: {type: [titles]}}]`), or the
+/// parser's error. `None` when node or npm is missing and this is not CI; under
+/// `CI=true` a missing reference fails the test instead of passing it.
+pub fn npm_keep_a_changelog(changelog: &Path) -> Option<Result<Value, String>> {
+    static INSTALL: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    let prefix = INSTALL.get_or_init(|| {
+        let (Some(_), Some(npm)) = (which("node"), which("npm")) else {
+            return Err("node and npm are not installed (apt-get install nodejs npm)".to_owned());
+        };
+        let prefix = repo_root().join("target/npm-ref");
+        let (name, version) = KEEP_A_CHANGELOG_NPM.rsplit_once('@').unwrap();
+        let manifest = prefix.join("node_modules").join(name).join("package.json");
+        let installed = std::fs::read_to_string(&manifest)
+            .ok()
+            .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+            .is_some_and(|json| json["version"] == version);
+        if !installed {
+            let out = Command::new(npm)
+                .args(["install", "--prefix"])
+                .arg(&prefix)
+                .args([KEEP_A_CHANGELOG_NPM, "--no-audit", "--no-fund", "--no-save"])
+                .output()
+                .map_err(|e| format!("npm install: {e}"))?;
+            if !out.status.success() {
+                return Err(format!(
+                    "npm install {KEEP_A_CHANGELOG_NPM}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+        }
+        std::fs::write(prefix.join("parse-changelog.mjs"), NPM_PARSE_SCRIPT)
+            .map_err(|e| e.to_string())?;
+        Ok(prefix)
+    });
+    let prefix = match prefix {
+        Ok(prefix) => prefix,
+        Err(why) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("the npm keep-a-changelog reference is needed under CI: {why}")
+        }
+        Err(why) => {
+            eprintln!("SKIPPED the npm keep-a-changelog check: {why}");
+            return None;
+        }
+    };
+    let out = Command::new("node")
+        .arg(prefix.join("parse-changelog.mjs"))
+        .arg(changelog)
+        .output()
+        .expect("running node");
+    Some(if out.status.success() {
+        Ok(serde_json::from_slice(&out.stdout).expect("the parser script prints JSON"))
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    })
+}
+
+/// Prints what the npm parser read, for the tests to compare.
+const NPM_PARSE_SCRIPT: &str = r#"import { readFileSync } from "node:fs";
+import { parser } from "keep-a-changelog";
+const changelog = parser(readFileSync(process.argv[2], "utf8"));
+console.log(JSON.stringify(changelog.releases.map((r) => ({
+  version: r.version ? r.version.toString() : null,
+  date: r.date ? r.date.toISOString().slice(0, 10) : null,
+  changes: Object.fromEntries([...r.changes].filter(([, c]) => c.length)
+    .map(([type, c]) => [type, c.map((change) => change.title)])),
+}))));
+"#;
