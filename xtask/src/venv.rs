@@ -97,17 +97,12 @@ impl Venv {
         let venv_python = self.python();
         let _progress = Progress::start(&self.dir, cache);
         let uv = self.dir.join("bin/uv");
-        if runner
-            .run(&python::pip_install(&venv_python, &[UV]))
-            .is_ok()
-        {
+        if runner.run(&python::pip_install(&venv_python, [UV])).is_ok() {
             runner.run(&python::uv_install(&uv, &venv_python, &self.requirements))?;
         } else {
             tell!("python: `uv` could not be installed; falling back to pip (slower, same pins)");
-            runner.run(&python::pip_install_requirements(
-                &venv_python,
-                &self.requirements,
-            ))?;
+            let requirements = self.requirements.display().to_string();
+            runner.run(&python::pip_install(&venv_python, ["-r", &requirements]))?;
         }
         Ok(())
     }

@@ -52,8 +52,12 @@ pub fn make_venv(dir: &Path) -> Cmd {
         .arg(dir.display().to_string())
 }
 
-/// `VENV_PYTHON -m pip install PACKAGES` (pinned specs).
-pub fn pip_install(venv_python: &Path, packages: &[&str]) -> Cmd {
+/// `VENV_PYTHON -m pip install ARGS` (pinned specs, or `-r FILE`).
+pub fn pip_install<I, S>(venv_python: &Path, args: I) -> Cmd
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
     Cmd::new(venv_python.display().to_string(), Effect::Stage)
         .args([
             "-m",
@@ -62,21 +66,7 @@ pub fn pip_install(venv_python: &Path, packages: &[&str]) -> Cmd {
             "--disable-pip-version-check",
             "--no-input",
         ])
-        .args(packages.iter().copied())
-}
-
-/// `VENV_PYTHON -m pip install -r REQUIREMENTS`.
-pub fn pip_install_requirements(venv_python: &Path, requirements: &Path) -> Cmd {
-    Cmd::new(venv_python.display().to_string(), Effect::Stage)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--disable-pip-version-check",
-            "--no-input",
-            "-r",
-        ])
-        .arg(requirements.display().to_string())
+        .args(args)
 }
 
 /// `uv pip install --python VENV_PYTHON -r REQUIREMENTS`; never downloads an
