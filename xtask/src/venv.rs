@@ -88,24 +88,66 @@ impl Venv {
             std::fs::remove_dir_all(&self.dir)
                 .with_context(|| format!("removing the stale {}", self.dir.display()))?;
         }
+        let _progress = Progress::start(&self.dir, cache);
+        let uv = uv(runner);
         runner.run(&python::make_venv(&self.dir)).with_context(|| {
             format!(
                 "`{} -m venv` failed: on Debian or Ubuntu, `apt-get install python3-venv`",
                 python::interpreter()
             )
         })?;
-        let venv_python = self.python();
-        let _progress = Progress::start(&self.dir, cache);
-        let uv = self.dir.join("bin/uv");
-        if runner.run(&python::pip_install(&venv_python, [UV])).is_ok() {
-            runner.run(&python::uv_install(&uv, &venv_python, &self.requirements))?;
-        } else {
-            tell!("python: `uv` could not be installed; falling back to pip (slower, same pins)");
-            let requirements = self.requirements.display().to_string();
-            runner.run(&python::pip_install(&venv_python, ["-r", &requirements]))?;
-        }
+        let requirements = self.requirements.display().to_string();
+        match uv {
+            Some(uv) => runner.run(&python::uv_install(&uv, &self.python(), &self.requirements))?,
+            None => runner.run(&python::pip_install(&self.python(), ["-r", &requirements]))?,
+        };
         Ok(())
     }
+}
+
+/// The pinned `uv`, installed once per machine beside uv's own cache (so a
+/// second checkout reuses it), or `None` where it cannot be had (then pip
+/// installs, slower, the same pins).
+pub fn uv(runner: &Runner) -> Option<PathBuf> {
+    if let Some(uv) = installed_uv() {
+        return Some(uv);
+    }
+    let dir = uv_home();
+    let _ = std::fs::remove_dir_all(&dir);
+    let made = runner
+        .run(&python::make_venv(&dir))
+        .and_then(|_| runner.run(&python::pip_install(&dir.join("bin/python"), [UV])))
+        .and_then(|_| {
+            std::fs::write(dir.join("xtask-stamp"), format!("{UV}\n"))
+                .with_context(|| format!("writing {}", dir.display()))
+        });
+    match made {
+        Ok(()) => installed_uv(),
+        Err(err) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            tell!("python: `{UV}` could not be installed ({err:#}); pip installs instead (slower, same pins)");
+            None
+        }
+    }
+}
+
+/// The machine's pinned `uv` when an earlier run installed it completely;
+/// `python -m build` then uses it too.
+fn installed_uv() -> Option<PathBuf> {
+    let dir = uv_home();
+    let uv = dir.join("bin/uv");
+    let complete = std::fs::read_to_string(dir.join("xtask-stamp")).is_ok_and(|s| s.trim() == UV)
+        && uv.is_file();
+    complete.then(|| {
+        python::use_uv(uv.clone());
+        uv
+    })
+}
+
+/// Where the pinned uv lives: inside uv's cache directory, so that emptying
+/// that cache (as CI does) empties this too.
+fn uv_home() -> PathBuf {
+    uv_cache_dir().join(format!("xtask-{}", UV.replace("==", "-")))
 }
 
 fn stamp_key(requirements: &[u8], interpreter: &str) -> String {
@@ -241,6 +283,7 @@ pub fn packaging_tools(root: &Path, runner: &Runner) -> Result<()> {
         venv.dir.display()
     );
     python::use_packaging_interpreter(venv.ensure(runner)?);
+    installed_uv();
     Ok(())
 }
 

@@ -91,7 +91,7 @@ fn publish_uploads_once_and_refuses_other_content() {
     );
     assert_eq!(dry.code, 0, "{}", dry.stderr);
     assert!(
-        dry.stderr.contains("twine upload") && dry.stderr.contains("# dry run: not run"),
+        dry.stderr.contains("twine --no-color upload") && dry.stderr.contains("# dry run: not run"),
         "{}",
         dry.stderr
     );
@@ -151,7 +151,7 @@ fn publish_uploads_once_and_refuses_other_content() {
         again.stdout
     );
     assert!(
-        !again.stderr.contains("twine upload"),
+        !again.stderr.contains("twine --no-color upload"),
         "a re-run uploaded again: {}",
         again.stderr
     );
@@ -267,7 +267,9 @@ fn without_build_or_twine_the_release_provisions_them_and_really_checks() {
     );
     // twine really ran, and "verified" names exactly what ran.
     assert!(
-        release.stderr.contains("-m twine check --strict"),
+        release
+            .stderr
+            .contains("-m twine --no-color check --strict"),
         "{}",
         release.stderr
     );

@@ -67,6 +67,11 @@ impl Release {
         }
         let runner = Runner::new(!self.execute);
         let _lock = Lock::acquire(&workspace.root, self.resume)?;
+        // Before the plan: its commands, the preflight's tool check and the
+        // build all use the interpreter that has build and twine.
+        if workspace.release.python.is_some() {
+            crate::venv::packaging_tools(&workspace.root, &runner)?;
+        }
         let existing = Journal::load(&workspace.root)?;
         let arguments: Vec<String> = std::env::args().skip(1).collect();
 

@@ -48,7 +48,6 @@ pub fn build(
             workspace.root.join(&package.path)
         };
         let pep440 = plan.pep440_version.clone().unwrap_or_default();
-        crate::venv::packaging_tools(&workspace.root, runner)?;
         crate::python::build_into(
             &source,
             &dist.join("python"),

@@ -30,6 +30,13 @@ pub fn interpreter_hint(program: &str) -> String {
 }
 
 static PACKAGING: OnceLock<PathBuf> = OnceLock::new();
+static UV_BIN: OnceLock<PathBuf> = OnceLock::new();
+
+/// `python -m build` makes its isolated environments with this `uv` (from
+/// uv's cache, so the build backend is not downloaded again).
+pub fn use_uv(uv: PathBuf) {
+    let _ = UV_BIN.set(uv);
+}
 
 /// Runs `build` and `twine` with `python` from now on (the environment
 /// `venv::packaging_tools` provisioned).
@@ -92,8 +99,13 @@ pub fn module_version(module: &str) -> Cmd {
 
 /// `python3 -m build --outdir OUT SRC` (isolated: the backend comes from the index).
 pub fn build(source: &Path, out: &Path) -> Cmd {
-    Cmd::new(packaging_interpreter(), Effect::Stage)
-        .args(["-m", "build", "--outdir"])
+    let mut cmd = Cmd::new(packaging_interpreter(), Effect::Stage).args(["-m", "build"]);
+    if let Some(uv) = UV_BIN.get() {
+        cmd = cmd
+            .env("UV", uv.display().to_string())
+            .arg("--installer=uv");
+    }
+    cmd.arg("--outdir")
         .arg(out.display().to_string())
         .arg(source.display().to_string())
 }
@@ -101,7 +113,7 @@ pub fn build(source: &Path, out: &Path) -> Cmd {
 /// `twine check --strict FILES`.
 pub fn twine_check(files: &[PathBuf]) -> Cmd {
     Cmd::new(packaging_interpreter(), Effect::Query)
-        .args(["-m", "twine", "check", "--strict"])
+        .args(["-m", "twine", "--no-color", "check", "--strict"])
         .args(files.iter().map(|f| f.display().to_string()))
         .env("NO_COLOR", "1")
 }
@@ -112,6 +124,7 @@ pub fn twine_upload(url: &str, files: &[PathBuf]) -> Cmd {
         .args([
             "-m",
             "twine",
+            "--no-color",
             "upload",
             "--non-interactive",
             "--disable-progress-bar",
@@ -162,6 +175,8 @@ pub fn module(src: &Path, module: &str, args: Vec<String>) -> Cmd {
         .args(["-m", module])
         .args(args)
         .env("PYTHONPATH", src.display().to_string())
+        // Training and export can work for a while without a word.
+        .heartbeat(std::time::Duration::from_secs(10))
 }
 
 /// What the ONNX export needs importable: `pip install 'python[export]'`.
