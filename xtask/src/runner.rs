@@ -51,6 +51,9 @@ pub struct Cmd {
     effect: Effect,
     #[serde(skip)]
     timeout: Option<Duration>,
+    /// Say so when the child has printed nothing for this long.
+    #[serde(skip)]
+    heartbeat: Option<Duration>,
     /// What the child reads; a null stdin unless set.
     #[serde(skip_serializing_if = "Stdin::is_null")]
     stdin: Stdin,
@@ -85,6 +88,7 @@ impl Cmd {
             secrets: Vec::new(),
             effect,
             timeout: None,
+            heartbeat: None,
             stdin: Stdin::Null,
         }
     }
@@ -138,6 +142,13 @@ impl Cmd {
     /// Kills the child if it has not finished after `limit`.
     pub fn timeout(mut self, limit: Duration) -> Cmd {
         self.timeout = Some(limit);
+        self
+    }
+
+    /// When the child has printed nothing for `every`, [`Runner::run`] says
+    /// it is still running (tools that are silent while they work).
+    pub fn heartbeat(mut self, every: Duration) -> Cmd {
+        self.heartbeat = Some(every);
         self
     }
 
@@ -273,6 +284,13 @@ impl Runner {
             .timeout
             .map(|limit| kill_after(Arc::clone(&reader), limit));
 
+        let quiet = Arc::new(Silence::default());
+        let _heartbeat = cmd.heartbeat.map(|every| {
+            Heartbeat::start(cmd.program.clone(), every, Arc::clone(&quiet), |m| {
+                tell!("{m}")
+            })
+        });
+
         let mut tail: Vec<String> = Vec::new();
         let mut lines = BufReader::new(&*reader);
         let mut raw = Vec::new();
@@ -284,6 +302,7 @@ impl Runner {
             if read == 0 {
                 break;
             }
+            quiet.reset();
             let line = String::from_utf8_lossy(&raw);
             let line = redact(line.trim_end_matches(['\n', '\r'])).into_owned();
             tell!("{line}");
@@ -523,6 +542,65 @@ fn failure_message(cmd: &Cmd, code: Option<i32>, timed_out: bool, tail: &str) ->
     message
 }
 
+/// How long a child has printed nothing, in whole seconds of a 1 s clock.
+#[derive(Default)]
+struct Silence(std::sync::atomic::AtomicU64);
+
+impl Silence {
+    fn reset(&self) {
+        self.0.store(0, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn tick(&self) -> u64 {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
+    }
+}
+
+/// Says "still running" each time a child has been silent for `every`.
+struct Heartbeat {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Heartbeat {
+    fn start(
+        program: String,
+        every: Duration,
+        silence: Arc<Silence>,
+        say: impl Fn(String) + Send + 'static,
+    ) -> Heartbeat {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let every = every.as_secs().max(1);
+        let thread = std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            while let Err(mpsc::RecvTimeoutError::Timeout) =
+                stopped.recv_timeout(Duration::from_secs(1))
+            {
+                let silent = silence.tick();
+                if silent.is_multiple_of(every) {
+                    say(format!(
+                        "... `{program}` still running after {}s ({silent}s without output)",
+                        started.elapsed().as_secs()
+                    ));
+                }
+            }
+        });
+        Heartbeat {
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// Kills the child behind `reader` unless [`Watchdog::finish`] is called
 /// within `limit`.
 struct Watchdog {
@@ -619,6 +697,43 @@ mod tests {
         assert!(err.contains("was killed after"), "{err}");
         let err = Runner::new(false).read(&cmd).unwrap_err().to_string();
         assert!(err.contains("was killed after"), "{err}");
+    }
+
+    #[test]
+    fn a_silent_child_is_said_to_be_still_running_and_a_talking_one_is_not() {
+        use std::sync::Mutex;
+        let said = Arc::new(Mutex::new(Vec::new()));
+        let silence = Arc::new(Silence::default());
+        let sink = Arc::clone(&said);
+        let beat = Heartbeat::start(
+            "cargo".to_owned(),
+            Duration::from_secs(1),
+            Arc::clone(&silence),
+            move |m| sink.lock().unwrap().push(m),
+        );
+        std::thread::sleep(Duration::from_millis(2500));
+        drop(beat);
+        let lines = said.lock().unwrap().clone();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(
+            lines[0].starts_with("... `cargo` still running after 1s"),
+            "{lines:?}"
+        );
+
+        let said = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&said);
+        let beat = Heartbeat::start(
+            "cargo".to_owned(),
+            Duration::from_secs(2),
+            Arc::clone(&silence),
+            move |m| sink.lock().unwrap().push(m),
+        );
+        for _ in 0..10 {
+            silence.reset();
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        drop(beat);
+        assert!(said.lock().unwrap().is_empty());
     }
 
     #[test]

@@ -78,15 +78,16 @@ impl Group {
         let Some((name, verdict)) = rest.split_once(" ... ") else {
             return;
         };
-        let outcome = match verdict {
-            "ok" => Outcome::Passed,
-            "FAILED" => Outcome::Failed,
-            v if v.starts_with("ignored") => Outcome::Ignored(
-                v.trim_start_matches("ignored")
-                    .trim_start_matches(", ")
-                    .to_owned(),
-            ),
-            _ => return,
+        // A test's own stderr can land in front of the verdict on the same
+        // line (`test a ... $ sleep 30ok`): read the verdict from its end.
+        let outcome = if let Some((_, reason)) = verdict.split_once("ignored") {
+            Outcome::Ignored(reason.trim_start_matches(", ").to_owned())
+        } else if verdict.ends_with("FAILED") {
+            Outcome::Failed
+        } else if verdict.ends_with("ok") {
+            Outcome::Passed
+        } else {
+            return;
         };
         self.tests
             .insert(format!("{}::{name}", self.binary), outcome);
@@ -251,6 +252,7 @@ mod tests {
             "     Running unittests src/main.rs (target/debug/deps/xtask-1a2b)\n\
              test checksums::tests::one ... ok\n\
              test a ... FAILED\n\
+             test printed ... $ sleep 30ok\n\
              \x20    Running tests/docker.rs (target/debug/deps/docker-9f)\n\
              test a ... ok\n\
              test pushes ... ignored, service: needs a real dockerd\n\
@@ -259,6 +261,7 @@ mod tests {
         );
         assert_eq!(group.tests["main::checksums::tests::one"], Outcome::Passed);
         assert_eq!(group.tests["main::a"], Outcome::Failed);
+        assert_eq!(group.tests["main::printed"], Outcome::Passed);
         assert_eq!(group.tests["docker::a"], Outcome::Passed);
         assert_eq!(
             group.tests["docker::pushes"],
@@ -271,7 +274,7 @@ mod tests {
         assert_eq!(
             group.counts(),
             Counts {
-                passed: 2,
+                passed: 3,
                 failed: 1,
                 ignored: 2
             }

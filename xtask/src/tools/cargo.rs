@@ -24,4 +24,6 @@ pub fn test(root: &Path) -> Cmd {
         .args(["test", "--workspace", "--locked", "--no-fail-fast"])
         .cwd(root)
         .env("CARGO_TERM_COLOR", "never")
+        // libtest prints a test only when it ends; some take half a minute.
+        .heartbeat(std::time::Duration::from_secs(10))
 }
