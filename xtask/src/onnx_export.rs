@@ -42,9 +42,19 @@ impl OnnxExport {
             .output(&python::can_import(python::EXPORT_MODULES))?
             .success()
         {
+            let test_venv = workspace.root.join("target/test-venv/bin/python");
+            let reuse = if test_venv.exists() && !python::overridden() {
+                format!(
+                    "; `cargo xtask test` already made one that can: \
+                     `XTASK_PYTHON={} cargo xtask onnx-export ...`",
+                    test_venv.display()
+                )
+            } else {
+                String::new()
+            };
             bail!(
                 "{} cannot import torch, onnx, onnxruntime and numpy: `{} -m pip install '{}[export]'` \
-                 (torch pulls about 3 GB of CUDA wheels; it runs on CPU)",
+                 (torch pulls about 3 GB of CUDA wheels; it runs on CPU){reuse}",
                 python::interpreter(),
                 python::interpreter(),
                 workspace.root.join(&package.path).display()

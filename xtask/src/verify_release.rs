@@ -191,11 +191,12 @@ impl VerifyRelease {
             }
         }
 
-        for file in files(&dir)
+        let hefs: Vec<PathBuf> = files(&dir)
             .into_iter()
             .filter(|p| p.extension().is_some_and(|e| e == "hef"))
-        {
-            if let Err(why) = hef::inspect(&file) {
+            .collect();
+        for file in &hefs {
+            if let Err(why) = hef::inspect(file) {
                 problems.push(format!("{}: {why}", file.display()));
             }
         }
@@ -206,12 +207,17 @@ impl VerifyRelease {
                 crate::report::bullets(&problems)
             );
         }
-        say!(
-            "{}: sha256sum.txt, {} signature{}, provenance and HEF headers verify",
-            dir.display(),
-            signatures.len(),
-            if signatures.len() == 1 { "" } else { "s" }
-        );
+        // Name only what was checked: no "HEF headers" without a HEF.
+        let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        let mut checked = vec![
+            "sha256sum.txt".to_owned(),
+            plural(signatures.len(), "signature"),
+        ];
+        if provenance.is_file() {
+            checked.push("provenance".to_owned());
+        }
+        checked.push(plural(hefs.len(), "HEF header"));
+        say!("{}: {} verify", dir.display(), checked.join(", "));
         Ok(())
     }
 }
