@@ -339,10 +339,11 @@ fn changelog_prints_the_section_of_the_version_the_release_writes() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let bump = Xtask::new(&fresh.root).args(&["bump", "auto"]).run();
     assert_eq!(bump.code, 0, "{}", bump.stderr);
+    // The summary line, not a diff line that happens to hold the words.
     let next = bump
         .stdout
-        .split("0.1.0 -> ")
-        .nth(1)
+        .lines()
+        .find_map(|line| line.strip_prefix("0.1.0 -> "))
         .and_then(|rest| rest.split(' ').next())
         .unwrap();
     assert_ne!(next, "0.1.0");
