@@ -26,6 +26,8 @@ mod report;
 mod runner;
 mod supply_chain;
 mod test_suite;
+#[cfg(test)]
+mod tidy;
 mod tools;
 mod venv;
 mod verify_release;

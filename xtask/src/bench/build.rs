@@ -8,7 +8,8 @@ use anyhow::{Context, Result};
 
 use super::{remove_dir, secs, time, verdict};
 use crate::config::Workspace;
-use crate::runner::{Cmd, Effect, Runner};
+use crate::runner::Runner;
+use crate::tools::{bench, cargo};
 
 const COLD_GOAL: Duration = Duration::from_secs(20);
 const WARM_GOAL: Duration = Duration::from_millis(500);
@@ -18,7 +19,6 @@ pub fn run(runs: usize) -> Result<()> {
     let root = &workspace.root;
     let bench_dir = root.join("target/bench/build");
     let runner = Runner::new(false);
-    let cargo = crate::tools::cargo::program();
 
     // Downloads are not part of the build a user waits for twice.
     runner.run(&crate::tools::cargo::fetch(root))?;
@@ -29,30 +29,21 @@ pub fn run(runs: usize) -> Result<()> {
     remove_dir(&hello_target)?;
     let hello_cold = time(
         &runner,
-        &Cmd::new(&cargo, Effect::Stage)
-            .args(["build", "--quiet"])
-            .cwd(&hello)
-            .env("CARGO_TARGET_DIR", hello_target.display().to_string()),
+        &cargo::build_quiet(&hello).env("CARGO_TARGET_DIR", hello_target.display().to_string()),
     )?;
 
     let xtask_target = bench_dir.join("xtask-target");
     remove_dir(&xtask_target)?;
     // The alias itself, as a user types it, into an empty target directory.
-    let help = Cmd::new(&cargo, Effect::Stage)
-        .args(["xtask", "--help"])
-        .cwd(root)
-        .env("CARGO_TARGET_DIR", xtask_target.display().to_string());
+    let help =
+        cargo::xtask(root, ["--help"]).env("CARGO_TARGET_DIR", xtask_target.display().to_string());
     let cold = time(&runner, &help)?;
     let mut warm: Vec<Duration> = (0..runs)
         .map(|_| time(&runner, &help))
         .collect::<Result<_>>()?;
     warm.sort();
     let warm_median = warm[warm.len() / 2];
-    let binary = Cmd::new(
-        xtask_target.join("xtask/xtask").display().to_string(),
-        Effect::Query,
-    )
-    .arg("--help");
+    let binary = bench::binary_at(&xtask_target.join("xtask/xtask"), ["--help"]);
     let mut direct: Vec<Duration> = (0..runs)
         .map(|_| time(&runner, &binary))
         .collect::<Result<_>>()?;

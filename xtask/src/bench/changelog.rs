@@ -11,7 +11,9 @@ use anyhow::{Context, Result};
 
 use super::{median, secs, verdict};
 use crate::config::Workspace;
-use crate::runner::{on_path, Cmd, Effect, Runner};
+use crate::runner::{on_path, Effect, Runner};
+use crate::tools::git::Git;
+use crate::tools::{bench, cargo};
 
 const GOAL: f64 = 2.0;
 
@@ -21,25 +23,18 @@ pub fn run(commits: usize, runs: usize) -> Result<()> {
     let runner = Runner::new(false);
     let big = history(&dir, commits, &runner)?;
     let small = history(&dir, (commits / 10).max(1), &runner)?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let ours = std::env::current_exe().context("finding the xtask binary")?;
-
-    let git_log = Cmd::new("git", Effect::Query)
-        .args([
-            "log",
-            "-z",
-            "--full-history",
-            "--format=%H%x1f%P%x1f%s%x1f%b",
-            "HEAD",
-            "--",
-        ])
-        .cwd(&big);
+    // Exactly the `git log` the changelog streams.
+    let git_log = Git::at(&big).log_records("HEAD", &[]);
     let changelog = |repo: &Path| {
-        Cmd::new(&cargo, Effect::Query)
-            .args(["xtask", "-C"])
-            .arg(repo.display().to_string())
-            .args(["changelog", "--unreleased"])
-            .cwd(&workspace.root)
+        cargo::xtask(
+            &workspace.root,
+            [
+                "-C",
+                &repo.display().to_string(),
+                "changelog",
+                "--unreleased",
+            ],
+        )
     };
     let reference = median(&runner, &git_log, runs)?;
     let mine = median(&runner, &changelog(&big), runs)?;
@@ -58,13 +53,7 @@ pub fn run(commits: usize, runs: usize) -> Result<()> {
         verdict(ratio <= GOAL)
     );
     if on_path("git-cliff") {
-        let cliff = median(
-            &runner,
-            &Cmd::new("git-cliff", Effect::Query)
-                .arg("--unreleased")
-                .cwd(&big),
-            runs,
-        )?;
+        let cliff = median(&runner, &bench::git_cliff_unreleased(&big), runs)?;
         let vs = mine.elapsed.as_secs_f64() / cliff.elapsed.as_secs_f64();
         say!(
             "  {:<44} {:>10}   cargo xtask changelog takes {vs:.2}x its time",
@@ -78,14 +67,17 @@ pub fn run(commits: usize, runs: usize) -> Result<()> {
             "not installed"
         );
     }
-    let direct = |repo: &Path| {
-        Cmd::new(ours.display().to_string(), Effect::Query)
-            .arg("-C")
-            .arg(repo.display().to_string())
-            .args(["changelog", "--unreleased"])
-    };
     for (repo, count) in [(&small, (commits / 10).max(1)), (&big, commits)] {
-        let run = runner.measure(&direct(repo))?;
+        let direct = bench::this_binary(
+            Effect::Query,
+            [
+                "-C",
+                &repo.display().to_string(),
+                "changelog",
+                "--unreleased",
+            ],
+        )?;
+        let run = runner.measure(&direct)?;
         say!(
             "  memory at {count:>6} commits: peak RSS {:>6.1} MiB, printed {:>6.1} MiB",
             run.peak_rss_kib as f64 / 1024.0,
@@ -100,9 +92,8 @@ pub fn run(commits: usize, runs: usize) -> Result<()> {
 /// built once with `git fast-import` and reused while it has that many.
 fn history(dir: &Path, commits: usize, runner: &Runner) -> Result<PathBuf> {
     let repo = dir.join(format!("repo-{commits}"));
-    let count = Cmd::new("git", Effect::Query)
-        .args(["rev-list", "--count", "HEAD"])
-        .cwd(&repo);
+    let git = Git::at(&repo);
+    let count = git.commit_count();
     if repo.join(".git").is_dir()
         && runner
             .read(&count)
@@ -116,22 +107,9 @@ fn history(dir: &Path, commits: usize, runner: &Runner) -> Result<PathBuf> {
     std::fs::create_dir_all(&repo)?;
     let stream = dir.join(format!("stream-{commits}.txt"));
     write_stream(&stream, commits)?;
-    runner.run(
-        &Cmd::new("git", Effect::Stage)
-            .args(["init", "--quiet", "-b", "main"])
-            .cwd(&repo),
-    )?;
-    runner.run(
-        &Cmd::new("git", Effect::Stage)
-            .args(["fast-import", "--quiet"])
-            .cwd(&repo)
-            .stdin_file(&stream),
-    )?;
-    runner.run(
-        &Cmd::new("git", Effect::Stage)
-            .args(["reset", "--quiet", "--hard", "main"])
-            .cwd(&repo),
-    )?;
+    runner.run(&git.init("main"))?;
+    runner.run(&git.fast_import(&stream))?;
+    runner.run(&git.reset_hard("main"))?;
     std::fs::remove_file(&stream)?;
     Ok(repo)
 }

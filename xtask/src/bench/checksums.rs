@@ -11,7 +11,8 @@ use anyhow::{Context, Result};
 
 use super::{median, secs, verdict};
 use crate::config::Workspace;
-use crate::runner::{Cmd, Effect, Runner};
+use crate::runner::{Effect, Runner};
+use crate::tools::{bench, cargo};
 
 const MIB: u64 = 1 << 20;
 const ONE_FILE_GOAL: f64 = 3.0;
@@ -26,8 +27,6 @@ pub fn run(runs: usize) -> Result<()> {
         .map(|i| data_file(&dir, &format!("four-256MiB-{i}.bin"), 256 * MIB, 10 + i))
         .collect::<Result<_>>()?;
     let runner = Runner::new(false);
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let ours = std::env::current_exe().context("finding the xtask binary")?;
     let names = |files: &[PathBuf]| {
         files
             .iter()
@@ -40,24 +39,24 @@ pub fn run(runs: usize) -> Result<()> {
         std::io::copy(&mut std::fs::File::open(file)?, &mut std::io::sink())?;
     }
     let sums = dir.join("four.sha256");
-    let written = runner.output(
-        &Cmd::new(ours.display().to_string(), Effect::Stage)
-            .arg("checksums")
-            .args(names(&four)),
-    )?;
+    let written = runner.output(&bench::this_binary(
+        Effect::Stage,
+        std::iter::once("checksums".to_owned()).chain(names(&four)),
+    )?)?;
     std::fs::write(&sums, written.stdout)?;
 
-    let gnu = |args: Vec<String>| Cmd::new("sha256sum", Effect::Query).args(args).cwd(&dir);
+    let gnu = |args: Vec<String>| bench::sha256sum(&dir, args);
     let alias = |args: Vec<String>| {
-        Cmd::new(&cargo, Effect::Query)
-            .args(["xtask", "checksums"])
-            .args(args)
-            .cwd(&workspace.root)
+        cargo::xtask(
+            &workspace.root,
+            std::iter::once("checksums".to_owned()).chain(args),
+        )
     };
     let direct = |args: Vec<String>| {
-        Cmd::new(ours.display().to_string(), Effect::Query)
-            .arg("checksums")
-            .args(args)
+        bench::this_binary(
+            Effect::Query,
+            std::iter::once("checksums".to_owned()).chain(args),
+        )
     };
     let check = vec!["-c".to_owned(), sums.display().to_string()];
 
@@ -89,7 +88,7 @@ pub fn run(runs: usize) -> Result<()> {
         if theirs.output.stdout != mine.output.stdout {
             anyhow::bail!("{label}: sha256sum and cargo xtask checksums printed different lines");
         }
-        let rss = runner.measure(&direct(args))?.peak_rss_kib;
+        let rss = runner.measure(&direct(args)?)?.peak_rss_kib;
         let ratio = theirs.elapsed.as_secs_f64() / mine.elapsed.as_secs_f64();
         let goal_text = match goal {
             Some(goal) => format!(">= {goal:.1}x {}", verdict(ratio >= goal)),

@@ -11,7 +11,8 @@ use anyhow::{bail, Result};
 use semver::Version;
 
 use crate::config::ReleaseConfig;
-use crate::runner::{Cmd, Effect, Runner};
+use crate::runner::Runner;
+use crate::tools::git::Git;
 
 /// What a commit says it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,10 +51,7 @@ pub fn previous_tag(config: &ReleaseConfig, runner: &Runner) -> Result<Option<Pr
         .tag_name
         .split_once("{version}")
         .expect("checked by the config");
-    let list = Cmd::new("git", Effect::Query)
-        .args(["tag", "--merged", "HEAD", "--list"])
-        .arg(format!("{prefix}*{suffix}"));
-    let tags = runner.read(&list)?;
+    let tags = runner.read(&Git::here().merged_tags(&format!("{prefix}*{suffix}")))?;
     Ok(tags
         .lines()
         .filter_map(|tag| {
@@ -79,19 +77,7 @@ pub fn for_each_commit(
         Some(previous) => format!("{}..HEAD", previous.tag),
         None => "HEAD".to_owned(),
     };
-    let log = Cmd::new("git", Effect::Query)
-        // With a pathspec, git's history simplification hides a merge that
-        // matches the branch it merged (and rewrites parents); --full-history
-        // keeps it with its real parents, so its own message can count.
-        .args([
-            "log",
-            "-z",
-            "--full-history",
-            "--format=%H%x1f%P%x1f%s%x1f%b",
-        ])
-        .arg(range)
-        .arg("--")
-        .args(config.changelog.paths.iter().cloned());
+    let log = Git::here().log_records(&range, &config.changelog.paths);
     runner.for_each_record(&log, 0, |record| {
         let text = String::from_utf8_lossy(record);
         let mut fields = text.splitn(4, '\u{1f}');

@@ -18,8 +18,9 @@ use semver::Version;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{DockerImage, Workspace};
-use crate::runner::{Cmd, Effect, Runner};
+use crate::runner::Runner;
 use crate::tools::docker::{self, BuildSpec};
+use crate::tools::git::Git;
 use crate::version::released::released_versions;
 pub use tags::{build_metadata_note, tag_version, tags, Tag};
 
@@ -92,17 +93,9 @@ struct Record {
 
 pub fn plan<'a>(workspace: &'a Workspace, runner: &Runner) -> Result<Vec<Plan<'a>>> {
     let version = workspace.product_version()?;
-    let git = |args: &[&str]| {
-        runner.read(
-            &Cmd::new("git", Effect::Query)
-                .args(args.iter().copied())
-                .cwd(&workspace.root),
-        )
-    };
-    let revision = git(&["rev-parse", "HEAD"])?.trim().to_owned();
-    let created = git(&["show", "-s", "--format=%cI", "HEAD"])?
-        .trim()
-        .to_owned();
+    let git = Git::at(&workspace.root);
+    let revision = runner.read(&git.resolve("HEAD"))?.trim().to_owned();
+    let created = runner.read(&git.commit_date("HEAD"))?.trim().to_owned();
     let released = released_versions(&workspace.release, &workspace.root, runner)?;
     let buildx = runner.output(&docker::buildx_version())?.success();
     let source = match (&workspace.release.github, &workspace.repository) {

@@ -19,7 +19,8 @@ use anyhow::{bail, Context, Result};
 use serde_json::json;
 
 use crate::config::Workspace;
-use crate::runner::{Cmd, Effect, Runner};
+use crate::runner::{Effect, Runner};
+use crate::tools::git::Git;
 use crate::version::pep440::PreKind;
 use journal::{Journal, Lock, Status};
 use plan::{Plan, Request, STEPS};
@@ -156,7 +157,7 @@ impl Release {
                 );
             }
             if self.execute && !self.skip_tests {
-                runner.run(&Cmd::new(std::env::current_exe()?.display().to_string(), Effect::Stage).arg("test").cwd(&workspace.root))
+                runner.run(&crate::tools::bench::this_binary(Effect::Stage, ["test"])?.cwd(&workspace.root))
                     .context("the tests fail; a release needs them green (--skip-tests skips them, at your risk)")?;
             } else if self.skip_tests && self.execute {
                 say!("!!! --skip-tests: releasing without running the tests !!!");
@@ -341,6 +342,16 @@ fn print_commands(plan: &Plan, step: &str) {
     }
 }
 
+/// The release commit's message.
+pub fn release_commit_message(tag: &str) -> String {
+    format!("chore(release): {tag}")
+}
+
+/// The annotated tag's message.
+pub fn release_tag_message(tag: &str) -> String {
+    format!("Release {tag}")
+}
+
 /// Version edits and the CHANGELOG section, the release commit, the tag.
 /// After a kill half-way, a second run finds what is already there.
 fn prepare(
@@ -392,78 +403,33 @@ fn prepare(
         .map(|c| (ws.root.join(&c.file), c.after.clone().into_bytes()))
         .collect();
     crate::atomic::write_all(&files)?;
-    let git = |args: &[&str]| {
-        Cmd::new("git", Effect::Change)
-            .args(args.iter().copied())
-            .cwd(&ws.root)
-    };
-    let dirty = runner.read(
-        &Cmd::new("git", Effect::Query)
-            .args(["status", "--porcelain", "--untracked-files=no"])
-            .cwd(&ws.root),
-    )?;
+    let git = Git::at(&ws.root);
+    let dirty = runner.read(&git.tracked_changes())?;
     if !dirty.trim().is_empty() {
-        runner.run(&git(&[
-            "commit",
-            "--all",
-            "--quiet",
-            "--message",
-            &format!("chore(release): {}", plan.tag),
-        ]))?;
+        runner.run(&git.commit_all(&release_commit_message(&plan.tag)))?;
     }
     let has_tag = runner
-        .output(
-            &Cmd::new("git", Effect::Query)
-                .args([
-                    "rev-parse",
-                    "-q",
-                    "--verify",
-                    &format!("refs/tags/{}", plan.tag),
-                ])
-                .cwd(&ws.root),
-        )?
+        .output(&git.has_ref(&format!("refs/tags/{}", plan.tag)))?
         .success();
     if !has_tag {
-        runner.run(&git(&[
-            "tag",
-            "--annotate",
-            &plan.tag,
-            "--message",
-            &format!("Release {}", plan.tag),
-        ]))?;
+        runner.run(&git.annotated_tag(&plan.tag, &release_tag_message(&plan.tag)))?;
     }
-    Ok(runner
-        .read(
-            &Cmd::new("git", Effect::Query)
-                .args(["rev-parse", "HEAD"])
-                .cwd(&ws.root),
-        )?
-        .trim()
-        .to_owned())
+    Ok(runner.read(&git.resolve("HEAD"))?.trim().to_owned())
 }
 
 /// The release commit and tag to origin, atomically; a tag already there
 /// must point at the same commit.
 fn push(ws: &Workspace, plan: &Plan, runner: &Runner) -> Result<()> {
-    let query = |args: &[&str]| {
-        runner.read(
-            &Cmd::new("git", Effect::Query)
-                .args(args.iter().copied())
-                .cwd(&ws.root),
-        )
-    };
+    let git = Git::at(&ws.root);
     if runner.is_dry_run() {
         print_commands(plan, "push");
         return Ok(());
     }
-    let local = query(&["rev-parse", &format!("refs/tags/{}^{{commit}}", plan.tag)])?
+    let local = runner
+        .read(&git.resolve(&format!("refs/tags/{}^{{commit}}", plan.tag)))?
         .trim()
         .to_owned();
-    let remote = query(&[
-        "ls-remote",
-        "origin",
-        &format!("refs/tags/{}^{{}}", plan.tag),
-    ])?;
+    let remote = runner.read(&git.remote_ref(&format!("refs/tags/{}^{{}}", plan.tag)))?;
     if let Some(sha) = remote.split_whitespace().next() {
         if sha == local {
             say!("{} is already on origin at {}", plan.tag, &sha[..7]);
@@ -474,17 +440,7 @@ fn push(ws: &Workspace, plan: &Plan, runner: &Runner) -> Result<()> {
             plan.tag
         );
     }
-    runner.run(
-        &Cmd::new("git", Effect::Change)
-            .args([
-                "push",
-                "--atomic",
-                "origin",
-                &format!("HEAD:refs/heads/{}", plan.branch),
-                &format!("refs/tags/{}", plan.tag),
-            ])
-            .cwd(&ws.root),
-    )?;
+    runner.run(&git.push_atomic("HEAD", &plan.branch, &plan.tag))?;
     Ok(())
 }
 

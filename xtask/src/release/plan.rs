@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use crate::changelog::section::Section;
 use crate::changelog::Pending;
 use crate::config::Workspace;
-use crate::runner::{Cmd, Effect, Runner};
+use crate::runner::Runner;
+use crate::tools::git::Git;
 use crate::tools::{gh, python};
 use crate::version::level::{next_version, Target};
 use crate::version::pep440::{to_pep440, PreKind};
@@ -97,18 +98,9 @@ pub fn plan(
 ) -> Result<(Plan, VersionSources, Pending)> {
     let sources = VersionSources::locate(workspace, runner)?;
     let current = sources.current.clone();
-    let git = |args: &[&str]| -> Result<String> {
-        Ok(runner
-            .read(
-                &Cmd::new("git", Effect::Query)
-                    .args(args.iter().copied())
-                    .cwd(&workspace.root),
-            )?
-            .trim()
-            .to_owned())
-    };
-    let commit = git(&["rev-parse", "HEAD"])?;
-    let branch = git(&["rev-parse", "--abbrev-ref", "HEAD"])?;
+    let git = Git::at(&workspace.root);
+    let commit = runner.read(&git.resolve("HEAD"))?.trim().to_owned();
+    let branch = runner.read(&git.current_branch())?.trim().to_owned();
     let target = match request.target {
         None | Some("auto") => crate::changelog::auto_target(workspace, runner)?,
         Some(target) => Target::parse(target)?,
@@ -211,12 +203,14 @@ fn commands(
     let notes = dist.join("release-notes.md");
     match step {
         "prepare" => vec![
-            format!("git commit --all --message 'chore(release): {tag}'"),
-            format!("git tag --annotate {tag} --message 'Release {tag}'"),
+            Git::here()
+                .commit_all(&super::release_commit_message(tag))
+                .to_string(),
+            Git::here()
+                .annotated_tag(tag, &super::release_tag_message(tag))
+                .to_string(),
         ],
-        "push" => vec![format!(
-            "git push --atomic origin HEAD:refs/heads/{branch} refs/tags/{tag}"
-        )],
+        "push" => vec![Git::here().push_atomic("HEAD", branch, tag).to_string()],
         "github-draft" if ws.release.github.is_some() => vec![
             gh::release_create(tag, "...", &notes, !version.pre.is_empty()).to_string(),
             format!("gh release upload {tag} <every staged asset> --clobber"),

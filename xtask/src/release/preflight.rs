@@ -7,7 +7,8 @@ use anyhow::Result;
 use super::plan::Plan;
 use super::stage::Need;
 use crate::config::Workspace;
-use crate::runner::{Cmd, Effect, Runner};
+use crate::runner::Runner;
+use crate::tools::git::Git;
 
 /// Problems with the repository's state, each with its fix.
 pub fn repository(
@@ -16,16 +17,10 @@ pub fn repository(
     previous: Option<&semver::Version>,
     runner: &Runner,
 ) -> Result<Vec<String>> {
-    let git = |args: &[&str]| {
-        runner.output(
-            &Cmd::new("git", Effect::Query)
-                .args(args.iter().copied())
-                .cwd(&workspace.root),
-        )
-    };
+    let git = Git::at(&workspace.root);
     let mut problems = Vec::new();
 
-    let status = git(&["status", "--porcelain"])?;
+    let status = runner.output(&git.status())?;
     if !status.stdout.trim().is_empty() {
         let files: Vec<&str> = status
             .stdout
@@ -51,43 +46,30 @@ pub fn repository(
         ));
     }
     // `ls-remote`, not `fetch`: a dry run leaves every ref as it was.
-    let remote_head = git(&[
-        "ls-remote",
-        "origin",
-        &format!("refs/heads/{}", plan.branch),
-    ])?;
+    let remote_head = runner.output(&git.remote_ref(&format!("refs/heads/{}", plan.branch)))?;
     if !remote_head.success() {
         problems.push(format!(
             "cannot reach `origin`: {}; add it with `git remote add origin URL`",
             remote_head.stderr.trim()
         ));
     } else if let Some(sha) = remote_head.stdout.split_whitespace().next() {
-        if !git(&["merge-base", "--is-ancestor", sha, "HEAD"])?.success() {
+        if !runner.output(&git.is_ancestor(sha, "HEAD"))?.success() {
             problems.push(format!(
                 "origin/{} has commits this checkout lacks; run `git pull --rebase origin {}`",
                 plan.branch, plan.branch
             ));
         }
     }
-    if git(&[
-        "rev-parse",
-        "-q",
-        "--verify",
-        &format!("refs/tags/{}", plan.tag),
-    ])?
-    .success()
+    if runner
+        .output(&git.has_ref(&format!("refs/tags/{}", plan.tag)))?
+        .success()
     {
         problems.push(format!(
             "tag {} already exists here; release another version or `git tag -d {}`",
             plan.tag, plan.tag
         ));
     }
-    let remote_tag = git(&[
-        "ls-remote",
-        "--tags",
-        "origin",
-        &format!("refs/tags/{}", plan.tag),
-    ])?;
+    let remote_tag = runner.output(&git.remote_tag(&plan.tag))?;
     if !remote_tag.stdout.trim().is_empty() {
         problems.push(format!(
             "tag {} already exists on origin; release another version",

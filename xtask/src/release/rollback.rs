@@ -9,8 +9,9 @@
 use anyhow::Result;
 
 use crate::config::Workspace;
-use crate::runner::{Cmd, Effect, Runner};
+use crate::runner::Runner;
 use crate::tools::gh;
+use crate::tools::git::Git;
 
 /// Undo a release where possible; print what cannot be undone (dry run unless --execute).
 #[derive(clap::Args, Debug)]
@@ -28,20 +29,7 @@ impl Rollback {
         let runner = Runner::new(!self.execute);
         let root = &workspace.root;
         let tag = &self.tag;
-        let query = |args: &[&str]| {
-            runner.output(
-                &Cmd::new("git", Effect::Query)
-                    .args(args.iter().copied())
-                    .cwd(root),
-            )
-        };
-        let change = |args: &[&str]| {
-            runner.run(
-                &Cmd::new("git", Effect::Change)
-                    .args(args.iter().copied())
-                    .cwd(root),
-            )
-        };
+        let git = Git::at(root);
 
         if workspace.release.github.is_some() && crate::runner::on_path("gh") {
             match crate::gh_release::view(tag, root, &runner) {
@@ -52,24 +40,31 @@ impl Rollback {
                 Err(err) => say!("GitHub: could not look up {tag} ({err:#}); delete it by hand: gh release delete {tag} --yes"),
             }
         }
-        let remote_tag = query(&["ls-remote", "--tags", "origin", &format!("refs/tags/{tag}")])?;
+        let remote_tag = runner.output(&git.remote_tag(tag))?;
         if !remote_tag.stdout.trim().is_empty() {
-            change(&["push", "origin", &format!(":refs/tags/{tag}")])?;
+            runner.run(&git.delete_remote_tag(tag))?;
         }
-        if query(&["rev-parse", "-q", "--verify", &format!("refs/tags/{tag}")])?.success() {
-            change(&["tag", "--delete", tag])?;
+        if runner
+            .output(&git.has_ref(&format!("refs/tags/{tag}")))?
+            .success()
+        {
+            runner.run(&git.delete_tag(tag))?;
         }
-        let subject = query(&["log", "-1", "--format=%s"])?
-            .stdout
-            .trim()
-            .to_owned();
+        let subject = runner.output(&git.head_subject())?.stdout.trim().to_owned();
         if subject == format!("chore(release): {tag}") {
-            let head = query(&["rev-parse", "HEAD"])?.stdout.trim().to_owned();
-            let branch = query(&["rev-parse", "--abbrev-ref", "HEAD"])?
+            let head = runner
+                .output(&git.resolve("HEAD"))?
                 .stdout
                 .trim()
                 .to_owned();
-            let remote = query(&["ls-remote", "origin", &format!("refs/heads/{branch}")])?.stdout;
+            let branch = runner
+                .output(&git.current_branch())?
+                .stdout
+                .trim()
+                .to_owned();
+            let remote = runner
+                .output(&git.remote_ref(&format!("refs/heads/{branch}")))?
+                .stdout;
             let remote_head = remote
                 .split_whitespace()
                 .next()
@@ -77,12 +72,14 @@ impl Rollback {
                 .to_owned();
             let pushed = !remote_head.is_empty()
                 && (remote_head == head
-                    || query(&["merge-base", "--is-ancestor", &head, &remote_head])?.success());
+                    || runner
+                        .output(&git.is_ancestor(&head, &remote_head))?
+                        .success());
             if pushed {
                 say!("the release commit {} is on origin/{branch}: undo it with a new commit, `git revert {}`", &head[..7], &head[..7]);
             } else {
                 // --keep refuses rather than discard uncommitted work.
-                change(&["reset", "--keep", "HEAD~1"])?;
+                runner.run(&git.drop_last_commit())?;
             }
         }
         let version = tag.trim_start_matches(|c: char| !c.is_ascii_digit());

@@ -127,11 +127,8 @@ pub fn build(
 
     // The SBOM of the assets; checksums of both; the provenance of all of
     // it; signatures; then the notes and the manifest.
-    let created = runner.read(
-        &crate::runner::Cmd::new("git", crate::runner::Effect::Query)
-            .args(["show", "-s", "--format=%cI", &plan.commit])
-            .cwd(&workspace.root),
-    )?;
+    let created =
+        runner.read(&crate::tools::git::Git::at(&workspace.root).commit_date(&plan.commit))?;
     let created = created.trim();
     let hashed = supply_chain::hash_all(&dist, &asset_names(&dist)?)?;
     let python_deps = match hashed

@@ -27,7 +27,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 
 use crate::config::Workspace;
-use crate::runner::{on_path, Cmd, Effect, Runner};
+use crate::runner::{on_path, Cmd, Runner};
 use crate::tools;
 use crate::venv::{dir_size, human_bytes, uv_cache_dir, Venv};
 use report::{summary, Group};
@@ -116,19 +116,8 @@ impl Test {
             groups.extend([integration, service]);
         }
         if python {
-            let pytest = Cmd::new(venv.display().to_string(), Effect::Stage)
-                .args([
-                    "-m",
-                    "pytest",
-                    "python/tests",
-                    "-q",
-                    "-p",
-                    "no:cacheprovider",
-                ])
-                .cwd(root)
-                .env("PYTHONPATH", root.join("python/src").display().to_string())
-                .env("PYTHONDONTWRITEBYTECODE", "1")
-                .env("NO_COLOR", "1");
+            let pytest =
+                tools::python::pytest(&venv, root, "python/tests", &root.join("python/src"));
             let mut group = Group::new("Python");
             let started = Instant::now();
             if let Err(err) = runner.run_watching(&pytest, |line| group.pytest_line(line)) {

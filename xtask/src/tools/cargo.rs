@@ -27,3 +27,36 @@ pub fn test(root: &Path) -> Cmd {
         // libtest prints a test only when it ends; some take half a minute.
         .heartbeat(std::time::Duration::from_secs(10))
 }
+
+/// `cargo metadata --format-version 1 --no-deps --offline`: the workspace's
+/// packages and their manifests.
+pub fn metadata(root: &Path) -> Cmd {
+    Cmd::new(program(), Effect::Query)
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .cwd(root)
+}
+
+/// `cargo xtask ARGS` as a user types it (the alias, so its build counts).
+pub fn xtask<I, S>(root: &Path, args: I) -> Cmd
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    Cmd::new(program(), Effect::Query)
+        .arg("xtask")
+        .args(args)
+        .cwd(root)
+}
+
+/// `cargo build --quiet` in `dir` (the bench's reference crate).
+pub fn build_quiet(dir: &Path) -> Cmd {
+    Cmd::new(program(), Effect::Stage)
+        .args(["build", "--quiet"])
+        .cwd(dir)
+}

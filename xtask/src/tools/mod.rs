@@ -5,6 +5,7 @@
 //! This file is the catalogue: what each tool is and how to get it, so that a
 //! missing tool is always reported with its fix, and all missing tools at once.
 
+pub mod bench;
 pub mod cargo;
 pub mod docker;
 pub mod gh;

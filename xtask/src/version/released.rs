@@ -7,7 +7,8 @@ use anyhow::Result;
 use semver::Version;
 
 use crate::config::ReleaseConfig;
-use crate::runner::{Cmd, Effect, Runner};
+use crate::runner::Runner;
+use crate::tools::git::Git;
 
 /// Every version with a release tag (`tag-name` pattern) in the repository,
 /// on any branch.
@@ -16,11 +17,7 @@ pub fn released_versions(
     root: &Path,
     runner: &Runner,
 ) -> Result<Vec<Version>> {
-    let tags = runner.read(
-        &Cmd::new("git", Effect::Query)
-            .args(["tag", "--list"])
-            .cwd(root),
-    )?;
+    let tags = runner.read(&Git::at(root).tags())?;
     let (prefix, suffix) = config
         .tag_name
         .split_once("{version}")

@@ -22,7 +22,7 @@ use toml_edit::{Document, Item, Value};
 
 use super::pep440::{to_pep440, Pep440Version};
 use crate::config::Workspace;
-use crate::runner::{Cmd, Effect, Runner};
+use crate::runner::Runner;
 
 /// How a location writes the version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -307,16 +307,7 @@ impl Finder {
     /// Member crates: records listed own versions and requirements on bumped
     /// members; returns the directories of the bumped members.
     fn members(&mut self, workspace: &Workspace, runner: &Runner) -> BTreeSet<PathBuf> {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let metadata = Cmd::new(cargo, Effect::Query)
-            .args([
-                "metadata",
-                "--format-version",
-                "1",
-                "--no-deps",
-                "--offline",
-            ])
-            .cwd(&workspace.root);
+        let metadata = crate::tools::cargo::metadata(&workspace.root);
         let manifests: Vec<(String, PathBuf)> = match runner.read(&metadata).and_then(|out| {
             let json: serde_json::Value = serde_json::from_str(&out)?;
             Ok(json["packages"]

@@ -1,0 +1,100 @@
+//! House rules that a compiler cannot keep, kept by a test (as
+//! rust-analyzer's `xtask/src/tidy.rs` does): only the runner starts
+//! processes, only `tools/` builds commands.
+//!
+//! Not for: style a formatter or clippy already checks.
+
+use std::path::{Path, PathBuf};
+
+/// What starts a process: only `runner.rs` may say it. (Spelled in pieces
+/// so that this file does not match itself.)
+const STARTS_PROCESSES: &[&str] = &[
+    concat!("std::process::", "Command"),
+    concat!("process::", "Command::new"),
+    concat!("duct", "::"),
+];
+
+/// What builds a command: only `tools/` (and the runner's own tests) may.
+const BUILDS_COMMANDS: &[&str] = &["Cmd::new("];
+
+/// Every breach of the rules in `file` (a path relative to `src/`).
+fn breaches(file: &str, text: &str) -> Vec<String> {
+    let runner = file == "runner.rs";
+    let tools = file.starts_with("tools/");
+    let mut found = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let code = line.split("//").next().unwrap_or_default();
+        if let Some(needle) = STARTS_PROCESSES.iter().find(|p| code.contains(*p)) {
+            if !runner {
+                found.push(format!(
+                    "src/{file}:{}: `{needle}` outside the runner; build a Cmd in tools/ and run it with the Runner",
+                    n + 1
+                ));
+            }
+        }
+        for needle in BUILDS_COMMANDS {
+            if !runner && !tools && code.contains(needle) {
+                found.push(format!(
+                    "src/{file}:{}: `{needle}` outside tools/; add a typed function to the tool's wrapper there",
+                    n + 1
+                ));
+            }
+        }
+    }
+    found
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("reading src/")
+        .map(|e| e.expect("a directory entry").path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn only_the_runner_starts_processes_and_only_tools_build_commands() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    assert!(files.len() > 20, "found only {files:?}");
+    let mut all = Vec::new();
+    for path in files {
+        let relative = path.strip_prefix(&src).expect("under src/");
+        let name = relative.to_string_lossy().replace('\\', "/");
+        // This file spells out the patterns it looks for.
+        if name == "tidy.rs" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("reading a source file");
+        all.extend(breaches(&name, &text));
+    }
+    assert!(all.is_empty(), "house rules broken:\n{}", all.join("\n"));
+}
+
+#[test]
+fn a_process_started_elsewhere_is_caught_with_its_place() {
+    let text = concat!(
+        "fn f() {\n    let c = std::process::",
+        "Command::new(\"git\");\n}\n"
+    );
+    assert_eq!(
+        breaches("release/push.rs", text),
+        [format!(
+            "src/release/push.rs:2: `{}` outside the runner; build a Cmd in tools/ and run it with the Runner",
+            STARTS_PROCESSES[0]
+        )]
+    );
+    assert!(breaches("runner.rs", text).is_empty());
+    let built = "let c = Cmd::new(\"git\", Effect::Query);\n";
+    assert_eq!(breaches("release/plan.rs", built).len(), 1);
+    assert!(breaches("tools/git.rs", built).is_empty());
+    assert!(breaches("release/plan.rs", "// Cmd::new( in a comment\n").is_empty());
+}
