@@ -577,7 +577,11 @@ impl Heartbeat {
                 stopped.recv_timeout(Duration::from_secs(1))
             {
                 let silent = silence.tick();
-                if silent.is_multiple_of(every) {
+                // `%`, not `is_multiple_of`: that needs Rust 1.87, and a
+                // distribution's cargo (Debian 13: 1.85) must build this.
+                #[allow(clippy::manual_is_multiple_of)]
+                let due = silent % every == 0;
+                if due {
                     say(format!(
                         "... `{program}` still running after {}s ({silent}s without output)",
                         started.elapsed().as_secs()
@@ -713,10 +717,11 @@ mod tests {
         );
         std::thread::sleep(Duration::from_millis(2500));
         drop(beat);
+        // One line or two: a loaded machine may delay the second.
         let lines = said.lock().unwrap().clone();
-        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!((1..=2).contains(&lines.len()), "{lines:?}");
         assert!(
-            lines[0].starts_with("... `cargo` still running after 1s"),
+            lines[0].starts_with("... `cargo` still running after 1s (1s without output)"),
             "{lines:?}"
         );
 

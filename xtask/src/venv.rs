@@ -43,21 +43,33 @@ impl Venv {
         self.dir.join("bin/python")
     }
 
-    /// Makes the environment unless an identical complete one exists, and
-    /// returns its interpreter.
-    pub fn ensure(&self, runner: &Runner) -> Result<PathBuf> {
+    /// The stamp a complete environment of these requirements, made by
+    /// this interpreter, carries.
+    fn key(&self, runner: &Runner) -> Result<String> {
         let pinned = std::fs::read(&self.requirements)
             .with_context(|| format!("reading {}", self.requirements.display()))?;
         let base = python::interpreter();
         let version = runner
             .read(&python::version())
             .with_context(|| python::interpreter_hint(&base))?;
-        let key = stamp_key(&pinned, version.trim());
-        let stamp = self.dir.join("xtask-stamp");
-        if std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == key) && self.python().exists()
-        {
+        Ok(stamp_key(&pinned, version.trim()))
+    }
+
+    /// Whether a complete environment of these requirements is there.
+    pub fn is_current(&self, runner: &Runner) -> Result<bool> {
+        let key = self.key(runner)?;
+        let stamp = std::fs::read_to_string(self.dir.join("xtask-stamp"));
+        Ok(stamp.is_ok_and(|s| s.trim() == key) && self.python().exists())
+    }
+
+    /// Makes the environment unless an identical complete one exists, and
+    /// returns its interpreter.
+    pub fn ensure(&self, runner: &Runner) -> Result<PathBuf> {
+        if self.is_current(runner)? {
             return Ok(self.python());
         }
+        let key = self.key(runner)?;
+        let stamp = self.dir.join("xtask-stamp");
         let cache = uv_cache_dir();
         tell!(
             "python: creating {} from {} ({}; reused from {} when already there)",
@@ -112,7 +124,10 @@ pub fn uv(runner: &Runner) -> Option<PathBuf> {
     if let Some(uv) = installed_uv() {
         return Some(uv);
     }
-    let dir = uv_home();
+    // Made beside its place and renamed into it: another checkout's run
+    // never sees it half-made, and never has it removed from under it.
+    let home = uv_home();
+    let dir = home.with_extension(format!("tmp-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let made = runner
         .run(&python::make_venv(&dir))
@@ -120,6 +135,12 @@ pub fn uv(runner: &Runner) -> Option<PathBuf> {
         .and_then(|_| {
             std::fs::write(dir.join("xtask-stamp"), format!("{UV}\n"))
                 .with_context(|| format!("writing {}", dir.display()))
+        })
+        .map(|_| {
+            // Another run may have won the race: its uv is as good.
+            if std::fs::rename(&dir, &home).is_err() {
+                let _ = std::fs::remove_dir_all(&dir);
+            }
         });
     match made {
         Ok(()) => installed_uv(),
@@ -209,9 +230,10 @@ impl Progress {
     fn start(venv: &Path, cache: &Path) -> Progress {
         let (stop, stopped) = mpsc::channel::<()>();
         let (venv, cache) = (venv.to_owned(), cache.to_owned());
+        // Measured before the install starts, so all it adds is counted.
+        let cache_before = dir_size(&cache);
         let thread = std::thread::spawn(move || {
             let started = Instant::now();
-            let cache_before = dir_size(&cache);
             while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(PROGRESS_EVERY) {
                 tell!(
                     "python: still installing after {}s: {} grew by {}, {} holds {}",
@@ -300,7 +322,7 @@ mod tests {
     }
 
     #[test]
-    fn the_stamp_changes_with_requirements_interpreter_and_installer() {
+    fn the_stamp_changes_with_requirements_and_interpreter() {
         let a = stamp_key(b"build==1\n", "Python 3.11.7");
         assert_eq!(a, stamp_key(b"build==1\n", "Python 3.11.7"));
         assert_ne!(a, stamp_key(b"build==2\n", "Python 3.11.7"));

@@ -52,7 +52,10 @@ fn the_release_workflow_is_dispatched_with_a_bump_and_a_dry_run_switch() {
         assert!(release.contains(option), "bump option {option}");
     }
     assert!(release.contains("dry_run:") && release.contains("type: boolean"));
-    assert!(release.contains("cargo xtask release ${{ inputs.bump }} --execute"));
+    assert!(release.contains("cargo xtask release ${{ inputs.bump }} $execute"));
+    assert!(release.contains("execute=\"--execute\""));
+    // "Nothing to release" (exit 21) is not a failed run.
+    assert!(release.contains("\"$status\" -eq 21"));
     // Secrets go through the environment, never the command line.
     for line in release.lines().filter(|l| l.contains("cargo xtask")) {
         assert!(

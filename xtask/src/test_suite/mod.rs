@@ -47,6 +47,15 @@ pub struct Test {
 
 const REQUIREMENTS: &str = "xtask/test-requirements.txt";
 
+/// What the set-up made and took.
+struct SetUp {
+    /// The test venv's interpreter.
+    python: PathBuf,
+    times: Vec<(String, std::time::Duration)>,
+    /// How much the caches grew, said in the summary.
+    downloaded: String,
+}
+
 impl Test {
     pub fn run(self) -> Result<()> {
         tools::require(&[&tools::GIT, &tools::PYTHON])?;
@@ -54,105 +63,147 @@ impl Test {
         let root = &workspace.root;
         let runner = Runner::new(false);
         let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-        let rust = !self.python;
-        let python = !self.rust && self.filter.is_none();
-
         let services = Services::detect();
-        if let (true, true, Some(why)) = (ci, rust, &services.missing) {
+        if let (true, false, Some(why)) = (ci, self.python, &services.missing) {
             bail!(
                 "CI must run the service tests, but {why}. `.ci/run` installs it; \
                  on a developer machine they are reported as not run instead"
             );
         }
+        let setup = set_up(root, &runner)?;
 
-        let caches = Caches::measure();
-        let mut setup = Vec::new();
-        let started = Instant::now();
-        runner
-            .run(&tools::cargo::fetch(root))
-            .context("fetching the crates of Cargo.lock")?;
-        setup.push(("cargo fetch".to_owned(), started.elapsed()));
-        let started = Instant::now();
-        let venv = Venv {
-            dir: root.join("target/test-venv"),
-            requirements: root.join(REQUIREMENTS),
-            download: "about 3.2 GB on a machine that has none of it: torch pulls its CUDA wheels",
+        let mut groups = Vec::new();
+        if self.python {
+            for name in ["Rust unit", "Rust integration", SERVICE_GROUP] {
+                groups.push(Group::not_run(name, "`--python` was given"));
+            }
+        } else {
+            groups.extend(self.rust_groups(root, &setup.python, &services, &runner)?);
         }
-        .ensure(&runner)?;
-        setup.push(("target/test-venv".to_owned(), started.elapsed()));
-        let downloaded = caches.growth();
+        if self.rust || self.filter.is_some() {
+            groups.push(Group::not_run("Python", "`--rust` or a FILTER was given"));
+        } else {
+            groups.push(python_group(root, &setup.python, &runner));
+        }
 
-        let path = prepend_path(venv.parent().context("the venv's bin dir")?)?;
+        for line in summary(&groups, &setup.times, &setup.downloaded) {
+            tell!("{line}");
+        }
+        verdict(&groups, ci)
+    }
+
+    /// Rust unit, Rust integration and the service tests, each run to its end.
+    fn rust_groups(
+        &self,
+        root: &Path,
+        python: &Path,
+        services: &Services,
+        runner: &Runner,
+    ) -> Result<Vec<Group>> {
+        let path = prepend_path(python.parent().context("the venv's bin dir")?)?;
         let cargo_test = |what: &[&str]| {
             let mut cmd = tools::cargo::test(root)
                 .args(what.iter().copied())
                 .env("PATH", &path)
-                .env("XTASK_PYTHON", venv.display().to_string());
+                .env("XTASK_PYTHON", python.display().to_string());
             if let Some(filter) = &self.filter {
                 cmd = cmd.arg(filter);
             }
             cmd
         };
-        let mut groups = Vec::new();
-        if rust {
-            groups.push(run_group(&runner, "Rust unit", &cargo_test(&["--bins"])));
-            let mut integration =
-                run_group(&runner, "Rust integration", &cargo_test(&["--test", "*"]));
-            let mut ignored = vec!["--", "--ignored"];
-            // The real Hailo DFC cannot be installed by a script (x86_64
-            // only, a registered download); its test runs only where it is.
-            if !on_path("hailo") {
-                ignored.extend(["--skip", "real_dfc"]);
-            }
-            let mut service = Group::new("service tests (Docker daemon)");
-            match &services.missing {
-                None => {
-                    let cmd = cargo_test(&["--test", "*"]).args(ignored);
-                    service = run_group(&runner, &service.name, &cmd);
+        let unit = run_group(runner, "Rust unit", &cargo_test(&["--bins"]));
+        let mut integration = run_group(runner, "Rust integration", &cargo_test(&["--test", "*"]));
+        let service = match &services.missing {
+            None => {
+                // Every ignored test: the service ones, and the real Hailo
+                // DFC's where `hailo` is installed (no script can install it:
+                // x86_64 only, a registered download).
+                let mut ignored = vec!["--", "--ignored"];
+                if !on_path("hailo") {
+                    ignored.extend(["--skip", "real_dfc"]);
                 }
-                Some(why) => service.skipped = Some(why.clone()),
+                let cmd = cargo_test(&["--test", "*"]).args(ignored);
+                run_group(runner, SERVICE_GROUP, &cmd)
             }
-            integration.forget_ran_in(&service);
-            groups.extend([integration, service]);
-        }
-        if python {
-            let pytest =
-                tools::python::pytest(&venv, root, "python/tests", &root.join("python/src"));
-            let mut group = Group::new("Python");
-            let started = Instant::now();
-            if let Err(err) = runner.run_watching(&pytest, |line| group.pytest_line(line)) {
-                if group.counts().failed == 0 {
-                    group.broken = Some(first_line(&err));
-                }
-            }
-            group.elapsed = started.elapsed();
-            groups.push(group);
-        }
-
-        for line in summary(&groups, &setup, &downloaded) {
-            tell!("{line}");
-        }
-        let failed: Vec<&str> = groups
-            .iter()
-            .filter(|g| g.failed())
-            .map(|g| g.name.as_str())
-            .collect();
-        if !failed.is_empty() {
-            bail!("tests failed in: {}", failed.join(", "));
-        }
-        let not_run = groups
-            .iter()
-            .flat_map(|g| g.tests.iter())
-            .filter(|(name, outcome)| {
-                matches!(outcome, report::Outcome::Ignored(_)) && !name.contains("real_dfc")
-            })
-            .count()
-            + groups.iter().filter(|g| g.skipped.is_some()).count();
-        if ci && not_run > 0 {
-            bail!("CI=true: {not_run} test(s) or group(s) that this machine can run did not run (listed above)");
-        }
-        Ok(())
+            Some(why) => Group::not_run(SERVICE_GROUP, why),
+        };
+        integration.forget_ran_in(&service);
+        Ok(vec![unit, integration, service])
     }
+}
+
+const SERVICE_GROUP: &str = "service tests (Docker daemon)";
+
+/// `cargo fetch`, then the test venv; how long each took and what the
+/// caches grew by (measured only when the venv is made: walking a warm uv
+/// cache on every run would cost more than the run).
+fn set_up(root: &Path, runner: &Runner) -> Result<SetUp> {
+    let venv = Venv {
+        dir: root.join("target/test-venv"),
+        requirements: root.join(REQUIREMENTS),
+        download: "about 3.2 GB on a machine that has none of it: torch pulls its CUDA wheels",
+    };
+    let caches = (!venv.is_current(runner)?).then(Caches::measure);
+    let mut times = Vec::new();
+    let started = Instant::now();
+    runner
+        .run(&tools::cargo::fetch(root))
+        .context("fetching the crates of Cargo.lock")?;
+    times.push(("cargo fetch".to_owned(), started.elapsed()));
+    let started = Instant::now();
+    let python = venv.ensure(runner)?;
+    times.push(("target/test-venv".to_owned(), started.elapsed()));
+    let downloaded = match caches {
+        Some(caches) => caches.growth(),
+        None => "nothing (the venv was current)".to_owned(),
+    };
+    Ok(SetUp {
+        python,
+        times,
+        downloaded,
+    })
+}
+
+fn python_group(root: &Path, python: &Path, runner: &Runner) -> Group {
+    let pytest = tools::python::pytest(python, root, "python/tests", &root.join("python/src"));
+    let mut group = Group::new("Python");
+    let started = Instant::now();
+    if let Err(err) = runner.run_watching(&pytest, |line| group.pytest_line(line)) {
+        if group.counts().failed == 0 {
+            group.broken = Some(first_line(&err));
+        }
+    }
+    group.elapsed = started.elapsed();
+    group
+}
+
+/// Fails when a test failed, and under CI when one that could run did not.
+fn verdict(groups: &[Group], ci: bool) -> Result<()> {
+    let failed: Vec<&str> = groups
+        .iter()
+        .filter(|g| g.failed())
+        .map(|g| g.name.as_str())
+        .collect();
+    if !failed.is_empty() {
+        bail!("tests failed in: {}", failed.join(", "));
+    }
+    let not_run: usize = groups
+        .iter()
+        .map(|g| {
+            let ignored = g
+                .tests
+                .iter()
+                .filter(|(name, outcome)| {
+                    matches!(outcome, report::Outcome::Ignored(_)) && !name.contains("real_dfc")
+                })
+                .count();
+            ignored + g.counted.map_or(0, |c| c.ignored) + usize::from(g.skipped.is_some())
+        })
+        .sum();
+    if ci && not_run > 0 {
+        bail!("CI=true: {not_run} test(s) or group(s) that this machine can run did not run (listed above)");
+    }
+    Ok(())
 }
 
 /// Runs one libtest group to the end, failed or not.

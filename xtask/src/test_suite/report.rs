@@ -36,6 +36,26 @@ pub struct Group {
     pub failed_names: Vec<String>,
     /// The last `error…` line the runner printed: why a group broke.
     pub last_error: Option<String>,
+    /// A test whose verdict has not been read yet.
+    pending: Option<String>,
+}
+
+/// libtest's verdict at the end of `text`, after anything a test printed
+/// itself: `ok`, `FAILED`, `ignored` or `ignored, REASON`.
+fn verdict_of(text: &str) -> Option<Outcome> {
+    if let Some(at) = text.rfind("ignored") {
+        let rest = &text[at + "ignored".len()..];
+        if rest.is_empty() || rest.starts_with(", ") {
+            return Some(Outcome::Ignored(rest.trim_start_matches(", ").to_owned()));
+        }
+    }
+    if text.ends_with("FAILED") {
+        Some(Outcome::Failed)
+    } else if text.ends_with("ok") {
+        Some(Outcome::Passed)
+    } else {
+        None
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -53,6 +73,14 @@ impl Group {
         }
     }
 
+    /// A group that was not run, and why.
+    pub fn not_run(name: impl Into<String>, why: impl Into<String>) -> Group {
+        Group {
+            skipped: Some(why.into()),
+            ..Group::new(name)
+        }
+    }
+
     /// Reads one line of `cargo test` output.
     pub fn libtest_line(&mut self, line: &str) {
         let line = line.trim();
@@ -60,35 +88,41 @@ impl Group {
             self.last_error = Some(line.to_owned());
         }
         if let Some(rest) = line.strip_prefix("Running ") {
-            // `Running unittests src/main.rs (target/debug/deps/xtask-…)` or
-            // `Running tests/docker.rs (target/debug/deps/docker-…)`.
-            let source = rest.trim_start_matches("unittests ");
-            let source = source.split(" (").next().unwrap_or(source);
-            self.binary = source
-                .rsplit('/')
-                .next()
-                .unwrap_or(source)
-                .trim_end_matches(".rs")
+            // `Running tests/docker.rs (target/debug/deps/docker-9f…)`: the
+            // test binary's name without its hash, unique in a workspace.
+            let deps = rest
+                .rsplit_once(" (")
+                .map_or(rest, |(_, d)| d.trim_end_matches(')'));
+            let file = deps.rsplit('/').next().unwrap_or(deps);
+            self.binary = file
+                .rsplit_once('-')
+                .map_or(file, |(name, _)| name)
                 .to_owned();
+            self.pending = None;
             return;
         }
-        let Some(rest) = line.strip_prefix("test ") else {
+        if let Some((name, verdict)) = line
+            .strip_prefix("test ")
+            .and_then(|rest| rest.split_once(" ... "))
+        {
+            match verdict_of(verdict) {
+                Some(outcome) => self.record(name, outcome),
+                // Something the test printed itself broke the line (one test
+                // thread prints `test a ... ` before the test runs): the
+                // verdict comes on a line of its own.
+                None => self.pending = Some(name.to_owned()),
+            }
             return;
-        };
-        let Some((name, verdict)) = rest.split_once(" ... ") else {
-            return;
-        };
-        // A test's own stderr can land in front of the verdict on the same
-        // line (`test a ... $ sleep 30ok`): read the verdict from its end.
-        let outcome = if let Some((_, reason)) = verdict.split_once("ignored") {
-            Outcome::Ignored(reason.trim_start_matches(", ").to_owned())
-        } else if verdict.ends_with("FAILED") {
-            Outcome::Failed
-        } else if verdict.ends_with("ok") {
-            Outcome::Passed
-        } else {
-            return;
-        };
+        }
+        if let Some(name) = self.pending.take() {
+            match verdict_of(line) {
+                Some(outcome) => self.record(&name, outcome),
+                None => self.pending = Some(name),
+            }
+        }
+    }
+
+    fn record(&mut self, name: &str, outcome: Outcome) {
         self.tests
             .insert(format!("{}::{name}", self.binary), outcome);
     }
@@ -253,15 +287,18 @@ mod tests {
              test checksums::tests::one ... ok\n\
              test a ... FAILED\n\
              test printed ... $ sleep 30ok\n\
+             test split ... $ sleep 30\n\
+             FAILED\n\
              \x20    Running tests/docker.rs (target/debug/deps/docker-9f)\n\
              test a ... ok\n\
              test pushes ... ignored, service: needs a real dockerd\n\
              test plain ... ignored\n\
              test result: FAILED. 2 passed; 1 failed; 2 ignored; 0 measured\n",
         );
-        assert_eq!(group.tests["main::checksums::tests::one"], Outcome::Passed);
-        assert_eq!(group.tests["main::a"], Outcome::Failed);
-        assert_eq!(group.tests["main::printed"], Outcome::Passed);
+        assert_eq!(group.tests["xtask::checksums::tests::one"], Outcome::Passed);
+        assert_eq!(group.tests["xtask::a"], Outcome::Failed);
+        assert_eq!(group.tests["xtask::printed"], Outcome::Passed);
+        assert_eq!(group.tests["xtask::split"], Outcome::Failed);
         assert_eq!(group.tests["docker::a"], Outcome::Passed);
         assert_eq!(
             group.tests["docker::pushes"],
@@ -275,7 +312,7 @@ mod tests {
             group.counts(),
             Counts {
                 passed: 3,
-                failed: 1,
+                failed: 2,
                 ignored: 2
             }
         );
@@ -313,9 +350,10 @@ mod tests {
     #[test]
     fn tests_run_by_a_later_group_are_not_reported_as_not_run() {
         let mut integration = libtest(
-            "Running tests/docker.rs (x)\ntest pushes ... ignored, service: x\ntest dfc ... ignored, dfc: y\n",
+            "Running tests/docker.rs (target/debug/deps/docker-1f)\ntest pushes ... ignored, service: x\ntest dfc ... ignored, dfc: y\n",
         );
-        let services = libtest("Running tests/docker.rs (x)\ntest pushes ... ok\n");
+        let services =
+            libtest("Running tests/docker.rs (target/debug/deps/docker-2e)\ntest pushes ... ok\n");
         integration.forget_ran_in(&services);
         assert!(!integration.tests.contains_key("docker::pushes"));
         assert!(integration.tests.contains_key("docker::dfc"));
@@ -324,7 +362,7 @@ mod tests {
     #[test]
     fn the_summary_names_every_failure_and_every_test_not_run() {
         let mut unit =
-            libtest("Running unittests src/main.rs (x)\ntest a ... ok\ntest b ... FAILED\n");
+            libtest("Running unittests src/main.rs (target/debug/deps/xtask-3d)\ntest a ... ok\ntest b ... FAILED\n");
         unit.elapsed = Duration::from_secs(3);
         let mut python = Group::new("Python");
         python.skipped = Some("`--rust` was given".to_owned());
@@ -334,7 +372,7 @@ mod tests {
             "0 B",
         );
         let text = lines.join("\n");
-        assert!(text.contains("failed:\n  - main::b"), "{text}");
+        assert!(text.contains("failed:\n  - xtask::b"), "{text}");
         assert!(
             text.contains("not run:\n  - Python (the whole group): `--rust` was given"),
             "{text}"

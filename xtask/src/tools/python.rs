@@ -201,7 +201,8 @@ pub const RUNTIME_DEPS_SCRIPT: &str = include_str!("py/runtime_deps.py");
 /// `VENV_PYTHON -m pytest TESTS -q` with the package's sources on the path.
 pub fn pytest(venv_python: &Path, root: &Path, tests: &str, src: &Path) -> Cmd {
     Cmd::new(venv_python.display().to_string(), Effect::Stage)
-        .args(["-m", "pytest", tests, "-q", "-p", "no:cacheprovider"])
+        // `-rs`: every skipped test is named with its reason.
+        .args(["-m", "pytest", tests, "-q", "-rs", "-p", "no:cacheprovider"])
         .cwd(root)
         .env("PYTHONPATH", src.display().to_string())
         .env("PYTHONDONTWRITEBYTECODE", "1")

@@ -745,7 +745,7 @@ pub fn npm_keep_a_changelog(changelog: &Path) -> Option<Result<Value, String>> {
     });
     let prefix = match prefix {
         Ok(prefix) => prefix,
-        Err(why) if std::env::var("CI").as_deref() == Ok("true") => {
+        Err(why) if matches!(std::env::var("CI").as_deref(), Ok("true" | "1")) => {
             panic!("the npm keep-a-changelog reference is needed under CI: {why}")
         }
         Err(why) => {
