@@ -286,9 +286,11 @@ impl Runner {
 
         let quiet = Arc::new(Silence::default());
         let _heartbeat = cmd.heartbeat.map(|every| {
-            Heartbeat::start(cmd.program.clone(), every, Arc::clone(&quiet), |m| {
-                tell!("{m}")
-            })
+            // `cargo`, not the toolchain path it was started by.
+            let name = Path::new(&cmd.program)
+                .file_name()
+                .map_or(cmd.program.clone(), |n| n.to_string_lossy().into_owned());
+            Heartbeat::start(name, every, Arc::clone(&quiet), |m| tell!("{m}"))
         });
 
         let mut tail: Vec<String> = Vec::new();
