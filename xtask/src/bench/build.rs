@@ -11,7 +11,7 @@ use crate::config::Workspace;
 use crate::runner::Runner;
 use crate::tools::{bench, cargo};
 
-const COLD_GOAL: Duration = Duration::from_secs(20);
+const COLD_GOAL: Duration = Duration::from_secs(15);
 const WARM_GOAL: Duration = Duration::from_millis(500);
 
 pub fn run(runs: usize) -> Result<()> {
