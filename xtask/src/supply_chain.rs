@@ -56,11 +56,34 @@ pub fn hash_all(dist: &Path, names: &[PathBuf]) -> Result<Vec<Hashed>> {
         .collect()
 }
 
+/// The commit a release names: the one its tag points at. A dry run has
+/// not made it yet, and says so rather than name another commit.
+#[derive(Clone, Copy, Debug)]
+pub enum ReleaseCommit<'a> {
+    Made(&'a str),
+    /// Not made yet (a dry run); it will be a child of `parent`.
+    NotYet {
+        parent: &'a str,
+    },
+}
+
+impl ReleaseCommit<'_> {
+    /// The commit id, or a sentence saying why there is none.
+    pub fn field(&self) -> String {
+        match self {
+            ReleaseCommit::Made(sha) => (*sha).to_owned(),
+            ReleaseCommit::NotYet { parent } => {
+                format!("not made yet (dry run): the release commit will be a child of {parent}")
+            }
+        }
+    }
+}
+
 /// The CycloneDX 1.5 document for a release.
 pub fn sbom(
     workspace: &Workspace,
     version: &str,
-    commit: &str,
+    commit: ReleaseCommit,
     created: &str,
     assets: &[Hashed],
     python_deps: Option<&Value>,
@@ -133,7 +156,9 @@ pub fn sbom(
         components.push(component);
     }
     let serial = {
-        let digest = hex(&sha2_of(format!("{name}{version}{commit}").as_bytes()));
+        let digest = hex(&sha2_of(
+            format!("{name}{version}{}", commit.field()).as_bytes(),
+        ));
         format!(
             "urn:uuid:{}-{}-4{}-8{}-{}",
             &digest[0..8],
@@ -152,6 +177,7 @@ pub fn sbom(
             "timestamp": created,
             "tools": { "components": [{ "type": "application", "name": "cargo-xtask", "version": env!("CARGO_PKG_VERSION") }] },
             "component": { "type": "application", "bom-ref": format!("release:{name}@{version}"), "name": name, "version": version },
+            "properties": [{ "name": "xtask:commit", "value": commit.field() }],
         },
         "components": components,
         "dependencies": dependencies,
@@ -232,7 +258,7 @@ pub fn provenance(
     workspace: &Workspace,
     version: &str,
     tag: &str,
-    commit: &str,
+    commit: ReleaseCommit,
     created: &str,
     arguments: &[String],
     subjects: &[Hashed],
@@ -260,7 +286,7 @@ pub fn provenance(
             "buildDefinition": {
                 "buildType": "https://github.com/edge-ml/tcn-vae-edge/cargo-xtask-release/v1",
                 "externalParameters": { "version": version, "tag": tag, "arguments": arguments },
-                "resolvedDependencies": [{ "uri": format!("git+{repository}@refs/tags/{tag}"), "digest": { "gitCommit": commit } }],
+                "resolvedDependencies": [source_dependency(&repository, tag, commit)],
             },
             "runDetails": {
                 "builder": { "id": builder },
@@ -268,6 +294,20 @@ pub fn provenance(
             },
         },
     })
+}
+
+/// The source the release was built from: the tag and, once it exists,
+/// the commit it points at (a dry run notes that it does not yet).
+fn source_dependency(repository: &str, tag: &str, commit: ReleaseCommit) -> Value {
+    let uri = format!("git+{repository}@refs/tags/{tag}");
+    match commit {
+        ReleaseCommit::Made(sha) => json!({ "uri": uri, "digest": { "gitCommit": sha } }),
+        ReleaseCommit::NotYet { .. } => json!({
+            "uri": uri,
+            "digest": {},
+            "annotations": { "xtask:commit": commit.field() },
+        }),
+    }
 }
 
 /// Signs each file with a detached, armoured signature, then verifies it.

@@ -101,6 +101,27 @@ fn assert_released(fixture: &Fixture, fakes: &Fakes, server: &PypiServer) {
         .contains("version = \"0.2.0\""));
 
     let dist = fixture.root.join("target/dist/v0.2.0");
+    let read_json = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(dist.join(name)).unwrap()).unwrap()
+    };
+    let manifest = read_json("manifest.json");
+    let provenance = read_json("provenance.intoto.json");
+    let sbom = read_json("sbom.cdx.json");
+    // What ships names the commit the tag points at: the release commit,
+    // not the one the plan started from.
+    let tagged = fixture.git(&["rev-parse", "v0.2.0^{commit}"]);
+    assert_eq!(manifest["commit"], tagged.as_str(), "manifest.json");
+    assert_eq!(
+        provenance["predicate"]["buildDefinition"]["resolvedDependencies"][0]["digest"]
+            ["gitCommit"],
+        tagged.as_str(),
+        "provenance"
+    );
+    assert_eq!(
+        sbom["metadata"]["properties"][0],
+        serde_json::json!({ "name": "xtask:commit", "value": tagged }),
+        "sbom"
+    );
     for file in ["tcn_vae-0.2.0-py3-none-any.whl", "tcn_vae-0.2.0.tar.gz"] {
         assert_eq!(
             sha256(&server.packages.join(file)),
@@ -249,6 +270,13 @@ fn a_dry_run_stages_and_verifies_and_leaves_everything_as_it_was() {
         serde_json::from_str(&std::fs::read_to_string(dist.join("manifest.json")).unwrap())
             .unwrap();
     assert_eq!(manifest["version"], "0.2.0");
+    // No release commit exists in a dry run: the manifest says so rather
+    // than name the commit the plan started from.
+    let commit = manifest["commit"].as_str().unwrap();
+    assert!(
+        commit.starts_with("not made yet (dry run): the release commit will be a child of "),
+        "{commit}"
+    );
     assert!(
         manifest["assets"].as_array().unwrap().len() >= 5,
         "{manifest}"

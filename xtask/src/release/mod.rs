@@ -20,6 +20,7 @@ use serde_json::json;
 
 use crate::config::Workspace;
 use crate::runner::{Effect, Runner};
+use crate::supply_chain::ReleaseCommit;
 use crate::tools::git::Git;
 use crate::version::pep440::PreKind;
 use journal::{Journal, Lock, Status};
@@ -266,7 +267,30 @@ fn run_step(
         }
         "build" => {
             let arguments = journal.arguments.clone();
-            let needs = stage::build(ws, &mut journal.plan, edits, &arguments, dry, runner)?;
+            // The commit prepare made, which the tag points at; never the
+            // commit the plan started from.
+            let made = journal
+                .steps
+                .get("prepare")
+                .and_then(|s| s.outputs["commit"].as_str())
+                .map(str::to_owned);
+            let parent = journal.plan.commit.clone();
+            let commit = match (&made, dry) {
+                (Some(sha), false) => ReleaseCommit::Made(sha),
+                (None, false) => bail!(
+                    "the journal has no release commit from `prepare`; run `cargo xtask release --resume --execute` to redo it"
+                ),
+                (_, true) => ReleaseCommit::NotYet { parent: &parent },
+            };
+            let needs = stage::build(
+                ws,
+                &mut journal.plan,
+                commit,
+                edits,
+                &arguments,
+                dry,
+                runner,
+            )?;
             Ok((json!({ "assets": journal.plan.assets }), needs))
         }
         "verify" => stage::verify(ws, plan, runner).map(|()| nothing),

@@ -29,6 +29,7 @@ pub type Need = (String, String, String);
 pub fn build(
     workspace: &Workspace,
     plan: &mut Plan,
+    commit: supply_chain::ReleaseCommit,
     edits: &[FileChange],
     arguments: &[String],
     dry_run: bool,
@@ -127,8 +128,12 @@ pub fn build(
 
     // The SBOM of the assets; checksums of both; the provenance of all of
     // it; signatures; then the notes and the manifest.
-    let created =
-        runner.read(&crate::tools::git::Git::at(&workspace.root).commit_date(&plan.commit))?;
+    // What the tag points at, or (a dry run) the commit it will grow from.
+    let dated = match commit {
+        supply_chain::ReleaseCommit::Made(sha) => sha,
+        supply_chain::ReleaseCommit::NotYet { parent } => parent,
+    };
+    let created = runner.read(&crate::tools::git::Git::at(&workspace.root).commit_date(dated))?;
     let created = created.trim();
     let hashed = supply_chain::hash_all(&dist, &asset_names(&dist)?)?;
     let python_deps = match hashed
@@ -145,7 +150,7 @@ pub fn build(
     let sbom = supply_chain::sbom(
         workspace,
         &plan.version,
-        &plan.commit,
+        commit,
         created,
         &hashed,
         python_deps.as_ref(),
@@ -181,7 +186,7 @@ pub fn build(
         "version": plan.version,
         "pep440_version": plan.pep440_version,
         "tag": plan.tag,
-        "commit": plan.commit,
+        "commit": commit.field(),
         "assets": plan.assets,
         "images": plan.images,
     });
@@ -195,7 +200,7 @@ pub fn build(
         workspace,
         &plan.version,
         &plan.tag,
-        &plan.commit,
+        commit,
         created,
         arguments,
         &subjects,
