@@ -171,6 +171,8 @@ impl HefCompile {
         };
         let calibration_shape =
             check_inputs(&onnx, &calib, self.model_script.as_deref(), &end_nodes)?;
+        let runner = Runner::new(false);
+        let versions = toolchain_versions(&runner)?;
 
         let scratch = workspace.root.join(format!(
             "target/hef-compile/{}-{}",
@@ -188,7 +190,6 @@ impl HefCompile {
             scratch: &scratch,
             timeout: Duration::from_secs(self.timeout),
         };
-        let runner = Runner::new(false);
         let har = scratch.join(format!("{}.har", model.name));
         let optimized = scratch.join(format!("{}_optimized.har", model.name));
         let steps = [
@@ -240,7 +241,6 @@ impl HefCompile {
         } else {
             None
         };
-        let versions = hailo::DfcVersions::parse(&runner.read(&hailo::version())?);
 
         let target = out_dir.join(format!("{}.hef", model.name));
         let mut inputs = vec![compiled.clone(), onnx.clone(), calib.clone()];
@@ -288,6 +288,29 @@ impl HefCompile {
 
 fn abs(path: &Path) -> Result<PathBuf> {
     std::fs::canonicalize(path).with_context(|| format!("{} does not exist", path.display()))
+}
+
+/// The DFC's version (required: the compile manifest must name what made
+/// the HEF) and HailoRT's, from `hailo --version`, else `hailortcli
+/// --version`. Asked before any stage runs, so nothing is compiled by a
+/// toolchain the manifest could not name.
+fn toolchain_versions(runner: &Runner) -> Result<hailo::DfcVersions> {
+    let said = runner.read(&hailo::version())?;
+    let mut versions = hailo::DfcVersions::parse(&said);
+    if versions.dfc.is_none() {
+        let head: Vec<&str> = said.lines().take(8).collect();
+        bail!(
+            "`hailo --version` printed no `Hailo DFC Version:` line, so the compile manifest could not \
+             name the DFC; nothing was compiled. Check the installation (`hailo --version` should print \
+             e.g. `Hailo DFC Version: 3.33.0`). It printed:\n{}",
+            head.join("\n")
+        );
+    }
+    if versions.hailort.is_none() && on_path("hailortcli") {
+        let said = runner.read(&hailo::hailortcli_version())?;
+        versions.hailort = hailo::DfcVersions::parse(&said).hailort;
+    }
+    Ok(versions)
 }
 
 /// Start and end node names recorded by `onnx-export`, when its report is there.

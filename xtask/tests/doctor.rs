@@ -82,7 +82,7 @@ fn exits_0_when_every_needed_tool_answers_and_1_naming_what_is_missing() {
         ok.stdout
     );
     assert!(
-        ok.stdout.contains("DFC 3.30.0, HailoRT 4.20.0"),
+        ok.stdout.contains("DFC 3.33.0, HailoRT 4.23.0"),
         "{}",
         ok.stdout
     );

@@ -226,7 +226,7 @@ fn hailo_compiles_through_parse_optimize_compile_like_the_dfc() {
 
     let version = hailo(&["--version"]);
     assert!(
-        version.stdout.contains("Hailo Dataflow Compiler v3.30.0"),
+        version.stdout.contains("Hailo DFC Version: 3.33.0"),
         "{}",
         version.stdout
     );

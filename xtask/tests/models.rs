@@ -291,8 +291,8 @@ fn hef_compile_runs_the_dfc_steps_in_order_and_writes_a_true_manifest() {
         sha256(&staged.join("calib.npy"))
     );
     assert_eq!(manifest["calibration_shape"], json!([1024, 1, 100, 9]));
-    assert_eq!(manifest["dfc_version"], "3.30.0");
-    assert_eq!(manifest["hailort_version"], "4.20.0");
+    assert_eq!(manifest["dfc_version"], "3.33.0");
+    assert_eq!(manifest["hailort_version"], "4.23.0");
     assert_eq!(manifest["hw_arch"], "hailo8");
     assert_eq!(manifest["hailortcli_architecture"], "HAILO8");
     assert_eq!(manifest["commands"].as_array().unwrap().len(), 3);
@@ -478,4 +478,51 @@ fn real_dfc_compiles_the_exported_encoder() {
             .is_some_and(|v| v.starts_with('3')),
         "{manifest}"
     );
+}
+
+#[test]
+fn the_manifest_records_the_versions_the_real_dfc_banner_names_in_colour() {
+    let fixture = compile_inputs();
+    let fakes = Fakes::install();
+    let run = Xtask::new(&fixture.root)
+        .args(&["hef-compile"])
+        .fakes(&fakes)
+        .path_first(&[&fakes.bin])
+        .env("FAKE_HAILO_BANNER", "colour")
+        .run();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture.root.join(STAGED).join("tcn_encoder.hef.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["dfc_version"], "3.33.0");
+    assert_eq!(manifest["hailort_version"], "4.23.0");
+    // Our own output carries no colour codes.
+    assert!(!run.stdout.contains('\u{1b}'), "{}", run.stdout);
+}
+
+#[test]
+fn a_dfc_that_names_no_version_compiles_nothing() {
+    let fixture = compile_inputs();
+    let fakes = Fakes::install();
+    let run = Xtask::new(&fixture.root)
+        .args(&["hef-compile"])
+        .fakes(&fakes)
+        .path_first(&[&fakes.bin])
+        .env("FAKE_HAILO_BANNER", "none")
+        .run();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("`hailo --version` printed no `Hailo DFC Version:` line"),
+        "{}",
+        run.stderr
+    );
+    let stages: Vec<Value> = fakes
+        .calls(Some("hailo"))
+        .into_iter()
+        .filter(|c| c["argv"][0] != "--version")
+        .collect();
+    assert!(stages.is_empty(), "DFC stages ran: {stages:?}");
+    assert!(!fixture.root.join(STAGED).join("tcn_encoder.hef").exists());
 }

@@ -15,8 +15,13 @@ pub fn hailortcli_version() -> Cmd {
     Cmd::new("hailortcli", Effect::Query).arg("--version")
 }
 
-/// The DFC and HailoRT versions in `hailo --version` output, which also
-/// prints `[info]` lines; either may be absent.
+/// The DFC and HailoRT versions as the tools print them. Every `hailo`
+/// run (DFC 3.27 to 3.33) starts with banner lines such as
+/// `[info] Hailo DFC Version: 3.33.0` and `[info] HailoRT Version: 4.23.0`
+/// (or `HailoRT Version: Not Installed`), `info` wrapped in ANSI colour codes
+/// when it thinks it writes to a terminal; `hailo --version` prints
+/// `Hailo DFC Version: X.Y.Z`; `hailortcli --version` prints
+/// `HailoRT-CLI version X.Y.Z`. Either may be absent.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct DfcVersions {
     pub dfc: Option<String>,
@@ -27,10 +32,14 @@ impl DfcVersions {
     pub fn parse(output: &str) -> DfcVersions {
         let mut versions = DfcVersions::default();
         for line in output.lines() {
-            if line.contains("Dataflow Compiler") {
-                versions.dfc = versions.dfc.or_else(|| first_version(line));
-            } else if line.contains("HailoRT") {
-                versions.hailort = versions.hailort.or_else(|| first_version(line));
+            let line = strip_ansi(line);
+            if let Some(rest) = after(&line, "Hailo DFC Version:") {
+                versions.dfc = versions.dfc.or_else(|| first_version(rest));
+            } else if let Some(rest) =
+                after(&line, "HailoRT Version:").or_else(|| after(&line, "HailoRT-CLI version"))
+            {
+                // `Not Installed` has no version: HailoRT stays unknown.
+                versions.hailort = versions.hailort.or_else(|| first_version(rest));
             }
         }
         versions
@@ -44,6 +53,31 @@ impl DfcVersions {
             .collect();
         (!parts.is_empty()).then(|| parts.join(", "))
     }
+}
+
+/// The text after `label` in `line`, when the line has it.
+fn after<'a>(line: &'a str, label: &str) -> Option<&'a str> {
+    line.find(label).map(|at| &line[at + label.len()..])
+}
+
+/// `line` without ANSI escape sequences (`ESC [ ... letter`).
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            if chars.next() == Some('[') {
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// `hailortcli parse-hef FILE`: what the HEF was compiled for; no device needed.
@@ -126,14 +160,55 @@ impl DfcJob<'_> {
 mod tests {
     use super::*;
 
+    /// Banner lines as DFC 3.28 to 3.31 printed them in logs people
+    /// captured (CPU and kernel details shortened).
+    const CAPTURED: &str = "\
+[info] Current Time: 21:39:09, 07/03/25
+[info] CPU: Architecture: x86_64, Model: AMD Ryzen 7 5800H with Radeon Graphics, Number Of Cores: 16, Utilization: 0.1%
+[info] Memory: Total: 7GB, Available: 5GB
+[info] System info: OS: Linux, Kernel: 5.15.167.4-microsoft-standard-WSL2
+[info] Hailo DFC Version: 3.31.0
+[info] HailoRT Version: Not Installed
+[info] PCIe: No Hailo PCIe device was found
+[info] Running `hailo -h`
+";
+
     #[test]
-    fn parses_both_versions_among_info_lines() {
-        let out = "[info] Current Time: 10:00:00, 11/21/26\n[info] CPU: Architecture: x86_64\n\
-                   HailoRT v4.20.0\nHailo Dataflow Compiler v3.30.0\n";
-        let v = DfcVersions::parse(out);
-        assert_eq!(v.dfc.as_deref(), Some("3.30.0"));
-        assert_eq!(v.hailort.as_deref(), Some("4.20.0"));
-        assert_eq!(v.summary().as_deref(), Some("DFC 3.30.0, HailoRT 4.20.0"));
+    fn reads_the_real_banner_with_and_without_colour() {
+        let v = DfcVersions::parse(CAPTURED);
+        assert_eq!(v.dfc.as_deref(), Some("3.31.0"));
+        assert_eq!(v.hailort, None, "Not Installed is no version");
+
+        // Captured from a terminal: `info` in green.
+        let coloured =
+            "[\u{1b}[32minfo\u{1b}[0m] System info: OS: Linux, Kernel: 6.8.0-45-generic\n\
+                        [\u{1b}[32minfo\u{1b}[0m] Hailo DFC Version: 3.29.0\n\
+                        [\u{1b}[32minfo\u{1b}[0m] HailoRT Version: 4.19.0\n";
+        let v = DfcVersions::parse(coloured);
+        assert_eq!(v.dfc.as_deref(), Some("3.29.0"));
+        assert_eq!(v.hailort.as_deref(), Some("4.19.0"));
+        assert_eq!(v.summary().as_deref(), Some("DFC 3.29.0, HailoRT 4.19.0"));
+    }
+
+    #[test]
+    fn reads_the_version_commands() {
+        assert_eq!(
+            DfcVersions::parse("Hailo DFC Version: 3.33.1\n")
+                .dfc
+                .as_deref(),
+            Some("3.33.1")
+        );
+        assert_eq!(
+            DfcVersions::parse("HailoRT-CLI version 4.23.0\n")
+                .hailort
+                .as_deref(),
+            Some("4.23.0")
+        );
+        // An invented banner is not the DFC's: nothing is read from it.
+        assert_eq!(
+            DfcVersions::parse("Hailo Dataflow Compiler v3.30.0\n").summary(),
+            None
+        );
     }
 
     #[test]
