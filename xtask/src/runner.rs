@@ -378,6 +378,7 @@ impl Runner {
             }
         };
         if !finished {
+            kill_tree(&handle.pids());
             let _ = handle.kill();
             bail!(failure_message(cmd, None, true, ""));
         }
@@ -626,12 +627,48 @@ fn kill_after(reader: Arc<duct::ReaderHandle>, limit: Duration) -> Watchdog {
     let (done, wait) = mpsc::channel::<()>();
     let thread = std::thread::spawn(move || match wait.recv_timeout(limit) {
         Err(mpsc::RecvTimeoutError::Timeout) => {
+            kill_tree(&reader.pids());
             let _ = reader.kill();
             true
         }
         _ => false,
     });
     Watchdog { done, thread }
+}
+
+/// Kills every process below `pids` (Linux: found through `/proc`), so that
+/// a timed-out child's own children cannot keep running and hold our pipe
+/// open (a wrapper script that does not `exec`). The whole tree is listed
+/// before anything is killed: a killed parent's children would otherwise be
+/// handed to init and lost from view.
+fn kill_tree(pids: &[u32]) {
+    let mut tree = Vec::new();
+    for &pid in pids {
+        descendants(pid, &mut tree);
+    }
+    for pid in tree {
+        if let Ok(pid) = libc::pid_t::try_from(pid) {
+            // SAFETY: kill(2) with a pid we just read from /proc and a
+            // constant signal touches no memory of ours.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+/// Appends the descendants of `pid`, parents before children.
+fn descendants(pid: u32, out: &mut Vec<u32>) {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return;
+    };
+    for task in tasks.filter_map(|t| t.ok()) {
+        let children = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        for child in children.split_whitespace().filter_map(|c| c.parse().ok()) {
+            out.push(child);
+            descendants(child, out);
+        }
+    }
 }
 
 /// True when `program` can be found on PATH (or is a path that exists).
@@ -741,6 +778,27 @@ mod tests {
         }
         drop(beat);
         assert!(said.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_timeout_ends_the_grandchildren_that_hold_the_output_open() {
+        // A wrapper that does not `exec`: its child keeps stdout open.
+        let cmd = Cmd::new("sh", Effect::Query)
+            .args(["-c", "sleep 30; echo late"])
+            .timeout(Duration::from_millis(300));
+        for run in [
+            |r: &Runner, c: &Cmd| r.run(c).map(|_| ()),
+            |r: &Runner, c: &Cmd| r.read(c).map(|_| ()),
+        ] {
+            let started = std::time::Instant::now();
+            let err = run(&Runner::new(false), &cmd).unwrap_err().to_string();
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "returned after {:?}",
+                started.elapsed()
+            );
+            assert!(err.contains("was killed after"), "{err}");
+        }
     }
 
     #[test]
