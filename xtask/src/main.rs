@@ -42,6 +42,10 @@ use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(why) = redact::check_secrets() {
+        tell!("error: {why}");
+        return ExitCode::FAILURE;
+    }
     if let Some(dir) = &cli.dir {
         if let Err(err) = std::env::set_current_dir(dir) {
             tell!("error: cannot change to {}: {err}", dir.display());

@@ -49,20 +49,102 @@ pub const SECRET_VARS: &[&str] = &[
 /// What a secret is replaced with.
 pub const MASK: &str = "***";
 
+/// A secret shorter than this cannot be masked safely: masking `e` would
+/// hide every `e` in the output. [`check_secrets`] refuses it.
+pub const MIN_SECRET_LEN: usize = 8;
+
+/// Fails, naming the variable (never the value), when a secret is too short
+/// to mask.
+pub fn check_secrets() -> Result<(), String> {
+    let short: Vec<&str> = SECRET_VARS
+        .iter()
+        .filter(|name| {
+            std::env::var(name)
+                .is_ok_and(|v| !v.trim().is_empty() && v.trim().len() < MIN_SECRET_LEN)
+        })
+        .copied()
+        .collect();
+    if short.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "{} {} shorter than {MIN_SECRET_LEN} characters, too short to keep out of the output \
+         (masking it would hide those letters everywhere); use the real token, or unset it",
+        short.join(", "),
+        if short.len() == 1 { "is" } else { "are" }
+    ))
+}
+
 fn secret_values() -> &'static [String] {
     static VALUES: OnceLock<Vec<String>> = OnceLock::new();
     VALUES.get_or_init(|| {
-        let mut values: Vec<String> = SECRET_VARS
+        let plain = SECRET_VARS
             .iter()
             .filter_map(|name| std::env::var(name).ok())
             .map(|value| value.trim().to_owned())
-            .filter(|value| !value.is_empty())
-            .collect();
+            .filter(|value| value.len() >= MIN_SECRET_LEN);
+        let mut values: Vec<String> = plain.flat_map(|v| encoded_forms(&v)).collect();
         // Longest first, so a secret that contains another is masked whole.
         values.sort_by_key(|value| std::cmp::Reverse(value.len()));
         values.dedup();
         values
     })
+}
+
+/// A secret as a tool may print it: itself, percent-encoded (in a URL),
+/// and base64 (an `Authorization: Basic` header, a config dump), standard
+/// and URL-safe, at each of the three byte offsets it can have inside a
+/// longer encoded text (only the part that does not depend on the
+/// neighbouring bytes, as GitHub Actions masks base64 secrets).
+fn encoded_forms(secret: &str) -> Vec<String> {
+    let mut forms = vec![secret.to_owned(), percent_encode(secret)];
+    for offset in 0..3 {
+        let mut bytes = vec![0u8; offset];
+        bytes.extend_from_slice(secret.as_bytes());
+        let encoded = base64(&bytes, false);
+        // Characters that mix in the padding bytes before or the unknown
+        // bytes after are not the secret's own.
+        let skip = (offset * 4).div_ceil(3);
+        let keep = (bytes.len() / 3) * 4;
+        if keep > skip + 4 {
+            let core = &encoded[skip..keep];
+            forms.push(core.to_owned());
+            forms.push(core.replace('+', "-").replace('/', "_"));
+        }
+    }
+    forms.retain(|f| f.len() >= MIN_SECRET_LEN);
+    forms
+}
+
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn base64(bytes: &[u8], pad: bool) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        let chars = chunk.len() + 1;
+        for i in 0..4 {
+            if i < chars {
+                out.push(TABLE[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else if pad {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// `text` with every secret value from the environment, and every password in
@@ -152,6 +234,40 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(redact_with(input, &[]), expected, "input: {input}");
         }
+    }
+
+    #[test]
+    fn base64_matches_the_reference_encoder() {
+        // RFC 4648's test vectors.
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes(), true), encoded, "{plain}");
+        }
+    }
+
+    #[test]
+    fn encoded_forms_of_a_secret_are_masked_wherever_they_sit() {
+        let secret = "pypi-S3cret/Token+42";
+        let secrets = encoded_forms(secret);
+        let basic = base64(format!("__token__:{secret}").as_bytes(), true);
+        let header = format!("Authorization: Basic {basic}");
+        let masked = redact_with(&header, &secrets);
+        assert!(!masked.contains(&basic[12..]), "{masked}");
+        assert!(masked.contains(MASK), "{masked}");
+        for prefix in ["", "x", "xy", "xyz"] {
+            let alone = base64(format!("{prefix}{secret}").as_bytes(), true);
+            let masked = redact_with(&alone, &secrets);
+            assert!(masked.contains(MASK), "{prefix:?}: {alone} -> {masked}");
+        }
+        let url = "https://host/?token=pypi-S3cret%2FToken%2B42";
+        assert_eq!(redact_with(url, &secrets), "https://host/?token=***");
     }
 
     #[test]

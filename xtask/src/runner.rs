@@ -216,7 +216,8 @@ fn shell_quote(word: &str) -> String {
     }
 }
 
-/// What a finished (or skipped) command produced, already redacted.
+/// What a finished (or skipped) command produced, unmasked: print it only
+/// through `say!`/`tell!`.
 #[derive(Debug)]
 pub struct Output {
     /// `None` when the command was not started (dry run) or was killed.
@@ -505,11 +506,15 @@ fn high_water_mark_kib(status: &Path) -> Option<u64> {
 }
 
 /// A finished child's output, redacted.
+/// A finished child's output, as it printed it: data the tool parses is
+/// never masked (a secret's letters inside JSON would corrupt it). Whatever
+/// of it reaches a person goes through `say!`/`tell!` or an error message,
+/// which mask.
 fn captured(output: &std::process::Output) -> Output {
     Output {
         code: output.status.code(),
-        stdout: redact(&String::from_utf8_lossy(&output.stdout)).into_owned(),
-        stderr: redact(&String::from_utf8_lossy(&output.stderr)).into_owned(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
 }
 

@@ -214,3 +214,21 @@ fn every_documented_command_runs_as_written() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn a_secret_too_short_to_mask_is_refused_by_name() {
+    let run = Xtask::new(&repo_root())
+        .args(&["version"])
+        .env("TWINE_PASSWORD", "e")
+        .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("error: TWINE_PASSWORD is shorter than 8 characters"),
+        "{}",
+        run.stderr
+    );
+    // Nothing ran: no output but the error, and no letter hidden in it.
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(!run.stderr.contains("***"), "{}", run.stderr);
+}

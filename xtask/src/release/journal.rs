@@ -92,7 +92,9 @@ impl Journal {
             StepRecord {
                 status,
                 outputs,
-                error,
+                // A child's output in an error may hold a secret: the journal
+                // is a file, and keeps none.
+                error: error.map(|e| crate::redact::redact(&e).into_owned()),
             },
         );
         self.save()
