@@ -532,10 +532,23 @@ fn a_release_killed_mid_push_resumes() {
     );
 }
 
+/// `pid start-time host`, as a lock names its owner.
+fn lock_line(pid: u32) -> String {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let start = stat[stat.rfind(')').unwrap() + 1..]
+        .split_whitespace()
+        .nth(19)
+        .unwrap()
+        .to_owned();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    format!("{pid} {start} {}\n", host.trim())
+}
+
 #[test]
 fn a_running_release_holds_the_lock() {
     let fixture = Fixture::new();
-    fixture.write("target/release/lock", &std::process::id().to_string());
+    // This test process stands for the running release.
+    fixture.write("target/release/lock", &lock_line(std::process::id()));
     let run = Xtask::new(&fixture.root).args(&["release"]).run();
     assert_eq!(run.code, 1);
     assert!(
@@ -543,6 +556,23 @@ fn a_running_release_holds_the_lock() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn a_lock_naming_a_reused_pid_or_garbage_is_stale() {
+    // pid 1 runs, but started long before it could have taken this lock.
+    let reused = lock_line(1).replacen(' ', " 9", 1);
+    for content in [reused.as_str(), "../../..", "12345"] {
+        let fixture = Fixture::new();
+        fixture.write("target/release/lock", content);
+        let run = Xtask::new(&fixture.root).args(&["release"]).run();
+        assert_eq!(run.code, 1, "{content:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("is a stale lock"),
+            "{content:?}: {}",
+            run.stderr
+        );
+    }
 }
 
 #[test]

@@ -130,12 +130,71 @@ pub struct Lock {
     path: PathBuf,
 }
 
+/// Who holds the lock: pid, the process's start time (clock ticks since
+/// boot, `/proc/PID/stat` field 22) and host. A pid alone is not enough:
+/// after a crash the number is soon reused by an unrelated process.
+#[derive(Debug, PartialEq, Eq)]
+struct Owner {
+    pid: u32,
+    start: u64,
+    host: String,
+}
+
+impl Owner {
+    fn me() -> Owner {
+        let pid = std::process::id();
+        Owner {
+            pid,
+            start: start_time(pid).unwrap_or(0),
+            host: host(),
+        }
+    }
+
+    /// `pid start host`, as the lock file holds it; `None` for anything else.
+    fn parse(text: &str) -> Option<Owner> {
+        let mut words = text.split_whitespace();
+        let owner = Owner {
+            pid: words.next()?.parse().ok()?,
+            start: words.next()?.parse().ok()?,
+            host: words.next()?.to_owned(),
+        };
+        words.next().is_none().then_some(owner)
+    }
+
+    fn line(&self) -> String {
+        format!("{} {} {}\n", self.pid, self.start, self.host)
+    }
+
+    /// Whether that very process still runs (on another host: assumed so,
+    /// since it cannot be checked from here).
+    fn alive(&self) -> bool {
+        self.host != host() || start_time(self.pid) == Some(self.start)
+    }
+}
+
+/// Field 22 of `/proc/PID/stat`, after the parenthesised command name
+/// (which may itself hold spaces and parentheses).
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(19)?.parse().ok()
+}
+
+fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty() && !h.contains(char::is_whitespace))
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
 impl Lock {
     /// Takes the lock. `resume` may take over a lock whose release died (a
     /// kill leaves it behind; resuming is what comes next).
     pub fn acquire(root: &Path, resume: bool) -> Result<Lock> {
         let path = root.join("target/release/lock");
         std::fs::create_dir_all(path.parent().expect("has a parent"))?;
+        let me = Owner::me();
         match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -143,32 +202,37 @@ impl Lock {
         {
             Ok(mut file) => {
                 use std::io::Write;
-                write!(file, "{}", std::process::id())?;
+                file.write_all(me.line().as_bytes())
+                    .with_context(|| format!("writing {}", path.display()))?;
                 Ok(Lock { path })
             }
             Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
-                let pid = std::fs::read_to_string(&path).unwrap_or_default();
-                let pid = pid.trim();
-                if !pid.is_empty() && Path::new(&format!("/proc/{pid}")).exists() {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                let owner = Owner::parse(&text);
+                if let Some(owner) = owner.as_ref().filter(|o| o.alive()) {
                     bail!(
-                        "another release is running (pid {pid}, {}); wait for it to finish",
+                        "another release is running (pid {} on {}, {}); wait for it to finish",
+                        owner.pid,
+                        owner.host,
                         path.display()
                     );
                 }
+                let who = owner.map_or("an unreadable owner".to_owned(), |o| {
+                    format!("pid {}", o.pid)
+                });
                 if resume {
                     tell!(
-                        "notice: taking over {} from pid {pid}, which is no longer running",
+                        "notice: taking over {} from {who}, which is no longer running",
                         path.display()
                     );
-                    std::fs::write(&path, std::process::id().to_string())?;
+                    crate::atomic::write_all(&[(path.clone(), me.line().into_bytes())])?;
                     return Ok(Lock { path });
                 }
                 bail!(
-                    "{} is a stale lock: the release that took it (pid {}) is not running. \
+                    "{} is a stale lock: the release that took it ({who}) is not running. \
                      `cargo xtask release --resume --execute` takes it over and finishes the interrupted release; \
                      if none is in progress, remove the file",
                     path.display(),
-                    if pid.is_empty() { "unknown" } else { pid }
                 )
             }
             Err(err) => Err(err).with_context(|| format!("creating {}", path.display())),
@@ -179,5 +243,28 @@ impl Lock {
 impl Drop for Lock {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod lock_tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_is_live_only_while_that_very_process_runs() {
+        let me = Owner::me();
+        assert!(me.start > 0, "no start time read for ourselves");
+        assert!(me.alive());
+        assert_eq!(Owner::parse(&me.line()), Some(me));
+        // pid 1 runs, but it is not the process that took the lock.
+        let reused = Owner {
+            pid: 1,
+            start: 12_345_678_901,
+            host: host(),
+        };
+        assert!(!reused.alive(), "a reused pid counts as the owner");
+        for garbage in ["", "../../..", "123", "1 2", "1 2 host extra", "x 2 host"] {
+            assert_eq!(Owner::parse(garbage), None, "{garbage:?}");
+        }
     }
 }
