@@ -93,11 +93,16 @@ fn find_root(start: &Path) -> Result<PathBuf> {
     for dir in start.ancestors() {
         let manifest = dir.join("Cargo.toml");
         if let Ok(text) = std::fs::read_to_string(&manifest) {
-            let is_workspace = text
-                .parse::<toml_edit::DocumentMut>()
-                .map(|doc| doc.contains_table("workspace"))
-                .unwrap_or(false);
-            if is_workspace {
+            // A manifest that does not parse is the problem to report, not
+            // "no workspace": cargo itself would stop at it too.
+            let doc = text.parse::<toml_edit::DocumentMut>().map_err(|err| {
+                anyhow::anyhow!(
+                    "{}: not valid TOML: {}\nfix it, then run the command again",
+                    manifest.display(),
+                    err.to_string().trim_end()
+                )
+            })?;
+            if doc.contains_table("workspace") {
                 return Ok(dir.to_owned());
             }
         }

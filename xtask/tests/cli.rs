@@ -232,3 +232,22 @@ fn a_secret_too_short_to_mask_is_refused_by_name() {
     assert!(run.stdout.is_empty(), "{}", run.stdout);
     assert!(!run.stderr.contains("***"), "{}", run.stderr);
 }
+
+#[test]
+fn a_cargo_toml_that_does_not_parse_is_named_with_its_line() {
+    let dir = support::TempDir::new("bad-toml");
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[workspace]\nmembers = [\"x\"\n",
+    )
+    .unwrap();
+    let run = Xtask::new(dir.path()).args(&["version"]).run();
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("Cargo.toml: not valid TOML: TOML parse error at line 2"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("no workspace found"), "{}", run.stderr);
+}

@@ -99,7 +99,14 @@ pub fn plan(
     let sources = VersionSources::locate(workspace, runner)?;
     let current = sources.current.clone();
     let git = Git::at(&workspace.root);
-    let commit = runner.read(&git.resolve("HEAD"))?.trim().to_owned();
+    let commit = runner
+        .read(&git.resolve("HEAD"))
+        .context(
+            "no commit to release: is this a git repository with at least one commit? \
+             (`git init` and `git add -A && git commit -m 'feat: initial import'` make one)",
+        )?
+        .trim()
+        .to_owned();
     let branch = runner.read(&git.current_branch())?.trim().to_owned();
     let target = match request.target {
         None | Some("auto") => crate::changelog::auto_target(workspace, runner)?,
