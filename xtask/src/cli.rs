@@ -10,7 +10,7 @@ use crate::docker::Docker;
 use crate::doctor::Doctor;
 use crate::gh_release::GhRelease;
 use crate::hef_compile::HefCompile;
-use crate::models::Models;
+use crate::model::Models;
 use crate::onnx_export::OnnxExport;
 use crate::python::Python;
 use crate::release::{Release, Rollback};

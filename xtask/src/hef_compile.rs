@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::checksums::{hex, sha256_files};
 use crate::config::{HwArch, Workspace};
-use crate::models::{architecture, hef, npy};
+use crate::model::{architecture, hef, npy};
 use crate::runner::{on_path, Runner};
 use crate::tools::{self, hailo};
 

@@ -18,7 +18,7 @@ mod docker;
 mod doctor;
 mod gh_release;
 mod hef_compile;
-mod models;
+mod model;
 mod onnx_export;
 mod python;
 mod release;

@@ -60,7 +60,7 @@ impl OnnxExport {
                 workspace.root.join(&package.path).display()
             );
         }
-        let metadata = crate::models::newest_version_dir(&workspace.root.join(&model.metadata))?;
+        let metadata = crate::model::newest_version_dir(&workspace.root.join(&model.metadata))?;
         let staged = workspace.root.join(format!(
             "target/dist/v{}/models/{}",
             workspace.product_version()?,

@@ -9,7 +9,7 @@ use anyhow::{bail, Result};
 
 use crate::checksums::{check_file_in, hex, sha256_files, CheckOptions, Report, Verbosity};
 use crate::config::Workspace;
-use crate::models::hef;
+use crate::model::hef;
 use crate::runner::Runner;
 use crate::supply_chain::{signing_key, PROVENANCE};
 use crate::tools::gpg;

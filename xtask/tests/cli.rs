@@ -251,3 +251,49 @@ fn a_cargo_toml_that_does_not_parse_is_named_with_its_line() {
     );
     assert!(!run.stderr.contains("no workspace found"), "{}", run.stderr);
 }
+
+#[test]
+fn the_xtask_survives_the_ignore_patterns_of_ml_repositories() {
+    // What ML projects' .gitignore files commonly say: a copied xtask/ must
+    // lose no file to them, or the adoption commit silently lacks it.
+    let patterns = "models/\ndata/\ncheckpoints/\nweights/\noutputs/\nruns/\nlogs/\nwandb/\n\
+                    *.pt\n*.pth\n*.onnx\n*.npy\n*.hef\n*.har\n*.ckpt\n*.bin\n*.log\n";
+    let dir = support::TempDir::new("ml-ignore");
+    let repo = dir.path();
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(repo)
+            .output()
+            .unwrap()
+    };
+    assert!(git(&["init", "--quiet"]).status.success());
+    std::fs::write(repo.join(".gitignore"), patterns).unwrap();
+    let xtask = repo_root().join("xtask");
+    let mut files = Vec::new();
+    let mut stack = vec![xtask.clone()];
+    while let Some(path) = stack.pop() {
+        for entry in std::fs::read_dir(&path).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(
+                    path.strip_prefix(repo_root())
+                        .unwrap()
+                        .display()
+                        .to_string(),
+                );
+            }
+        }
+    }
+    assert!(files.len() > 50, "{files:?}");
+    let mut check = vec!["check-ignore", "--no-index"];
+    check.extend(files.iter().map(String::as_str));
+    let ignored = git(&check);
+    assert!(
+        ignored.stdout.is_empty(),
+        "common ML ignore patterns drop these xtask files:\n{}",
+        String::from_utf8_lossy(&ignored.stdout)
+    );
+}

@@ -64,7 +64,7 @@ pub fn build(
     for model in &workspace.release.models {
         let staged = dist.join("models").join(&model.name);
         std::fs::create_dir_all(&staged)?;
-        let metadata = crate::models::newest_version_dir(&workspace.root.join(&model.metadata))?;
+        let metadata = crate::model::newest_version_dir(&workspace.root.join(&model.metadata))?;
         for entry in std::fs::read_dir(&metadata)? {
             let path = entry?.path();
             if path.is_file() {
@@ -286,7 +286,7 @@ pub fn verify(workspace: &Workspace, plan: &Plan, runner: &Runner) -> Result<()>
     }
     let mut problems = Vec::new();
     for model in &workspace.release.models {
-        crate::models::check(workspace, model, &mut problems);
+        crate::model::check(workspace, model, &mut problems);
     }
     if !problems.is_empty() {
         bail!(
