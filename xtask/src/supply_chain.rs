@@ -253,6 +253,10 @@ fn sha2_of(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
+/// What made the release: this tool's release process (not the repository
+/// that happens to use it).
+pub const BUILD_TYPE: &str = "urn:cargo-xtask:release:v1";
+
 /// The in-toto statement with the SLSA provenance v1 predicate.
 pub fn provenance(
     workspace: &Workspace,
@@ -284,7 +288,8 @@ pub fn provenance(
         "predicateType": "https://slsa.dev/provenance/v1",
         "predicate": {
             "buildDefinition": {
-                "buildType": "https://github.com/edge-ml/tcn-vae-edge/cargo-xtask-release/v1",
+                // The build process is the tool's, whichever repository runs it.
+                "buildType": BUILD_TYPE,
                 "externalParameters": { "version": version, "tag": tag, "arguments": arguments },
                 "resolvedDependencies": [source_dependency(&repository, tag, commit)],
             },

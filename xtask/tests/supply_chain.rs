@@ -248,6 +248,11 @@ fn a_signed_release_verifies_and_its_sbom_is_valid_cyclonedx() {
         provenance["predicateType"],
         "https://slsa.dev/provenance/v1"
     );
+    // The tool's build type, never this example repository's name.
+    assert_eq!(
+        provenance["predicate"]["buildDefinition"]["buildType"],
+        "urn:cargo-xtask:release:v1"
+    );
     // A dry run has no release commit: the provenance names none rather
     // than the commit the plan started from, and says what it will be.
     let source = &provenance["predicate"]["buildDefinition"]["resolvedDependencies"][0];
