@@ -42,7 +42,7 @@ use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Err(why) = redact::check_secrets() {
+    if let Err(why) = redact::split_url_credentials().and_then(|()| redact::check_secrets()) {
         tell!("error: {why}");
         return ExitCode::FAILURE;
     }

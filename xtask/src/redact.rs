@@ -49,6 +49,73 @@ pub const SECRET_VARS: &[&str] = &[
 /// What a secret is replaced with.
 pub const MASK: &str = "***";
 
+/// Moves credentials written into `TWINE_REPOSITORY_URL`
+/// (`https://user:password@host/`) into `TWINE_USERNAME` and
+/// `TWINE_PASSWORD`, and leaves the URL without them: twine reads both
+/// variables; a URL is printed, journaled and seen by every child, while
+/// `TWINE_PASSWORD` reaches only the child that declares it. Runs first in
+/// `main`, before any thread or child exists and before secrets are read.
+pub fn split_url_credentials() -> Result<(), String> {
+    let Ok(url) = std::env::var("TWINE_REPOSITORY_URL") else {
+        return Ok(());
+    };
+    let Some((bare, user, password)) = url_credentials(&url) else {
+        return Ok(());
+    };
+    if let Ok(set) = std::env::var("TWINE_PASSWORD") {
+        if !set.is_empty() && set != password {
+            return Err(
+                "TWINE_REPOSITORY_URL carries a password and TWINE_PASSWORD holds another: \
+                 keep one (the URL without `user:password@` is best)"
+                    .to_owned(),
+            );
+        }
+    }
+    std::env::set_var("TWINE_REPOSITORY_URL", bare);
+    std::env::set_var("TWINE_PASSWORD", password);
+    if std::env::var_os("TWINE_USERNAME").is_none_or(|u| u.is_empty()) {
+        std::env::set_var("TWINE_USERNAME", user);
+    }
+    Ok(())
+}
+
+/// `scheme://user:password@rest` -> (`scheme://rest`, user, password), the
+/// two percent-decoded; `None` without a password.
+fn url_credentials(url: &str) -> Option<(String, String, String)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (userinfo, host) = rest[..authority_end].rsplit_once('@')?;
+    let (user, password) = userinfo.split_once(':')?;
+    Some((
+        format!("{scheme}://{host}{}", &rest[authority_end..]),
+        percent_decode(user),
+        percent_decode(password),
+    ))
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// A secret shorter than this cannot be masked safely: masking `e` would
 /// hide every `e` in the output. [`check_secrets`] refuses it.
 pub const MIN_SECRET_LEN: usize = 8;
@@ -234,6 +301,21 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(redact_with(input, &[]), expected, "input: {input}");
         }
+    }
+
+    #[test]
+    fn credentials_come_out_of_a_url_decoded() {
+        assert_eq!(
+            url_credentials("https://__token__:pypi-Ab%2Fc%40d@upload.example/legacy/"),
+            Some((
+                "https://upload.example/legacy/".to_owned(),
+                "__token__".to_owned(),
+                "pypi-Ab/c@d".to_owned()
+            ))
+        );
+        assert_eq!(url_credentials("https://upload.example/legacy/"), None);
+        assert_eq!(url_credentials("https://token@upload.example/"), None);
+        assert_eq!(percent_decode("a%zz%4"), "a%zz%4");
     }
 
     #[test]

@@ -334,3 +334,53 @@ fn a_broken_xtask_python_is_named() {
         run.stderr
     );
 }
+
+#[test]
+fn credentials_in_the_repository_url_reach_twine_only_through_its_environment() {
+    let fixture = Fixture::new();
+    let server = PypiServer::start(PASSWORD);
+    assert_eq!(xtask(&fixture, &["python", "build"]).code, 0);
+    // `http://releaser:PASSWORD@127.0.0.1:PORT/`, as CI configurations write it.
+    let with_credentials =
+        server
+            .url
+            .replacen("://", &format!("://{}:{PASSWORD}@", PypiServer::USER), 1);
+    let run = Xtask::new(&fixture.root)
+        .args(&["python", "publish", "--execute"])
+        .env("XTASK_PYTHON", venv_python())
+        .env("TWINE_REPOSITORY_URL", &with_credentials)
+        .run();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        std::fs::read_dir(&server.packages).unwrap().count(),
+        2,
+        "twine uploaded with the URL's credentials"
+    );
+    assert!(
+        !run.all().contains(PASSWORD),
+        "the password leaked:\n{}",
+        run.all()
+    );
+    // The command as printed names the bare URL.
+    assert!(
+        run.stderr
+            .contains(&format!("--repository-url {}", server.url)),
+        "{}",
+        run.stderr
+    );
+
+    let conflict = Xtask::new(&fixture.root)
+        .args(&["python", "publish"])
+        .env("XTASK_PYTHON", venv_python())
+        .env("TWINE_REPOSITORY_URL", &with_credentials)
+        .env("TWINE_PASSWORD", "another-password-123")
+        .run();
+    assert_eq!(conflict.code, 1);
+    assert!(
+        conflict
+            .stderr
+            .contains("TWINE_REPOSITORY_URL carries a password and TWINE_PASSWORD holds another"),
+        "{}",
+        conflict.stderr
+    );
+}
