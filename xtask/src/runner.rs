@@ -291,7 +291,7 @@ impl Runner {
             let name = Path::new(&cmd.program)
                 .file_name()
                 .map_or(cmd.program.clone(), |n| n.to_string_lossy().into_owned());
-            Heartbeat::start(name, every, Arc::clone(&quiet), |m| tell!("{m}"))
+            heartbeat(name, every, Arc::clone(&quiet), |m| tell!("{m}"))
         });
 
         let mut tail: Vec<String> = Vec::new();
@@ -564,53 +564,59 @@ impl Silence {
     }
 }
 
-/// Says "still running" each time a child has been silent for `every`.
-struct Heartbeat {
+/// Calls a function every `every` on a thread of its own until dropped:
+/// the "still running" lines of silent children and long installs.
+pub struct Ticker {
     stop: Option<mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-impl Heartbeat {
-    fn start(
-        program: String,
-        every: Duration,
-        silence: Arc<Silence>,
-        say: impl Fn(String) + Send + 'static,
-    ) -> Heartbeat {
+impl Ticker {
+    pub fn start(every: Duration, mut tick: impl FnMut() + Send + 'static) -> Ticker {
         let (stop, stopped) = mpsc::channel::<()>();
-        let every = every.as_secs().max(1);
         let thread = std::thread::spawn(move || {
-            let started = std::time::Instant::now();
-            while let Err(mpsc::RecvTimeoutError::Timeout) =
-                stopped.recv_timeout(Duration::from_secs(1))
-            {
-                let silent = silence.tick();
-                // `%`, not `is_multiple_of`: that needs Rust 1.87, and a
-                // distribution's cargo (Debian 13: 1.85) must build this.
-                #[allow(clippy::manual_is_multiple_of)]
-                let due = silent % every == 0;
-                if due {
-                    say(format!(
-                        "... `{program}` still running after {}s ({silent}s without output)",
-                        started.elapsed().as_secs()
-                    ));
-                }
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
+                tick();
             }
         });
-        Heartbeat {
+        Ticker {
             stop: Some(stop),
             thread: Some(thread),
         }
     }
 }
 
-impl Drop for Heartbeat {
+impl Drop for Ticker {
     fn drop(&mut self) {
         drop(self.stop.take());
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
     }
+}
+
+/// Says "still running" each time a child has been silent for `every`.
+fn heartbeat(
+    program: String,
+    every: Duration,
+    silence: Arc<Silence>,
+    say: impl Fn(String) + Send + 'static,
+) -> Ticker {
+    let every = every.as_secs().max(1);
+    let started = std::time::Instant::now();
+    Ticker::start(Duration::from_secs(1), move || {
+        let silent = silence.tick();
+        // `%`, not `is_multiple_of`: that needs Rust 1.87, and a
+        // distribution's cargo (Debian 13: 1.85) must build this.
+        #[allow(clippy::manual_is_multiple_of)]
+        let due = silent % every == 0;
+        if due {
+            say(format!(
+                "... `{program}` still running after {}s ({silent}s without output)",
+                started.elapsed().as_secs()
+            ));
+        }
+    })
 }
 
 /// Kills the child behind `reader` unless [`Watchdog::finish`] is called
@@ -753,7 +759,7 @@ mod tests {
         let said = Arc::new(Mutex::new(Vec::new()));
         let silence = Arc::new(Silence::default());
         let sink = Arc::clone(&said);
-        let beat = Heartbeat::start(
+        let beat = heartbeat(
             "cargo".to_owned(),
             Duration::from_secs(1),
             Arc::clone(&silence),
@@ -771,7 +777,7 @@ mod tests {
 
         let said = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&said);
-        let beat = Heartbeat::start(
+        let beat = heartbeat(
             "cargo".to_owned(),
             Duration::from_secs(2),
             Arc::clone(&silence),

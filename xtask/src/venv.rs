@@ -15,13 +15,12 @@
 //! here and is never changed.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 
-use crate::runner::Runner;
+use crate::runner::{Runner, Ticker};
 use crate::tools::python;
 
 /// The `uv` that installs the environments, from PyPI.
@@ -100,7 +99,7 @@ impl Venv {
             std::fs::remove_dir_all(&self.dir)
                 .with_context(|| format!("removing the stale {}", self.dir.display()))?;
         }
-        let _progress = Progress::start(&self.dir, cache);
+        let _progress = progress(&self.dir, cache);
         let uv = uv(runner);
         runner.run(&python::make_venv(&self.dir)).with_context(|| {
             format!(
@@ -217,48 +216,23 @@ pub fn human_bytes(bytes: u64) -> String {
     format!("{bytes} B")
 }
 
-/// A line every few seconds while a long install runs, so no wait is silent
+/// A line every 10 s while a long install runs, so no wait is silent
 /// (installers print nothing while they download when not on a terminal).
-struct Progress {
-    stop: Option<mpsc::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-const PROGRESS_EVERY: Duration = Duration::from_secs(10);
-
-impl Progress {
-    fn start(venv: &Path, cache: &Path) -> Progress {
-        let (stop, stopped) = mpsc::channel::<()>();
-        let (venv, cache) = (venv.to_owned(), cache.to_owned());
-        // Measured before the install starts, so all it adds is counted.
-        let cache_before = dir_size(&cache);
-        let thread = std::thread::spawn(move || {
-            let started = Instant::now();
-            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(PROGRESS_EVERY) {
-                tell!(
-                    "python: still installing after {}s: {} grew by {}, {} holds {}",
-                    started.elapsed().as_secs(),
-                    cache.display(),
-                    human_bytes(dir_size(&cache).saturating_sub(cache_before)),
-                    venv.display(),
-                    human_bytes(dir_size(&venv)),
-                );
-            }
-        });
-        Progress {
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Progress {
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
+fn progress(venv: &Path, cache: &Path) -> Ticker {
+    let (venv, cache) = (venv.to_owned(), cache.to_owned());
+    // Measured before the install starts, so all it adds is counted.
+    let cache_before = dir_size(&cache);
+    let started = Instant::now();
+    Ticker::start(Duration::from_secs(10), move || {
+        tell!(
+            "python: still installing after {}s: {} grew by {}, {} holds {}",
+            started.elapsed().as_secs(),
+            cache.display(),
+            human_bytes(dir_size(&cache).saturating_sub(cache_before)),
+            venv.display(),
+            human_bytes(dir_size(&venv)),
+        );
+    })
 }
 
 /// The packaging environment an earlier command made, when it is complete.

@@ -480,16 +480,22 @@ fn real_dfc_compiles_the_exported_encoder() {
     );
 }
 
-#[test]
-fn the_manifest_records_the_versions_the_real_dfc_banner_names_in_colour() {
+/// `hef-compile` against the fake DFC printing its banner in `style`.
+fn compile_with_banner(style: &str) -> (Fixture, Fakes, support::Run) {
     let fixture = compile_inputs();
     let fakes = Fakes::install();
     let run = Xtask::new(&fixture.root)
         .args(&["hef-compile"])
         .fakes(&fakes)
         .path_first(&[&fakes.bin])
-        .env("FAKE_HAILO_BANNER", "colour")
+        .env("FAKE_HAILO_BANNER", style)
         .run();
+    (fixture, fakes, run)
+}
+
+#[test]
+fn the_manifest_records_the_versions_the_real_dfc_banner_names_in_colour() {
+    let (fixture, _fakes, run) = compile_with_banner("colour");
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let manifest: Value = serde_json::from_str(
         &std::fs::read_to_string(fixture.root.join(STAGED).join("tcn_encoder.hef.json")).unwrap(),
@@ -503,14 +509,7 @@ fn the_manifest_records_the_versions_the_real_dfc_banner_names_in_colour() {
 
 #[test]
 fn a_dfc_that_names_no_version_compiles_nothing() {
-    let fixture = compile_inputs();
-    let fakes = Fakes::install();
-    let run = Xtask::new(&fixture.root)
-        .args(&["hef-compile"])
-        .fakes(&fakes)
-        .path_first(&[&fakes.bin])
-        .env("FAKE_HAILO_BANNER", "none")
-        .run();
+    let (fixture, fakes, run) = compile_with_banner("none");
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(
         run.stderr
