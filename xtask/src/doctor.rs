@@ -57,6 +57,9 @@ enum Status {
     Missing,
     /// Installed but not working (daemon down, plugin absent, not logged in).
     Failing,
+    /// Not there yet, and made by the first command that needs it
+    /// (`build`, `twine`: `target/xtask-python`).
+    OnDemand,
 }
 
 #[derive(Debug, Serialize)]
@@ -122,7 +125,7 @@ pub fn examine<'a>(workspace: &'a Workspace, runner: &Runner) -> Report<'a> {
     // without `python3`). Chains run in parallel: a doctor that waits on a
     // slow `docker version` before it starts `gh --version` is one nobody runs.
     let chains = probe_chains(config);
-    let tools: Vec<Check> = std::thread::scope(|scope| {
+    let mut tools: Vec<Check> = std::thread::scope(|scope| {
         let handles: Vec<_> = chains
             .iter()
             .map(|chain| scope.spawn(|| run_chain(chain, runner)))
@@ -132,9 +135,23 @@ pub fn examine<'a>(workspace: &'a Workspace, runner: &Runner) -> Report<'a> {
             .flat_map(|h| h.join().expect("a probe thread panicked"))
             .collect()
     });
+    // What the xtask provisions itself is not missing: it is made on demand.
+    // (Only without XTASK_PYTHON, which must bring its own tools.)
+    let python_works = tools
+        .iter()
+        .any(|c| c.name == "python3" && c.status == Status::Ok);
+    if python_works && !python::overridden() {
+        for check in tools
+            .iter_mut()
+            .filter(|c| ["build", "twine"].contains(&c.name) && c.status != Status::Ok)
+        {
+            check.status = Status::OnDemand;
+            check.fix = Some(PROVISIONED.to_owned());
+        }
+    }
     let missing = tools
         .iter()
-        .filter(|c| c.required && c.status != Status::Ok)
+        .filter(|c| c.required && !matches!(c.status, Status::Ok | Status::OnDemand))
         .map(|c| c.name.to_owned())
         .collect();
     Report {
@@ -273,7 +290,7 @@ fn probe_chains(config: &ReleaseConfig) -> Vec<Vec<Probe>> {
                 cmd: python::module_version("build"),
                 needed_for: python_for.as_ref().map(|_| "wheel and sdist (python -m build)".to_owned()),
                 credential: false,
-                failing_fix: Some(PROVISIONED.to_owned()),
+                failing_fix: Some(format!("`{} -m pip install -r xtask/python-tools.txt`", python::interpreter())),
                 version: first_version,
             },
             Probe {
@@ -282,7 +299,7 @@ fn probe_chains(config: &ReleaseConfig) -> Vec<Vec<Probe>> {
                 cmd: python::module_version("twine"),
                 needed_for: config.python.as_ref().map(|p| format!("twine check and upload to {}", p.index_url)),
                 credential: false,
-                failing_fix: Some(PROVISIONED.to_owned()),
+                failing_fix: Some(format!("`{} -m pip install -r xtask/python-tools.txt`", python::interpreter())),
                 version: |text| text.split("twine version").nth(1).and_then(first_version),
             },
         ],
@@ -435,6 +452,7 @@ fn print_report(workspace: &Workspace, report: &Report) {
     for check in &report.tools {
         let status = match (check.status, check.required) {
             (Status::Ok, _) => "ok",
+            (Status::OnDemand, _) => "on demand",
             (Status::Missing, true) => "MISSING",
             (Status::Failing, true) => "FAILING",
             (Status::Missing, false) => "absent",
@@ -446,7 +464,7 @@ fn print_report(workspace: &Workspace, report: &Report) {
             (Some(what), false) => format!("credential, {what}"),
             (None, _) => "optional".to_owned(),
         };
-        say!("  {status:<8} {:<width$}  {version:<26} {why}", check.name);
+        say!("  {status:<9} {:<width$}  {version:<26} {why}", check.name);
         if let Some(fix) = &check.fix {
             say!("  {:<8} {:<width$}  -> {fix}", "", "");
         }

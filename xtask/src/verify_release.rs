@@ -209,15 +209,20 @@ impl VerifyRelease {
         }
         // Name only what was checked: no "HEF headers" without a HEF.
         let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
-        let mut checked = vec![
-            "sha256sum.txt".to_owned(),
-            plural(signatures.len(), "signature"),
-        ];
-        if provenance.is_file() {
-            checked.push("provenance".to_owned());
+        let mut checked = vec!["sha256sum.txt".to_owned()];
+        if !signatures.is_empty() {
+            checked.push(plural(signatures.len(), "signature"));
         }
-        checked.push(plural(hefs.len(), "HEF header"));
-        say!("{}: {} verify", dir.display(), checked.join(", "));
+        if provenance.is_file() {
+            checked.push("the provenance".to_owned());
+        }
+        if !hefs.is_empty() {
+            checked.push(plural(hefs.len(), "HEF header"));
+        }
+        say!("{}: verified {}", dir.display(), checked.join(", "));
+        if signatures.is_empty() {
+            say!("note: the release is not signed (no .asc files); `--key KEYID` makes a signature by that key required");
+        }
         Ok(())
     }
 }

@@ -384,3 +384,37 @@ fn credentials_in_the_repository_url_reach_twine_only_through_its_environment() 
         conflict.stderr
     );
 }
+
+#[test]
+fn doctor_counts_what_the_xtask_provisions_as_on_demand_not_missing() {
+    let fixture = Fixture::new();
+    let scratch = TempDir::new("bare-python");
+    let bin = bare_python3(&scratch);
+    let run = Xtask::new(&fixture.root)
+        .args(&["doctor", "--json"])
+        .path_first(&[&bin])
+        .run();
+    let report: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr));
+    for name in ["build", "twine"] {
+        let check = report["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no {name}: {report}"));
+        assert_eq!(check["status"], "ondemand", "{check}");
+        assert!(
+            check["fix"]
+                .as_str()
+                .unwrap()
+                .starts_with("nothing to install"),
+            "{check}"
+        );
+    }
+    let missing = report["missing"].as_array().unwrap();
+    assert!(
+        !missing.iter().any(|m| m == "build" || m == "twine"),
+        "{missing:?}"
+    );
+}

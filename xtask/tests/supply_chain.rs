@@ -150,7 +150,13 @@ fn a_signed_release_verifies_and_its_sbom_is_valid_cyclonedx() {
     }
     let ok = verify(&fixture, &keyring, &dist);
     assert_eq!(ok.code, 0, "{}\n{}", ok.stdout, ok.stderr);
-    assert!(ok.stdout.contains("2 signatures"), "{}", ok.stdout);
+    assert!(
+        ok.stdout
+            .contains(": verified sha256sum.txt, 2 signatures, the provenance\n"),
+        "{}",
+        ok.stdout
+    );
+    assert!(!ok.stdout.contains("not signed"), "{}", ok.stdout);
     let notes = std::fs::read_to_string(dist.join("release-notes.md")).unwrap();
     assert!(
         notes.contains(&keyring.keys[0]),

@@ -30,13 +30,13 @@ fn assert_commands_exist(text: &str) {
 #[test]
 fn ci_runs_the_readme_test_command() {
     let ci = workflow("ci.yml");
-    assert_commands_exist(&ci);
     let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
     assert!(
         readme.contains("cargo xtask test"),
         "the README names the test command"
     );
-    assert!(ci.contains("cargo xtask test"));
+    // GitHub runs the same script as every other CI.
+    assert!(ci.contains("bash .ci/run"), "{ci}");
     assert!(std::fs::read_to_string(repo_root().join(".ci/run"))
         .unwrap()
         .trim_end()
