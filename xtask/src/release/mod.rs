@@ -233,8 +233,13 @@ impl Release {
                     say!("  {what:<width$}  for {why}\n  {:<width$}  -> {how}", "");
                 }
             }
+            let when = if needs.is_empty() {
+                "To release for real"
+            } else {
+                "Once what is listed above is here, to release for real"
+            };
             say!(
-                "\nDry run: staged and verified {}; nothing was committed, tagged, pushed or published.\nTo release for real: cargo xtask release {}--execute",
+                "\nDry run: staged and verified {}; nothing was committed, tagged, pushed or published.\n{when}: cargo xtask release {}--execute",
                 journal.plan.dist.display(),
                 self.target.as_ref().map(|t| format!("{t} ")).unwrap_or_default()
             );
