@@ -372,6 +372,30 @@ fn fail_once_then_resume(step: &str, arrange: impl FnOnce(&Fixture, &Fakes), fir
         refused.stderr
     );
 
+    // A rollback of a mistyped version touches nothing of this release.
+    let journal = fixture.root.join("target/release/journal.json");
+    let before = std::fs::read(&journal).unwrap();
+    let typo = Xtask::new(&fixture.root)
+        .args(&["rollback", "v0.2.9", "--execute"])
+        .fakes(&fakes)
+        .path_first(&[&fakes.bin])
+        .env("GH_TOKEN", GH_TOKEN)
+        .run();
+    assert_eq!(typo.code, 1, "{step}: {}\n{}", typo.stdout, typo.stderr);
+    assert!(
+        typo.stderr.contains(
+            "nothing to roll back: v0.2.9 is not a tag here or on origin, nor a GitHub release, \
+             and the release in progress is v0.2.0"
+        ),
+        "{step}: {}",
+        typo.stderr
+    );
+    assert_eq!(
+        std::fs::read(&journal).unwrap(),
+        before,
+        "{step}: the journal changed"
+    );
+
     let resumed = release(&fixture, &fakes, &["--resume", "--execute"], TWINE_PASSWORD);
     assert_eq!(
         resumed.code, 0,
@@ -556,6 +580,22 @@ fn a_running_release_holds_the_lock() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn rollback_refuses_beside_a_running_release() {
+    let fixture = Fixture::new();
+    fixture.write("target/release/lock", &lock_line(std::process::id()));
+    let run = Xtask::new(&fixture.root)
+        .args(&["rollback", "v0.1.0", "--execute"])
+        .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("another release is running"),
+        "{}",
+        run.stderr
+    );
+    assert!(fixture.root.join("target/release/lock").exists());
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //! immutable; it can only be yanked, by hand) and image tags already pulled by
 //! others; the commands to repair them are printed.
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 
 use crate::config::Workspace;
 use crate::runner::Runner;
@@ -30,24 +30,54 @@ impl Rollback {
         let root = &workspace.root;
         let tag = &self.tag;
         let git = Git::at(root);
+        // Never beside a live release: it would undo what that one is doing.
+        // A lock whose release died is taken over, as `--resume` does.
+        let _lock = if self.execute {
+            Some(super::journal::Lock::acquire(root, true)?)
+        } else {
+            None
+        };
+        let in_progress = super::journal::Journal::load(root)?.map(|j| j.plan.tag);
 
-        if workspace.release.github.is_some() && crate::runner::on_path("gh") {
+        // What exists of this release, asked before anything is removed.
+        let github = if workspace.release.github.is_some() && crate::runner::on_path("gh") {
             match crate::gh_release::view(tag, root, &runner) {
-                Ok(Some(_)) => {
-                    runner.run(&gh::release_delete(tag).cwd(root))?;
+                Ok(found) => Some(found.is_some()),
+                Err(err) => {
+                    say!("GitHub: could not look up {tag} ({err:#}); delete it by hand if it exists: gh release delete {tag} --yes");
+                    None
                 }
-                Ok(None) => say!("GitHub: no release {tag}"),
-                Err(err) => say!("GitHub: could not look up {tag} ({err:#}); delete it by hand: gh release delete {tag} --yes"),
             }
+        } else {
+            None
+        };
+        let remote_tag = !runner
+            .output(&git.remote_tag(tag))?
+            .stdout
+            .trim()
+            .is_empty();
+        let local_tag = runner
+            .output(&git.has_ref(&format!("refs/tags/{tag}")))?
+            .success();
+        let ours = in_progress.as_deref() == Some(tag.as_str());
+        if github != Some(true) && !remote_tag && !local_tag && !ours {
+            bail!(
+                "nothing to roll back: {tag} is not a tag here or on origin{}, and the release in progress is {}; \
+                 check the name (`git tag --list`)",
+                if github == Some(false) { ", nor a GitHub release" } else { "" },
+                in_progress.as_deref().unwrap_or("none")
+            );
         }
-        let remote_tag = runner.output(&git.remote_tag(tag))?;
-        if !remote_tag.stdout.trim().is_empty() {
+
+        if github == Some(true) {
+            runner.run(&gh::release_delete(tag).cwd(root))?;
+        } else if github == Some(false) {
+            say!("GitHub: no release {tag}");
+        }
+        if remote_tag {
             runner.run(&git.delete_remote_tag(tag))?;
         }
-        if runner
-            .output(&git.has_ref(&format!("refs/tags/{tag}")))?
-            .success()
-        {
+        if local_tag {
             runner.run(&git.delete_tag(tag))?;
         }
         let subject = runner.output(&git.head_subject())?.stdout.trim().to_owned();
@@ -106,15 +136,21 @@ impl Rollback {
                 python.index_url
             );
         }
-        if self.execute {
-            let journal = super::journal::path(root);
-            if journal.exists() {
+        match in_progress {
+            // Only this release's own journal: another one in progress is
+            // left to finish or to be rolled back by its own name.
+            Some(other) if other != *tag => {
+                say!("the release in progress is {other}, not {tag}: its journal is kept")
+            }
+            Some(_) if self.execute => {
+                let journal = super::journal::path(root);
                 std::fs::remove_file(&journal)?;
                 say!(
                     "removed the journal of the release in progress ({})",
                     journal.display()
                 );
             }
+            _ => {}
         }
         Ok(())
     }
