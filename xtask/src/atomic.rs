@@ -50,6 +50,17 @@ pub fn write_all(files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
     Ok(())
 }
 
+/// Whether `name` is one of our temporary files (`.NAME.xtask-PID.tmp`),
+/// which a kill during a write can leave behind.
+pub fn is_temp_name(name: &str) -> bool {
+    name.strip_prefix('.')
+        .and_then(|rest| rest.strip_suffix(".tmp"))
+        .and_then(|rest| rest.rsplit_once(".xtask-"))
+        .is_some_and(|(file, pid)| {
+            !file.is_empty() && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
+        })
+}
+
 fn write_temp(path: &Path, contents: &[u8]) -> Result<PathBuf> {
     let dir = path
         .parent()
@@ -85,6 +96,21 @@ fn write_temp(path: &Path, contents: &[u8]) -> Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn temp_names_are_recognised_exactly() {
+        assert!(is_temp_name(".Cargo.toml.xtask-4242.tmp"));
+        assert!(is_temp_name(".x.xtask-1.tmp"));
+        for other in [
+            "Cargo.toml",
+            ".Cargo.toml.tmp",
+            ".Cargo.toml.xtask-.tmp",
+            ".xtask-12.tmp",
+            ".a.xtask-1x.tmp",
+        ] {
+            assert!(!is_temp_name(other), "{other}");
+        }
+    }
     use std::os::unix::fs::PermissionsExt;
 
     fn scratch(label: &str) -> PathBuf {

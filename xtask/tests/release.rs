@@ -754,3 +754,28 @@ fn a_failed_image_push_resumes_to_the_same_end_state() {
         );
     }
 }
+
+#[test]
+fn a_temporary_file_left_by_a_killed_write_does_not_block_the_next_release() {
+    let fixture = Fixture::new();
+    // What a kill during an atomic write of Cargo.toml leaves behind.
+    fixture.write(".Cargo.toml.xtask-99999.tmp", "half a file");
+    let run = Xtask::new(&fixture.root)
+        .args(&["release"])
+        .env("XTASK_PYTHON", venv_python())
+        .run();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+
+    // Any other untracked file still does.
+    fixture.write("notes.txt", "mine");
+    let run = Xtask::new(&fixture.root)
+        .args(&["release"])
+        .env("XTASK_PYTHON", venv_python())
+        .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("uncommitted changes (notes.txt)"),
+        "{}",
+        run.stderr
+    );
+}

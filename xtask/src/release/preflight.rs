@@ -21,10 +21,23 @@ pub fn repository(
     let mut problems = Vec::new();
 
     let status = runner.output(&git.status())?;
-    if !status.stdout.trim().is_empty() {
-        let files: Vec<&str> = status
-            .stdout
-            .lines()
+    // A write killed half-way leaves `.NAME.xtask-PID.tmp` beside its file:
+    // never part of a release, so not "uncommitted changes" either.
+    let changed: Vec<&str> = status
+        .stdout
+        .lines()
+        .filter(|l| {
+            let untracked_temp = l.starts_with("?? ")
+                && l[3..]
+                    .rsplit('/')
+                    .next()
+                    .is_some_and(crate::atomic::is_temp_name);
+            !untracked_temp
+        })
+        .collect();
+    if !changed.is_empty() {
+        let files: Vec<&str> = changed
+            .iter()
             .map(|l| l.get(3..).unwrap_or(l))
             .take(10)
             .collect();
