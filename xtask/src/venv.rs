@@ -56,18 +56,22 @@ impl Venv {
 
     /// Whether a complete environment of these requirements is there.
     pub fn is_current(&self, runner: &Runner) -> Result<bool> {
-        let key = self.key(runner)?;
+        Ok(self.stamped(&self.key(runner)?))
+    }
+
+    /// Whether the environment carries `key` and its interpreter.
+    fn stamped(&self, key: &str) -> bool {
         let stamp = std::fs::read_to_string(self.dir.join("xtask-stamp"));
-        Ok(stamp.is_ok_and(|s| s.trim() == key) && self.python().exists())
+        stamp.is_ok_and(|s| s.trim() == key) && self.python().exists()
     }
 
     /// Makes the environment unless an identical complete one exists, and
     /// returns its interpreter.
     pub fn ensure(&self, runner: &Runner) -> Result<PathBuf> {
-        if self.is_current(runner)? {
+        let key = self.key(runner)?;
+        if self.stamped(&key) {
             return Ok(self.python());
         }
-        let key = self.key(runner)?;
         let stamp = self.dir.join("xtask-stamp");
         let cache = uv_cache_dir();
         tell!(

@@ -232,13 +232,7 @@ fn sha256(path: &std::path::Path) -> String {
 
 #[test]
 fn hef_compile_runs_the_dfc_steps_in_order_and_writes_a_true_manifest() {
-    let fixture = compile_inputs();
-    let fakes = Fakes::install();
-    let run = Xtask::new(&fixture.root)
-        .args(&["hef-compile"])
-        .fakes(&fakes)
-        .path_first(&[&fakes.bin])
-        .run();
+    let (fixture, fakes, run) = compile_with_banner("plain");
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
 
     let calls: Vec<Value> = fakes
