@@ -42,6 +42,8 @@ pub struct Test {
     #[arg(long)]
     python: bool,
     /// Run only Rust tests whose name contains this (passed to `cargo test`).
+    /// Integration tests are named after their file: `docker::` runs
+    /// `xtask/tests/it/docker.rs`.
     filter: Option<String>,
 }
 

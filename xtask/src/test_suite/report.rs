@@ -88,8 +88,10 @@ impl Group {
             self.last_error = Some(line.to_owned());
         }
         if let Some(rest) = line.strip_prefix("Running ") {
-            // `Running tests/docker.rs (target/debug/deps/docker-9f…)`: the
-            // test binary's name without its hash, unique in a workspace.
+            // `Running tests/it/main.rs (target/debug/deps/it-9f…)`: the
+            // test binary's name without its hash, unique in a workspace
+            // (`it`, the one integration test binary, whose test names carry
+            // their module: `it::docker::pushes`).
             let deps = rest
                 .rsplit_once(" (")
                 .map_or(rest, |(_, d)| d.trim_end_matches(')'));
@@ -289,29 +291,33 @@ mod tests {
              test printed ... $ sleep 30ok\n\
              test split ... $ sleep 30\n\
              FAILED\n\
-             \x20    Running tests/docker.rs (target/debug/deps/docker-9f)\n\
-             test a ... ok\n\
-             test pushes ... ignored, service: needs a real dockerd\n\
-             test plain ... ignored\n\
-             test result: FAILED. 2 passed; 1 failed; 2 ignored; 0 measured\n",
+             \x20    Running tests/it/main.rs (target/debug/deps/it-9f)\n\
+             test docker::a ... ok\n\
+             test docker::pushes ... ignored, service: needs a real dockerd\n\
+             test models::plain ... ignored\n\
+             test result: ok. 1 passed; 0 failed; 2 ignored; 0 measured\n\
+             \x20    Running tests/docker.rs (target/debug/deps/docker-4c)\n\
+             test a ... ok\n",
         );
         assert_eq!(group.tests["xtask::checksums::tests::one"], Outcome::Passed);
         assert_eq!(group.tests["xtask::a"], Outcome::Failed);
         assert_eq!(group.tests["xtask::printed"], Outcome::Passed);
         assert_eq!(group.tests["xtask::split"], Outcome::Failed);
-        assert_eq!(group.tests["docker::a"], Outcome::Passed);
+        assert_eq!(group.tests["it::docker::a"], Outcome::Passed);
         assert_eq!(
-            group.tests["docker::pushes"],
+            group.tests["it::docker::pushes"],
             Outcome::Ignored("service: needs a real dockerd".to_owned())
         );
         assert_eq!(
-            group.tests["docker::plain"],
+            group.tests["it::models::plain"],
             Outcome::Ignored(String::new())
         );
+        // A test binary of its own (`tests/NAME.rs`) is keyed the same way.
+        assert_eq!(group.tests["docker::a"], Outcome::Passed);
         assert_eq!(
             group.counts(),
             Counts {
-                passed: 3,
+                passed: 4,
                 failed: 2,
                 ignored: 2
             }
@@ -350,13 +356,14 @@ mod tests {
     #[test]
     fn tests_run_by_a_later_group_are_not_reported_as_not_run() {
         let mut integration = libtest(
-            "Running tests/docker.rs (target/debug/deps/docker-1f)\ntest pushes ... ignored, service: x\ntest dfc ... ignored, dfc: y\n",
+            "Running tests/it/main.rs (target/debug/deps/it-1f)\ntest docker::pushes ... ignored, service: x\ntest models::dfc ... ignored, dfc: y\n",
         );
-        let services =
-            libtest("Running tests/docker.rs (target/debug/deps/docker-2e)\ntest pushes ... ok\n");
+        let services = libtest(
+            "Running tests/it/main.rs (target/debug/deps/it-2e)\ntest docker::pushes ... ok\n",
+        );
         integration.forget_ran_in(&services);
-        assert!(!integration.tests.contains_key("docker::pushes"));
-        assert!(integration.tests.contains_key("docker::dfc"));
+        assert!(!integration.tests.contains_key("it::docker::pushes"));
+        assert!(integration.tests.contains_key("it::models::dfc"));
     }
 
     #[test]
@@ -364,19 +371,25 @@ mod tests {
         let mut unit =
             libtest("Running unittests src/main.rs (target/debug/deps/xtask-3d)\ntest a ... ok\ntest b ... FAILED\n");
         unit.elapsed = Duration::from_secs(3);
+        let integration = libtest(
+            "Running tests/it/main.rs (target/debug/deps/it-5a)\ntest cli::c ... ok\ntest cli::d ... FAILED\n",
+        );
         let mut python = Group::new("Python");
         python.skipped = Some("`--rust` was given".to_owned());
         let lines = summary(
-            &[unit, python],
+            &[unit, integration, python],
             &[("venv".to_owned(), Duration::from_secs(2))],
             "0 B",
         );
         let text = lines.join("\n");
-        assert!(text.contains("failed:\n  - xtask::b"), "{text}");
+        assert!(
+            text.contains("failed:\n  - xtask::b\n  - it::cli::d"),
+            "{text}"
+        );
         assert!(
             text.contains("not run:\n  - Python (the whole group): `--rust` was given"),
             "{text}"
         );
-        assert_eq!(lines.last().unwrap(), "test: 1 passed, 1 failed, 0 skipped");
+        assert_eq!(lines.last().unwrap(), "test: 2 passed, 2 failed, 0 skipped");
     }
 }

@@ -1,8 +1,6 @@
 //! The command line as a user meets it.
 
-mod support;
-
-use support::{repo_root, Xtask};
+use crate::support::{self, repo_root, Xtask};
 
 #[test]
 fn help_lists_every_subcommand_with_a_description() {

@@ -1,11 +1,10 @@
 //! `cargo xtask bump` and `cargo xtask version` against throwaway monorepos.
 
-mod support;
-
 use std::process::Command;
 
 use serde_json::Value;
-use support::{venv_python, Fixture, Xtask};
+
+use crate::support::{venv_python, Fixture, Xtask};
 
 /// A member crate with its own version (listed in `crates`), CRLF line
 /// endings, a comment on the version line, single quotes, dotted keys and

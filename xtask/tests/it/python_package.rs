@@ -1,11 +1,9 @@
 //! The example Python package builds for real: `python -m build` (isolated,
 //! its backend from PyPI) and `twine check --strict`.
 
-mod support;
-
 use std::process::Command;
 
-use support::{repo_root, venv_python, TempDir};
+use crate::support::{repo_root, venv_python, TempDir};
 
 #[test]
 fn builds_a_wheel_and_sdist_that_twine_check_strict_accepts() {

@@ -2,13 +2,11 @@
 //! stdout, stderr and exit code must be byte-identical, for nasty names and
 //! every `--check` flag.
 
-mod support;
-
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use support::TempDir;
+use crate::support::{self, TempDir};
 
 const NASTY: &[&str] = &[
     "plain.bin",

@@ -3,14 +3,13 @@
 //! the fake gh. Every publish step is made to fail once and resumed; the end
 //! state must be the one an uninterrupted release reaches.
 
-mod support;
-
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::{venv_python, Fakes, Fixture, PypiServer, Xtask};
+
+use crate::support::{self, venv_python, Fakes, Fixture, PypiServer, Xtask};
 
 const GH_TOKEN: &str = "ghp_RELEASE_CANARY_token_987654321";
 const TWINE_PASSWORD: &str = "pypi-RELEASE-CANARY-pw-13579";

@@ -1,9 +1,8 @@
 //! `cargo xtask changelog` and `bump auto` against throwaway histories.
 
-mod support;
-
 use serde_json::Value;
-use support::{Fixture, Xtask};
+
+use crate::support::{self, Fixture, Xtask};
 
 /// Commits `message` with a change to `path`.
 fn commit(fixture: &Fixture, path: &str, message: &str) -> String {

@@ -1,10 +1,9 @@
 //! `cargo xtask gh-release` against the fake `gh`, which keeps release state
 //! (drafts, assets with sizes and digests, immutability) like GitHub.
 
-mod support;
-
 use serde_json::{json, Value};
-use support::{Fakes, Fixture, Xtask};
+
+use crate::support::{self, Fakes, Fixture, Xtask};
 
 const TOKEN: &str = "ghp_CANARY_gh_release_0123456789";
 

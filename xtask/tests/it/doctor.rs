@@ -1,10 +1,9 @@
 //! `cargo xtask doctor` against controlled PATHs, fake tools and a real
 //! Docker daemon.
 
-mod support;
-
 use serde_json::{json, Value};
-use support::{bin_with, which, DockerDaemon, Fakes, Fixture, TempDir, Xtask};
+
+use crate::support::{self, bin_with, which, DockerDaemon, Fakes, Fixture, TempDir, Xtask};
 
 fn report(run: &support::Run) -> Value {
     serde_json::from_str(&run.stdout)

@@ -7,7 +7,6 @@
 //! - [`Xtask`]: runs the built xtask binary against a fixture;
 //! - [`DockerDaemon`]: a real `dockerd` on a private socket, for the tests
 //!   marked `#[ignore = "service: ..."]` that `cargo xtask test` runs.
-#![allow(dead_code)] // Each test binary uses its own part of the harness.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,9 +1,7 @@
 //! The GitHub workflows call commands that exist, with the README's test
 //! command and the release's inputs wired as documented.
 
-mod support;
-
-use support::{repo_root, Xtask};
+use crate::support::{repo_root, Xtask};
 
 fn workflow(name: &str) -> String {
     std::fs::read_to_string(repo_root().join(".github/workflows").join(name)).unwrap()

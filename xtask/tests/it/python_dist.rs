@@ -1,11 +1,9 @@
 //! `cargo xtask python build|check|publish` against a real pypiserver on
 //! 127.0.0.1, with real `python -m build`, `twine` and `pip download`.
 
-mod support;
-
 use std::process::Command;
 
-use support::{venv_python, Fixture, PypiServer, TempDir, Xtask};
+use crate::support::{self, venv_python, Fixture, PypiServer, TempDir, Xtask};
 
 const PASSWORD: &str = "pw-CANARY-7f3a9c1e";
 

@@ -2,10 +2,9 @@
 //! real dockerd and registry (a service test), the buildx path against the
 //! fake plugin.
 
-mod support;
-
 use serde_json::Value;
-use support::{DockerDaemon, DockerRegistry, Fakes, Fixture, TempDir, Xtask};
+
+use crate::support::{DockerDaemon, DockerRegistry, Fakes, Fixture, TempDir, Xtask};
 
 /// Points the fixture's image config at `name`, a scratch image of the
 /// staged release directory.

@@ -1,10 +1,9 @@
 //! `cargo xtask models check|inspect-hef` and `hef-compile` against the fake
 //! Hailo DFC.
 
-mod support;
-
 use serde_json::{json, Value};
-use support::{bin_with, Fakes, Fixture, TempDir, Xtask};
+
+use crate::support::{self, bin_with, Fakes, Fixture, TempDir, Xtask};
 
 const STAGED: &str = "target/dist/v0.1.0/models/tcn_encoder";
 

@@ -2,13 +2,12 @@
 //! throwaway GNUPGHOME) and CycloneDX's own schema; `verify-release` must
 //! catch every tampering and name the file.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-use support::{venv_python, Fixture, TempDir, Xtask};
+
+use crate::support::{self, venv_python, Fixture, TempDir, Xtask};
 
 /// A throwaway keyring with two signing keys; its agent is stopped on drop.
 struct Keyring {

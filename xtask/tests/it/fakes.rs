@@ -2,14 +2,13 @@
 //! state, output formats, failures. Tests of the xtask are only as good as
 //! the fakes they run against.
 
-mod support;
-
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use support::{Fakes, Fixture, TempDir};
+
+use crate::support::{self, Fakes, Fixture, TempDir};
 
 struct Out {
     code: i32,
