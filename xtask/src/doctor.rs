@@ -234,7 +234,7 @@ fn probe_chains(config: &ReleaseConfig) -> Vec<Vec<Probe>> {
         .map(|p| format!("Python package in {}/", p.path));
     let images: Vec<&str> = config.docker.iter().map(|d| d.name.as_str()).collect();
     let images_for = (!images.is_empty()).then(|| format!("images {}", images.join(", ")));
-    let host = host_platform();
+    let host = crate::docker::host_platform();
     let foreign_platforms: Vec<&str> = config
         .docker
         .iter()
@@ -394,17 +394,6 @@ fn probe_chains(config: &ReleaseConfig) -> Vec<Vec<Probe>> {
             },
         ],
     ]
-}
-
-/// `linux/amd64` style name of this machine.
-fn host_platform() -> String {
-    let arch = match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        "arm" => "arm/v7",
-        other => other,
-    };
-    format!("linux/{arch}")
 }
 
 fn credentials(config: &ReleaseConfig) -> Vec<Credential> {

@@ -12,11 +12,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use semver::Version;
 use serde::Deserialize;
 
 use crate::checksums::{hex, sha256_files};
 use crate::config::Workspace;
+use crate::dist::Dist;
 use crate::runner::Runner;
 use crate::tools::gh;
 use crate::version::released::{is_highest, released_versions};
@@ -93,7 +93,17 @@ impl GhRelease {
                 ),
                 None => say!("{tag}: no release on GitHub"),
             },
-            Step::Draft => draft(&tag, &version, &dist, cwd, &runner)?,
+            Step::Draft => {
+                let dist = Dist::at(dist);
+                draft(
+                    &tag,
+                    &notes_title(&dist)?,
+                    !version.pre.is_empty(),
+                    &dist,
+                    cwd,
+                    &runner,
+                )?
+            }
             Step::Publish => {
                 let released = released_versions(&workspace.release, cwd, &runner)?;
                 publish(&tag, is_highest(&version, &released), cwd, &runner)?
@@ -136,43 +146,9 @@ pub fn view(tag: &str, cwd: &Path, runner: &Runner) -> Result<Option<Release>> {
     bail!("gh release view {tag} failed: {}", out.stderr.trim())
 }
 
-/// Every file staged under `dist` that is a release asset, by asset name.
-fn assets(dist: &Path) -> Result<BTreeMap<String, PathBuf>> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-        for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-            let path = entry?.path();
-            // Records of image builds are not release assets.
-            if path.is_dir() && path.file_name() != Some("docker".as_ref()) {
-                walk(&path, out)?;
-            } else if path.is_file() && path.file_name() != Some("release-notes.md".as_ref()) {
-                out.push(path);
-            }
-        }
-        Ok(())
-    }
-    let mut files = Vec::new();
-    walk(dist, &mut files)?;
-    let mut by_name = BTreeMap::new();
-    for file in files {
-        let name = file
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        if let Some(other) = by_name.insert(name.clone(), file.clone()) {
-            bail!(
-                "{} and {} would both be the release asset {name}; GitHub asset names are flat",
-                other.display(),
-                file.display()
-            );
-        }
-    }
-    Ok(by_name)
-}
-
-/// The draft release with every staged asset, uploading only what differs.
-pub fn draft(tag: &str, version: &Version, dist: &Path, cwd: &Path, runner: &Runner) -> Result<()> {
-    let notes = dist.join("release-notes.md");
+/// The title of the notes `dist` holds: their first line.
+fn notes_title(dist: &Dist) -> Result<String> {
+    let notes = dist.file(crate::dist::NOTES);
     let body = std::fs::read_to_string(&notes).with_context(|| {
         format!(
             "reading {}: write it first with `cargo xtask changelog --notes > {}`",
@@ -180,14 +156,37 @@ pub fn draft(tag: &str, version: &Version, dist: &Path, cwd: &Path, runner: &Run
             notes.display()
         )
     })?;
-    let title = body
+    Ok(body
         .lines()
         .next()
         .unwrap_or_default()
         .trim_start_matches('#')
         .trim()
-        .to_owned();
-    let local = assets(dist)?;
+        .to_owned())
+}
+
+/// The draft release with every staged asset, uploading only what differs.
+pub fn draft(
+    tag: &str,
+    title: &str,
+    prerelease: bool,
+    dist: &Dist,
+    cwd: &Path,
+    runner: &Runner,
+) -> Result<()> {
+    let notes = dist.file(crate::dist::NOTES);
+    if !notes.is_file() {
+        bail!(
+            "{}: missing; write it first with `cargo xtask changelog --notes > {}`",
+            notes.display(),
+            notes.display()
+        );
+    }
+    let local: BTreeMap<String, PathBuf> = dist
+        .assets()?
+        .into_iter()
+        .map(|name| (name.clone(), dist.file(&name)))
+        .collect();
     let paths: Vec<PathBuf> = local.values().cloned().collect();
     let digests: BTreeMap<&String, String> = local
         .keys()
@@ -201,8 +200,7 @@ pub fn draft(tag: &str, version: &Version, dist: &Path, cwd: &Path, runner: &Run
     let release = match view(tag, cwd, runner)? {
         Some(release) => release,
         None => {
-            runner
-                .run(&gh::release_create(tag, &title, &notes, !version.pre.is_empty()).cwd(cwd))?;
+            runner.run(&gh::release_create(tag, title, &notes, prerelease).cwd(cwd))?;
             match view(tag, cwd, runner)? {
                 Some(release) => release,
                 // Dry run: nothing was created.

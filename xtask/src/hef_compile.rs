@@ -27,10 +27,10 @@ pub struct HefCompile {
     /// Target accelerator [default: the model's `hef.hw-arch`].
     #[arg(long, value_enum)]
     hw_arch: Option<Arch>,
-    /// The ONNX model [default: target/dist/v<VERSION>/models/<MODEL>/<MODEL>.onnx].
+    /// The ONNX model [default: target/dist/v<VERSION>/<MODEL>.onnx].
     #[arg(long, value_name = "FILE")]
     onnx: Option<PathBuf>,
-    /// Calibration set, float32 .npy (N, 1, T, C) [default: beside the ONNX, calib.npy].
+    /// Calibration set, float32 .npy (N, 1, T, C) [default: beside the ONNX, <MODEL>.calib.npy].
     #[arg(long, value_name = "FILE")]
     calib: Option<PathBuf>,
     /// DFC model script (.alls) for optimisation.
@@ -106,7 +106,7 @@ impl HefCompile {
     pub fn compile_into(mut self, workspace: &Workspace, staged: &std::path::Path) -> Result<()> {
         let name = self.model.clone().unwrap_or_default();
         self.onnx = Some(staged.join(format!("{name}.onnx")));
-        self.calib = Some(staged.join("calib.npy"));
+        self.calib = Some(staged.join(format!("{name}.calib.npy")));
         self.out_dir = Some(staged.to_owned());
         self.compile(workspace)
     }
@@ -143,9 +143,9 @@ impl HefCompile {
                 model.name
             ),
         };
-        let staged = workspace
-            .root
-            .join(format!("target/dist/v{version}/models/{}", model.name));
+        let staged = crate::dist::Dist::of(&workspace.root, &version)
+            .dir()
+            .to_owned();
         let onnx = self
             .onnx
             .clone()
@@ -153,7 +153,7 @@ impl HefCompile {
         let calib = self
             .calib
             .clone()
-            .unwrap_or_else(|| onnx.with_file_name("calib.npy"));
+            .unwrap_or_else(|| onnx.with_file_name(format!("{}.calib.npy", model.name)));
         let out_dir = self
             .out_dir
             .clone()

@@ -14,6 +14,7 @@ mod checksums;
 mod cli;
 mod config;
 mod diff;
+mod dist;
 mod docker;
 mod doctor;
 mod gh_release;
@@ -24,6 +25,7 @@ mod python;
 mod release;
 mod report;
 mod runner;
+mod steps;
 mod supply_chain;
 mod test_suite;
 #[cfg(test)]

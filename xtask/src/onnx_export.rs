@@ -1,7 +1,7 @@
 //! `cargo xtask onnx-export`: the model's encoder to ONNX with a real torch,
 //! verified (checker, static dims, opset, no op the DFC rejects, onnxruntime
 //! parity), plus the DFC calibration set, staged under
-//! `target/dist/v<X.Y.Z>/models/<name>/` where `hef-compile` finds them.
+//! the release directory `target/dist/v<X.Y.Z>/` where `hef-compile` finds them.
 //! The work is done by the package's own `tcn_vae.export`,
 //! `tcn_vae.calibration` and `tcn_vae.train` modules.
 
@@ -61,11 +61,9 @@ impl OnnxExport {
             );
         }
         let metadata = crate::model::newest_version_dir(&workspace.root.join(&model.metadata))?;
-        let staged = workspace.root.join(format!(
-            "target/dist/v{}/models/{}",
-            workspace.product_version()?,
-            model.name
-        ));
+        let staged = crate::dist::Dist::of(&workspace.root, &workspace.product_version()?)
+            .dir()
+            .to_owned();
         std::fs::create_dir_all(&staged)
             .with_context(|| format!("creating {}", staged.display()))?;
         let weights = match (&self.weights, self.synthetic) {
@@ -125,8 +123,8 @@ fn pick<'a>(workspace: &'a Workspace, name: Option<&str>) -> Result<&'a Model> {
     }
 }
 
-/// Exports `weights` of `model` into `staged` (`<name>.onnx`, its report and
-/// `calib.npy`), verified; the release's build step uses it too.
+/// Exports `weights` of `model` into `staged` (`<name>.onnx`, its report
+/// `<name>.export.json` and calibration set `<name>.calib.npy`), verified; the release's build step uses it too.
 #[allow(clippy::too_many_arguments)]
 pub fn stage(
     src: &Path,
@@ -149,7 +147,7 @@ pub fn stage(
     runner
         .run(&python::module(src, "tcn_vae.export", args))
         .context("the ONNX export failed its checks; nothing was staged as verified")?;
-    let calib = staged.join("calib.npy");
+    let calib = staged.join(format!("{}.calib.npy", model.name));
     let args = vec![
         "--normalization".to_owned(),
         path(&metadata.join("normalization.json")),

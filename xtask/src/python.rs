@@ -21,7 +21,7 @@ use crate::version::pep440::to_pep440;
 /// Build, check or publish the Python package.
 #[derive(clap::Subcommand, Debug)]
 pub enum Python {
-    /// Build the wheel and sdist into target/dist/v<VERSION>/python/ (isolated `python -m build`).
+    /// Build the wheel and sdist into target/dist/v<VERSION>/ (isolated `python -m build`).
     Build,
     /// Run `twine check --strict` on the built wheel and sdist.
     Check,
@@ -90,7 +90,14 @@ impl PythonDist {
         PythonDist::find(dir, name, pep440)
     }
 
+    /// The one wheel and one sdist of `name` `pep440` in `dir`, which may
+    /// hold other files (a release directory is flat).
     fn find(dir: &Path, name: &str, pep440: &str) -> Result<PythonDist> {
+        let prefix = format!("{}-{pep440}", file_stem(name));
+        let ours = |file: &Path| {
+            let file_name = crate::dist::name_of(file).to_lowercase();
+            file_name.starts_with(&format!("{prefix}-")) || file_name == format!("{prefix}.tar.gz")
+        };
         let files: Vec<PathBuf> = std::fs::read_dir(dir)
             .with_context(|| format!("reading {}", dir.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -98,34 +105,31 @@ impl PythonDist {
         let of = |suffix: &str| -> Vec<PathBuf> {
             files
                 .iter()
-                .filter(|f| f.to_string_lossy().ends_with(suffix))
+                .filter(|f| f.to_string_lossy().ends_with(suffix) && ours(f))
                 .cloned()
                 .collect()
         };
         let (wheels, sdists) = (of(".whl"), of(".tar.gz"));
         if wheels.len() != 1 || sdists.len() != 1 {
+            let others: Vec<String> = files
+                .iter()
+                .filter(|f| {
+                    let n = f.to_string_lossy();
+                    (n.ends_with(".whl") || n.ends_with(".tar.gz")) && !ours(f)
+                })
+                .map(|f| crate::dist::name_of(f))
+                .collect();
             bail!(
-                "{} holds {} wheel(s) and {} sdist(s); a release needs exactly one of each",
+                "{} holds {} wheel(s) and {} sdist(s) of {name} {pep440}; a release needs exactly one of each{}",
                 dir.display(),
                 wheels.len(),
-                sdists.len()
+                sdists.len(),
+                if others.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (other versions or projects there: {})", others.join(", "))
+                }
             );
-        }
-        let prefix = format!("{}-{pep440}", name.replace(['-', '.'], "_").to_lowercase());
-        for file in wheels.iter().chain(&sdists) {
-            let file_name = file
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .to_lowercase();
-            if !(file_name.starts_with(&format!("{prefix}-"))
-                || file_name == format!("{prefix}.tar.gz"))
-            {
-                bail!(
-                    "{}: the file name does not carry {name} {pep440}",
-                    file.display()
-                );
-            }
         }
         Ok(PythonDist {
             wheel: wheels[0].clone(),
@@ -148,7 +152,7 @@ fn package(workspace: &Workspace) -> Result<&PythonPackage> {
         .context("Cargo.toml: [workspace.metadata.release.python] is not configured, so there is no Python package to release")
 }
 
-/// `target/dist/v<X.Y.Z>/python`, the distribution name and the PEP 440 version.
+/// The release directory `target/dist/v<X.Y.Z>`, the distribution name and the PEP 440 version.
 fn target(workspace: &Workspace) -> Result<(PathBuf, String, String)> {
     let python = package(workspace)?;
     let version = workspace.product_version()?;
@@ -164,17 +168,62 @@ fn target(workspace: &Workspace) -> Result<(PathBuf, String, String)> {
         .and_then(|n| n.as_str())
         .with_context(|| format!("{}: [project] has no `name`", pyproject.display()))?
         .to_owned();
-    let dir = workspace
-        .root
-        .join(format!("target/dist/v{version}/python"));
+    let dir = crate::dist::Dist::of(&workspace.root, &version)
+        .dir()
+        .to_owned();
     Ok((dir, name, to_pep440(&version)?))
 }
 
 /// Builds into a clean directory and checks what came out.
 pub fn build(workspace: &Workspace, runner: &Runner) -> Result<PythonDist> {
-    let (dir, name, pep440) = target(workspace)?;
+    let (dir, _, pep440) = target(workspace)?;
     let source = workspace.root.join(&package(workspace)?.path);
-    build_into(&source, &dir, &name, &pep440, runner)
+    build_staged(
+        workspace,
+        &source,
+        &crate::dist::Dist::at(dir),
+        &pep440,
+        runner,
+    )
+}
+
+/// Builds `source` in a scratch directory, then moves the wheel and sdist
+/// into the release directory `dist`, replacing any earlier build of the
+/// project there; the rest of `dist` stays as it is.
+pub fn build_staged(
+    workspace: &Workspace,
+    source: &Path,
+    dist: &crate::dist::Dist,
+    pep440: &str,
+    runner: &Runner,
+) -> Result<PythonDist> {
+    let name = project_name(workspace)?;
+    let scratch = workspace.root.join("target/release/python-build");
+    let built = build_into(source, &scratch, &name, pep440, runner)?;
+    dist.create()?;
+    let stem = format!("{}-", file_stem(&name));
+    for entry in std::fs::read_dir(dist.dir())
+        .with_context(|| format!("reading {}", dist.dir().display()))?
+    {
+        let path = entry?.path();
+        let file_name = crate::dist::name_of(&path).to_lowercase();
+        if file_name.starts_with(&stem)
+            && (file_name.ends_with(".whl") || file_name.ends_with(".tar.gz"))
+        {
+            std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+        }
+    }
+    for file in built.files() {
+        let target = dist.file(&crate::dist::name_of(&file));
+        std::fs::rename(&file, &target)
+            .with_context(|| format!("moving {} to {}", file.display(), target.display()))?;
+    }
+    PythonDist::find(dist.dir(), &name, pep440)
+}
+
+/// How a distribution name starts its file names (wheel and sdist).
+pub fn file_stem(name: &str) -> String {
+    name.replace(['-', '.'], "_").to_lowercase()
 }
 
 /// The distribution name in `<source>/pyproject.toml`.
@@ -291,6 +340,22 @@ fn compare(dist: &PythonDist, remote: &BTreeMap<String, String>) -> Result<Vec<P
         }
     }
     Ok(missing)
+}
+
+/// Whether the index serves every file with the local sha256; only reads.
+pub fn verify_on_index(dist: &PythonDist, url: &str, runner: &Runner) -> Result<()> {
+    let missing = compare(dist, &index_files(url, dist, runner)?)?;
+    if !missing.is_empty() {
+        bail!(
+            "{url} does not serve {}",
+            missing
+                .iter()
+                .map(|f| crate::dist::name_of(f))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// Uploads what the index does not have yet, then checks it serves every

@@ -57,6 +57,8 @@ pub struct Cmd {
     /// What the child reads; a null stdin unless set.
     #[serde(skip_serializing_if = "Stdin::is_null")]
     stdin: Stdin,
+    #[serde(skip)]
+    install_hint: Option<&'static str>,
 }
 
 /// A child's stdin.
@@ -90,7 +92,14 @@ impl Cmd {
             timeout: None,
             heartbeat: None,
             stdin: Stdin::Null,
+            install_hint: None,
         }
+    }
+
+    /// How to get the program when it is not on PATH (`tools/` knows).
+    pub fn install_hint(mut self, hint: &'static str) -> Cmd {
+        self.install_hint = Some(hint);
+        self
     }
 
     pub fn arg(mut self, arg: impl Into<String>) -> Cmd {
@@ -520,7 +529,8 @@ fn captured(output: &std::process::Output) -> Output {
 
 fn spawn_error(cmd: &Cmd, err: std::io::Error) -> anyhow::Error {
     if err.kind() == std::io::ErrorKind::NotFound {
-        let hint = crate::tools::install_hint(cmd.program())
+        let hint = cmd
+            .install_hint
             .map(|hint| format!("; {hint}"))
             .unwrap_or_default();
         anyhow::anyhow!("`{}` was not found on PATH{hint}", cmd.program())

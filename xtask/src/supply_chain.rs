@@ -22,8 +22,7 @@ use crate::config::Workspace;
 use crate::runner::Runner;
 use crate::tools::gpg;
 
-pub const SBOM: &str = "sbom.cdx.json";
-pub const PROVENANCE: &str = "provenance.intoto.json";
+pub use crate::dist::PROVENANCE;
 
 /// The key to sign with: `--sign-key`, else RELEASE_GPG_KEY, else the config.
 pub fn signing_key(workspace: &Workspace, flag: Option<&str>) -> Option<String> {

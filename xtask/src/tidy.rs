@@ -17,6 +17,9 @@ const STARTS_PROCESSES: &[&str] = &[
 /// What builds a command: only `tools/` (and the runner's own tests) may.
 const BUILDS_COMMANDS: &[&str] = &["Cmd::new("];
 
+/// The runner is the floor below `tools/`: it knows no tool.
+const KNOWS_TOOLS: &str = concat!("crate::", "tools");
+
 /// Every breach of the rules in `file` (a path relative to `src/`).
 fn breaches(file: &str, text: &str) -> Vec<String> {
     let runner = file == "runner.rs";
@@ -31,6 +34,12 @@ fn breaches(file: &str, text: &str) -> Vec<String> {
                     n + 1
                 ));
             }
+        }
+        if runner && code.contains(KNOWS_TOOLS) {
+            found.push(format!(
+                "src/{file}:{}: the runner uses `{KNOWS_TOOLS}`; tools/ builds on the runner, never the other way",
+                n + 1
+            ));
         }
         for needle in BUILDS_COMMANDS {
             if !runner && !tools && code.contains(needle) {
@@ -97,4 +106,7 @@ fn a_process_started_elsewhere_is_caught_with_its_place() {
     assert_eq!(breaches("release/plan.rs", built).len(), 1);
     assert!(breaches("tools/git.rs", built).is_empty());
     assert!(breaches("release/plan.rs", "// Cmd::new( in a comment\n").is_empty());
+    let upward = concat!("let h = crate::", "tools::install_hint(p);\n");
+    assert_eq!(breaches("runner.rs", upward).len(), 1);
+    assert!(breaches("steps/mod.rs", upward).is_empty());
 }

@@ -5,19 +5,21 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
 use crate::checksums::{check_file_in, hex, sha256_files, CheckOptions, Report, Verbosity};
 use crate::config::Workspace;
 use crate::model::hef;
 use crate::runner::Runner;
 use crate::supply_chain::{signing_key, PROVENANCE};
-use crate::tools::gpg;
+use crate::tools::{gh, gpg};
 
 /// Verify a release directory: checksums, signatures, provenance, HEF files.
 #[derive(clap::Args, Debug)]
 pub struct VerifyRelease {
-    /// A release directory, or a tag whose staged directory (target/dist/v<X.Y.Z>) to check.
+    /// A directory of a release's assets (downloaded, or staged in
+    /// target/dist/v<X.Y.Z>), or a tag: its GitHub release's assets are
+    /// downloaded with `gh release download` into a temporary directory.
     target: String,
     /// The key the signatures must be made with [default: RELEASE_GPG_KEY, else the config's sign-key].
     #[arg(long, value_name = "KEYID")]
@@ -25,41 +27,56 @@ pub struct VerifyRelease {
 }
 
 impl VerifyRelease {
-    /// The directory to check: TARGET when it is one, else the staged
-    /// directory of the tag TARGET names.
-    fn directory(&self) -> Result<PathBuf> {
+    /// The directory to check: TARGET when it is one, else the assets of the
+    /// GitHub release TARGET names, downloaded into a fresh directory.
+    fn directory(&self, runner: &Runner) -> Result<Download> {
         let target = Path::new(&self.target);
         if target.is_dir() {
-            return Ok(target.to_owned());
+            return Ok(Download::Given(target.to_owned()));
         }
         let version = self.target.strip_prefix('v').unwrap_or(&self.target);
         if self.target.contains('/') || semver::Version::parse(version).is_err() {
             bail!(
-                "{}: no such directory (and not a tag like v1.2.0); download the release's \
-                 assets into a directory and name it",
+                "{}: no such directory (and not a tag like v1.2.0 to download); name a directory \
+                 of downloaded assets, or a release's tag",
                 self.target
             );
         }
-        let workspace = Workspace::discover()?;
-        let dir = workspace.root.join(format!("target/dist/v{version}"));
-        if !dir.is_dir() {
-            bail!(
-                "{}: no staged release of {} here; run `cargo xtask release` to stage it, or \
-                 download the release's assets into a directory and name that",
-                dir.display(),
-                self.target
-            );
-        }
-        Ok(dir)
+        let dir = std::env::temp_dir().join(format!(
+            "xtask-verify-{}-{}",
+            self.target,
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        let cwd = Workspace::discover()
+            .map(|ws| ws.root)
+            .unwrap_or_else(|_| PathBuf::from("."));
+        crate::tools::require(&[&crate::tools::GH])?;
+        let download = Download::Fetched(dir.clone());
+        runner
+            .run(&gh::release_download(&self.target, &dir).cwd(&cwd))
+            .with_context(|| {
+                format!(
+                    "downloading the assets of the GitHub release {}",
+                    self.target
+                )
+            })?;
+        say!(
+            "downloaded the assets of {} into {}",
+            self.target,
+            dir.display()
+        );
+        Ok(download)
     }
 
     pub fn run(self) -> Result<()> {
-        let dir = self.directory()?;
+        let runner = Runner::new(false);
+        let download = self.directory(&runner)?;
+        let dir = download.path().to_owned();
         let expected = Workspace::discover()
             .ok()
             .and_then(|ws| signing_key(&ws, self.key.as_deref()))
             .or(self.key.clone());
-        let runner = Runner::new(false);
         let mut problems = Vec::new();
 
         let (mut out, mut err) = (Vec::new(), Vec::new());
@@ -168,8 +185,7 @@ impl VerifyRelease {
                 let known = subjects.iter().any(|(name, _)| *name == rel)
                     || rel == PROVENANCE
                     || rel == "release-notes.md"
-                    || rel.ends_with(".asc")
-                    || rel.starts_with("docker/");
+                    || rel.ends_with(".asc");
                 if !known {
                     problems.push(format!(
                         "{rel}: not part of the release (the provenance does not list it)"
@@ -224,6 +240,29 @@ impl VerifyRelease {
             say!("note: the release is not signed (no .asc files); `--key KEYID` makes a signature by that key required");
         }
         Ok(())
+    }
+}
+
+/// The directory verified: one named by the user, or a download of ours,
+/// removed when done.
+enum Download {
+    Given(PathBuf),
+    Fetched(PathBuf),
+}
+
+impl Download {
+    fn path(&self) -> &Path {
+        match self {
+            Download::Given(p) | Download::Fetched(p) => p,
+        }
+    }
+}
+
+impl Drop for Download {
+    fn drop(&mut self) {
+        if let Download::Fetched(dir) = self {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 

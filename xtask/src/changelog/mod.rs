@@ -409,6 +409,11 @@ pub fn notes(
     .render()
 }
 
+/// The release notes' title, which is the GitHub release's title too.
+pub fn notes_title(workspace: &Workspace, version: &Version, section: &Section) -> String {
+    notes::title(workspace, version, section)
+}
+
 fn since(pending: &Pending) -> String {
     pending
         .previous

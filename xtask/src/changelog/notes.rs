@@ -28,14 +28,8 @@ impl Notes<'_> {
         let ws = self.workspace;
         let version = self.version;
         let pep440 = to_pep440(version)?;
-        let name = ws
-            .release
-            .github
-            .as_deref()
-            .and_then(|s| s.split('/').nth(1))
-            .unwrap_or("release");
         let assets = self.assets()?;
-        let mut out = format!("# {name} v{version} - {}\n\n", summary(self.section));
+        let mut out = format!("# {}\n\n", title(ws, version, self.section));
 
         out.push_str("## Model Performance\n\n| model | validation accuracy | release threshold | model size | target platform |\n|---|---|---|---|---|\n");
         for model in &ws.release.models {
@@ -143,6 +137,18 @@ fn collect(base: &Path, dir: &Path, out: &mut Vec<Asset>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The notes' first line and the GitHub release's title:
+/// `<repository> v<X.Y.Z> - 2 features, 1 fix`.
+pub fn title(ws: &Workspace, version: &Version, section: &Section) -> String {
+    let name = ws
+        .release
+        .github
+        .as_deref()
+        .and_then(|s| s.split('/').nth(1))
+        .unwrap_or("release");
+    format!("{name} v{version} - {}", summary(section))
 }
 
 /// `2 features, 1 fix` from the section's counts.

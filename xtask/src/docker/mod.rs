@@ -60,7 +60,9 @@ impl Docker {
                         .join(", ")
                 ),
                 Docker::Build => build(plan, &runner)?,
-                Docker::Publish { .. } => publish(plan, &runner)?,
+                Docker::Publish { .. } => {
+                    publish(plan, &runner)?;
+                }
             }
         }
         Ok(())
@@ -91,70 +93,141 @@ struct Record {
     digest: Option<String>,
 }
 
+/// What every image of one release is built from.
+pub struct Source {
+    pub version: Version,
+    /// The commit the images are built from (`revision` label).
+    pub revision: String,
+    /// Its commit date (`created` label).
+    pub created: String,
+    /// Whether the buildx plugin is there.
+    pub buildx: bool,
+}
+
+impl Source {
+    pub fn buildx(runner: &Runner) -> Result<bool> {
+        Ok(runner.output(&docker::buildx_version())?.success())
+    }
+}
+
+/// The images of the workspace's version, built from HEAD (the `docker`
+/// subcommands).
 pub fn plan<'a>(workspace: &'a Workspace, runner: &Runner) -> Result<Vec<Plan<'a>>> {
     let version = workspace.product_version()?;
     let git = Git::at(&workspace.root);
     let revision = runner.read(&git.resolve("HEAD"))?.trim().to_owned();
     let created = runner.read(&git.commit_date("HEAD"))?.trim().to_owned();
     let released = released_versions(&workspace.release, &workspace.root, runner)?;
-    let buildx = runner.output(&docker::buildx_version())?.success();
-    let source = match (&workspace.release.github, &workspace.repository) {
-        (Some(slug), _) => format!("https://github.com/{slug}"),
-        (None, Some(repository)) => repository.clone(),
-        (None, None) => String::new(),
+    let source = Source {
+        version: version.clone(),
+        created,
+        buildx: Source::buildx(runner)?,
+        revision,
     };
-    let host = host_platform();
     Ok(workspace
         .release
         .docker
         .iter()
         .map(|image| {
-            let title = image.name.rsplit('/').next().unwrap_or(&image.name);
-            let labels = [
-                ("version", version.to_string()),
-                ("revision", revision.clone()),
-                ("source", source.clone()),
-                ("created", created.clone()),
-                ("title", title.to_owned()),
-                ("licenses", workspace.license.clone().unwrap_or_default()),
-            ]
-            .into_iter()
-            .filter(|(_, value)| !value.is_empty())
-            .map(|(key, value)| format!("org.opencontainers.image.{key}={value}"))
-            .collect();
-            let file_name = image.name.replace(['/', ':'], "_");
-            Plan {
-                image,
-                tags: tags(
-                    &version,
-                    &released,
-                    &image.extra_tags,
-                    &revision[..revision.len().min(7)],
-                ),
-                labels,
-                context: workspace
-                    .root
-                    .join(image.context.replace("{version}", &version.to_string())),
-                dockerfile: workspace.root.join(&image.dockerfile),
-                buildx,
-                platforms: if buildx {
-                    image.platforms.clone()
-                } else {
-                    vec![host.clone()]
-                },
-                record: workspace
-                    .root
-                    .join(format!("target/dist/v{version}/docker/{file_name}.json")),
-                version: version.clone(),
-            }
+            let tags = tags(
+                &version,
+                &released,
+                &image.extra_tags,
+                &source.revision[..source.revision.len().min(7)],
+            );
+            Plan::new(workspace, image, &source, tags)
         })
         .collect())
 }
 
-fn host_platform() -> String {
+impl<'a> Plan<'a> {
+    /// One image of `source` with exactly `tags`.
+    pub fn new(
+        workspace: &'a Workspace,
+        image: &'a DockerImage,
+        source: &Source,
+        tags: Vec<Tag>,
+    ) -> Plan<'a> {
+        let repository = match (&workspace.release.github, &workspace.repository) {
+            (Some(slug), _) => format!("https://github.com/{slug}"),
+            (None, Some(repository)) => repository.clone(),
+            (None, None) => String::new(),
+        };
+        let version = &source.version;
+        let title = image.name.rsplit('/').next().unwrap_or(&image.name);
+        let labels = [
+            ("version", version.to_string()),
+            ("revision", source.revision.clone()),
+            ("source", repository),
+            ("created", source.created.clone()),
+            ("title", title.to_owned()),
+            ("licenses", workspace.license.clone().unwrap_or_default()),
+        ]
+        .into_iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(key, value)| format!("org.opencontainers.image.{key}={value}"))
+        .collect();
+        let file_name = image.name.replace(['/', ':'], "_");
+        Plan {
+            image,
+            tags,
+            labels,
+            context: workspace
+                .root
+                .join(image.context.replace("{version}", &version.to_string())),
+            dockerfile: workspace.root.join(&image.dockerfile),
+            buildx: source.buildx,
+            platforms: if source.buildx {
+                image.platforms.clone()
+            } else {
+                vec![host_platform()]
+            },
+            record: workspace
+                .root
+                .join(format!("target/release/v{version}/docker/{file_name}.json")),
+            version: version.clone(),
+        }
+    }
+
+    /// The commands that build and publish the image, as a first publish
+    /// runs them (a re-run skips what the registry already holds).
+    pub fn commands(&self) -> Vec<crate::runner::Cmd> {
+        let args = self.build_args();
+        let mut commands: Vec<crate::runner::Cmd> = login_command(self).into_iter().collect();
+        if self.buildx {
+            let refs: Vec<String> = self.tags.iter().map(|t| self.reference(&t.name)).collect();
+            let metadata = self.record.with_extension("buildx-metadata.json");
+            commands.push(docker::buildx_build(
+                &self.spec(&refs, &args),
+                &self.platforms,
+                &metadata,
+                true,
+            ));
+            return commands;
+        }
+        let version_ref = self.version_ref();
+        commands.push(docker::build(
+            &self.spec(std::slice::from_ref(&version_ref), &args),
+        ));
+        commands.push(docker::push(&version_ref));
+        for tag in &self.tags {
+            let reference = self.reference(&tag.name);
+            if reference != version_ref {
+                commands.push(docker::tag(&version_ref, &reference));
+                commands.push(docker::push(&reference));
+            }
+        }
+        commands
+    }
+}
+
+/// This machine as an OCI platform (`linux/amd64`, `linux/arm64`,
+/// `linux/arm/v7` on a 32-bit Raspberry Pi OS): the one owner of that name.
+pub fn host_platform() -> String {
     let arch = match std::env::consts::ARCH {
         "x86_64" => "amd64",
         "aarch64" => "arm64",
+        "arm" => "arm/v7",
         other => other,
     };
     format!("linux/{arch}")
@@ -326,7 +399,8 @@ fn not_found(reference: &str, stderr: &str) -> Result<Option<Remote>> {
     }
 }
 
-pub fn publish(plan: &Plan, runner: &Runner) -> Result<()> {
+/// Pushes the image under every tag; the pushed digest (`None` in a dry run).
+pub fn publish(plan: &Plan, runner: &Runner) -> Result<Option<String>> {
     let foreign: Vec<&String> = plan
         .image
         .platforms
@@ -369,20 +443,9 @@ pub fn publish(plan: &Plan, runner: &Runner) -> Result<()> {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        return Ok(());
+        return Ok(None);
     };
-    // Post-verify: every tag resolves to the pushed digest.
-    for tag in &plan.tags {
-        let reference = plan.reference(&tag.name);
-        match remote(plan, &reference, runner)? {
-            Some(r) if r.digest == digest => {}
-            Some(r) => bail!(
-                "{reference} resolves to {} in the registry, not the pushed {digest}",
-                r.digest
-            ),
-            None => bail!("{reference} is not in the registry after the push"),
-        }
-    }
+    verify_tags(plan, &digest, runner)?;
     say!(
         "{} -> {digest}",
         plan.tags
@@ -391,6 +454,22 @@ pub fn publish(plan: &Plan, runner: &Runner) -> Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    Ok(Some(digest))
+}
+
+/// Every tag resolves to `digest` in the registry; only reads.
+pub fn verify_tags(plan: &Plan, digest: &str, runner: &Runner) -> Result<()> {
+    for tag in &plan.tags {
+        let reference = plan.reference(&tag.name);
+        match remote(plan, &reference, runner)? {
+            Some(r) if r.digest == digest => {}
+            Some(r) => bail!(
+                "{reference} resolves to {} in the registry, not the pushed {digest}",
+                r.digest
+            ),
+            None => bail!("{reference} is not in the registry"),
+        }
+    }
     Ok(())
 }
 
@@ -511,11 +590,18 @@ fn push(reference: &str, runner: &Runner) -> Result<Option<String>> {
 /// `docker login` when DOCKER_USERNAME and DOCKER_PASSWORD are set; else the
 /// engine's stored credentials are used.
 fn login(plan: &Plan, runner: &Runner) -> Result<()> {
+    if let Some(login) = login_command(plan) {
+        runner.run(&login)?;
+    }
+    Ok(())
+}
+
+fn login_command(plan: &Plan) -> Option<crate::runner::Cmd> {
     let (Ok(user), true) = (
         std::env::var("DOCKER_USERNAME"),
         std::env::var_os("DOCKER_PASSWORD").is_some(),
     ) else {
-        return Ok(());
+        return None;
     };
     let first = plan.image.name.split('/').next().unwrap_or_default();
     let registry = if first.contains(['.', ':']) || first == "localhost" {
@@ -523,8 +609,7 @@ fn login(plan: &Plan, runner: &Runner) -> Result<()> {
     } else {
         "docker.io"
     };
-    runner.run(&docker::login(registry, &user))?;
-    Ok(())
+    Some(docker::login(registry, &user))
 }
 
 /// Standard base64, for the raw manifest docker prints.

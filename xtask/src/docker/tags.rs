@@ -11,9 +11,9 @@
 //! - configured extra tags, with `{version}` (the tag's version) and `{sha}`.
 
 use semver::{BuildMetadata, Version};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Tag {
     pub name: String,
     /// Moves from release to release (`latest`, `1.2`); `X.Y.Z` never does.

@@ -124,14 +124,15 @@ pub fn check(workspace: &Workspace, model: &Model, problems: &mut Vec<String>) {
         .map(|a| workspace.root.join(a))
         .collect();
     if let Ok(version) = workspace.product_version() {
-        let staged = workspace
-            .root
-            .join(format!("target/dist/v{version}/models/{}", model.name));
+        // The model's own staged files: `<name>.onnx`, `<name>.hef`, ...
+        let staged = crate::dist::Dist::of(&workspace.root, &version);
+        let prefix = format!("{}.", model.name);
         assets.extend(
-            std::fs::read_dir(staged)
+            std::fs::read_dir(staged.dir())
                 .into_iter()
                 .flatten()
-                .filter_map(|e| e.ok().map(|e| e.path())),
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| crate::dist::name_of(p).starts_with(&prefix)),
         );
     }
     for asset in &assets {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::plan::Plan;
+use super::plan::{Plan, StepName};
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
@@ -37,7 +37,7 @@ pub struct Journal {
     pub plan: Plan,
     /// The arguments the release was started with.
     pub arguments: Vec<String>,
-    pub steps: BTreeMap<String, StepRecord>,
+    pub steps: BTreeMap<StepName, StepRecord>,
     #[serde(skip)]
     path: PathBuf,
 }
@@ -74,21 +74,21 @@ impl Journal {
         Ok(Some(journal))
     }
 
-    pub fn done(&self, step: &str) -> bool {
+    pub fn done(&self, step: StepName) -> bool {
         self.steps
-            .get(step)
+            .get(&step)
             .is_some_and(|s| s.status == Status::Done)
     }
 
     pub fn record(
         &mut self,
-        step: &str,
+        step: StepName,
         status: Status,
         outputs: serde_json::Value,
         error: Option<String>,
     ) -> Result<()> {
         self.steps.insert(
-            step.to_owned(),
+            step,
             StepRecord {
                 status,
                 outputs,
@@ -98,6 +98,18 @@ impl Journal {
             },
         );
         self.save()
+    }
+
+    /// What a dry run's step produced, for the steps after it; never saved.
+    pub fn note(&mut self, step: StepName, outputs: serde_json::Value) {
+        self.steps.insert(
+            step,
+            StepRecord {
+                status: Status::Pending,
+                outputs,
+                error: None,
+            },
+        );
     }
 
     pub fn save(&self) -> Result<()> {
@@ -115,13 +127,14 @@ impl Journal {
             .context("archiving the release journal")
     }
 
-    /// The first step that is not done.
-    pub fn stuck_at(&self) -> Option<&str> {
+    /// The first step that is neither done nor skipped.
+    pub fn stuck_at(&self) -> Option<StepName> {
         self.plan
             .steps
             .iter()
-            .map(|s| s.name.as_str())
-            .find(|name| !self.done(name))
+            .filter(|s| !s.skipped)
+            .map(|s| s.name)
+            .find(|name| !self.done(*name))
     }
 }
 

@@ -14,27 +14,90 @@ use serde::{Deserialize, Serialize};
 use crate::changelog::section::Section;
 use crate::changelog::Pending;
 use crate::config::Workspace;
+use crate::dist::{Dist, Planned};
 use crate::runner::Runner;
 use crate::tools::git::Git;
-use crate::tools::{gh, python};
 use crate::version::level::{next_version, Target};
 use crate::version::pep440::{to_pep440, PreKind};
 use crate::version::released::{is_highest, released_versions};
 use crate::version::sources::VersionSources;
 
-/// The steps of a release, in order.
-pub const STEPS: &[&str] = &[
-    "prepare",
-    "build",
-    "verify",
-    "push",
-    "github-draft",
-    "pypi",
-    "docker",
-    "github-publish",
-    "post-verify",
-];
+/// A step of the release. The order of the variants is the order they run in.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Deserialize,
+    Serialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepName {
+    /// Every check that can fail, before anything changes.
+    Preflight,
+    /// The version edits, the CHANGELOG section, the release commit and tag.
+    Prepare,
+    /// Everything the release ships, into target/dist/v<X.Y.Z>/.
+    Build,
+    /// `sha256sum -c`, `twine check`, `models check` of what was built.
+    Verify,
+    /// The release commit and tag to origin, atomically.
+    Push,
+    /// The draft GitHub release with every asset.
+    GithubDraft,
+    /// The wheel and sdist to the index.
+    Pypi,
+    /// The images, built and pushed with the planned tags.
+    Docker,
+    /// The GitHub release out of draft.
+    GithubPublish,
+    /// Reads back what was published: assets, index files, image digests.
+    PostVerify,
+}
 
+impl StepName {
+    pub const ALL: [StepName; 10] = [
+        StepName::Preflight,
+        StepName::Prepare,
+        StepName::Build,
+        StepName::Verify,
+        StepName::Push,
+        StepName::GithubDraft,
+        StepName::Pypi,
+        StepName::Docker,
+        StepName::GithubPublish,
+        StepName::PostVerify,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepName::Preflight => "preflight",
+            StepName::Prepare => "prepare",
+            StepName::Build => "build",
+            StepName::Verify => "verify",
+            StepName::Push => "push",
+            StepName::GithubDraft => "github-draft",
+            StepName::Pypi => "pypi",
+            StepName::Docker => "docker",
+            StepName::GithubPublish => "github-publish",
+            StepName::PostVerify => "post-verify",
+        }
+    }
+}
+
+impl std::fmt::Display for StepName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a release will do, worked out once before anything runs and never
+/// changed afterwards; what the steps did lives in the journal.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct Plan {
     pub version: String,
@@ -42,8 +105,10 @@ pub struct Plan {
     pub current_version: String,
     pub tag: String,
     pub previous_tag: Option<String>,
+    /// The version of the previous release, which this one must exceed.
+    pub previous_version: Option<String>,
     pub branch: String,
-    /// HEAD when the release was planned.
+    /// HEAD when the release was planned: the release commit's parent.
     pub commit: String,
     /// Whether this release becomes GitHub's latest and moves `latest` tags.
     pub latest: bool,
@@ -52,15 +117,31 @@ pub struct Plan {
     pub file_edits: Vec<String>,
     /// The CHANGELOG.md section this release writes.
     pub changelog: Section,
+    /// The GitHub release's title (the first line of its notes).
+    pub title: String,
     /// The staged directory, `target/dist/v<X.Y.Z>`.
     pub dist: PathBuf,
-    /// Filled in by the build step.
-    pub assets: Vec<Asset>,
+    /// The files the release ships, by the name they are downloaded under.
+    pub assets: Vec<String>,
     pub images: Vec<Image>,
-    pub steps: Vec<Step>,
+    pub steps: Vec<PlannedStep>,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+impl Plan {
+    pub fn dist(&self) -> Dist {
+        Dist::at(&self.dist)
+    }
+
+    pub fn step(&self, name: StepName) -> &PlannedStep {
+        self.steps
+            .iter()
+            .find(|s| s.name == name)
+            .expect("a plan has every step")
+    }
+}
+
+/// A staged file as the build step recorded it.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 pub struct Asset {
     pub path: String,
     pub size: u64,
@@ -70,16 +151,19 @@ pub struct Asset {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct Image {
     pub name: String,
-    pub tags: Vec<String>,
+    pub tags: Vec<crate::docker::Tag>,
     /// Why the tags differ from the version, e.g. build metadata dropped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
-pub struct Step {
-    pub name: String,
-    pub status: String,
+pub struct PlannedStep {
+    pub name: StepName,
+    /// Left out with --skip.
+    pub skipped: bool,
+    /// The commands that change something, as `--execute` runs them
+    /// (secrets by name only).
     pub commands: Vec<String>,
 }
 
@@ -87,7 +171,7 @@ pub struct Step {
 pub struct Request<'a> {
     pub target: Option<&'a str>,
     pub pre: Option<PreKind>,
-    pub skip: &'a [String],
+    pub skip: &'a [StepName],
     pub sign_key: Option<String>,
 }
 
@@ -138,7 +222,9 @@ pub fn plan(
         .map(|c| c.file.display().to_string())
         .collect();
     file_edits.push(workspace.release.changelog.path.clone());
-    let dist = workspace.root.join(format!("target/dist/v{version}"));
+    let dist = Dist::of(&workspace.root, &version);
+    let planned = planned_assets(workspace, pep440.as_deref(), request.sign_key.is_some())?;
+    crate::dist::refuse_duplicates(&planned).context("the release's assets")?;
 
     let images: Vec<Image> = workspace
         .release
@@ -151,102 +237,134 @@ pub fn plan(
                 &released,
                 &image.extra_tags,
                 &commit[..commit.len().min(7)],
-            )
-            .into_iter()
-            .map(|t| t.name)
-            .collect(),
+            ),
             note: crate::docker::build_metadata_note(&version),
         })
         .collect();
-    let steps = STEPS
+    let mut plan = Plan {
+        version: version.to_string(),
+        pep440_version: pep440,
+        current_version: current.to_string(),
+        title: crate::changelog::notes_title(workspace, &version, &pending.merged),
+        tag,
+        previous_tag: pending.previous.as_ref().map(|p| p.tag.clone()),
+        previous_version: pending.previous.as_ref().map(|p| p.version.to_string()),
+        branch,
+        commit,
+        latest,
+        sign_key: request.sign_key.clone(),
+        file_edits,
+        changelog: pending.merged.clone(),
+        dist: dist.dir().to_owned(),
+        assets: planned.into_iter().map(|p| p.name).collect(),
+        images,
+        steps: Vec::new(),
+    };
+    plan.steps = StepName::ALL
         .iter()
-        .map(|name| Step {
-            name: (*name).to_owned(),
-            status: if request.skip.iter().any(|s| s == name) {
-                "skipped".to_owned()
-            } else {
-                "pending".to_owned()
-            },
-            commands: commands(
-                name, workspace, &version, &tag, &branch, latest, &dist, &images,
-            ),
+        .map(|&name| PlannedStep {
+            name,
+            skipped: request.skip.contains(&name),
+            commands: Vec::new(),
         })
         .collect();
-    Ok((
-        Plan {
-            version: version.to_string(),
-            pep440_version: pep440,
-            current_version: current.to_string(),
-            tag,
-            previous_tag: pending.previous.as_ref().map(|p| p.tag.clone()),
-            branch,
-            commit,
-            latest,
-            sign_key: request.sign_key.clone(),
-            file_edits,
-            changelog: pending.merged.clone(),
-            dist,
-            assets: Vec::new(),
-            images,
-            steps,
-        },
-        sources,
-        pending,
-    ))
+    let nothing_yet = std::collections::BTreeMap::new();
+    for name in StepName::ALL {
+        let cx = crate::steps::Cx {
+            ws: workspace,
+            plan: &plan,
+            records: &nothing_yet,
+            runner,
+            edits: &[],
+            arguments: &[],
+            skip_tests: false,
+        };
+        let commands = crate::steps::step(name)
+            .commands(&cx)
+            .with_context(|| format!("planning {name}"))?;
+        plan.steps[name as usize].commands = commands.iter().map(|c| c.to_string()).collect();
+    }
+    Ok((plan, sources, pending))
 }
 
-/// The commands a step runs, as a person would type them.
-#[allow(clippy::too_many_arguments)]
-fn commands(
-    step: &str,
-    ws: &Workspace,
-    version: &Version,
-    tag: &str,
-    branch: &str,
-    latest: bool,
-    dist: &std::path::Path,
-    images: &[Image],
-) -> Vec<String> {
-    let notes = dist.join("release-notes.md");
-    match step {
-        "prepare" => vec![
-            Git::here()
-                .commit_all(&super::release_commit_message(tag))
-                .to_string(),
-            Git::here()
-                .annotated_tag(tag, &super::release_tag_message(tag))
-                .to_string(),
-        ],
-        "push" => vec![Git::here().push_atomic("HEAD", branch, tag).to_string()],
-        "github-draft" if ws.release.github.is_some() => vec![
-            gh::release_create(tag, "...", &notes, !version.pre.is_empty()).to_string(),
-            format!("gh release upload {tag} <every staged asset> --clobber"),
-        ],
-        "pypi" => match &ws.release.python {
-            Some(p) => vec![python::twine_upload(
-                &crate::python::upload_url(p, None),
-                &[dist.join("python/*")],
-            )
-            .to_string()],
-            None => Vec::new(),
-        },
-        "docker" => images
-            .iter()
-            .map(|i| {
-                let note = i.note.as_ref().map(|n| format!("  # {n}"));
-                format!(
-                    "push {} as {}{}",
-                    i.name,
-                    i.tags.join(", "),
-                    note.unwrap_or_default()
-                )
-            })
-            .collect(),
-        "github-publish" if ws.release.github.is_some() => {
-            vec![gh::release_publish(tag, latest).to_string()]
-        }
-        _ => Vec::new(),
+/// Every file the release will ship, and where each comes from.
+fn planned_assets(ws: &Workspace, pep440: Option<&str>, signed: bool) -> Result<Vec<Planned>> {
+    let mut planned = Vec::new();
+    let mut add = |name: String, from: String| planned.push(Planned { name, from });
+    if let (Some(package), Some(pep440)) = (&ws.release.python, pep440) {
+        let stem = crate::python::file_stem(&crate::python::project_name(ws)?);
+        let from = format!("`python -m build` of {}", package.path);
+        add(format!("{stem}-{pep440}-py3-none-any.whl"), from.clone());
+        add(format!("{stem}-{pep440}.tar.gz"), from);
     }
+    for model in &ws.release.models {
+        let metadata = crate::model::newest_version_dir(&ws.root.join(&model.metadata))?;
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&metadata)
+            .with_context(|| format!("reading {}", metadata.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        for file in files {
+            let from = file
+                .strip_prefix(&ws.root)
+                .unwrap_or(&file)
+                .display()
+                .to_string();
+            add(crate::dist::name_of(&file), from);
+        }
+        for asset in &model.assets {
+            add(
+                crate::dist::name_of(std::path::Path::new(asset)),
+                asset.clone(),
+            );
+        }
+        let exported =
+            ws.release.python.is_some() && model.assets.iter().any(|a| a.ends_with(".pth"));
+        if exported {
+            for suffix in ["onnx", "export.json", "calib.npy"] {
+                add(
+                    format!("{}.{suffix}", model.name),
+                    format!("the ONNX export of {}", model.name),
+                );
+            }
+        }
+        if model.hef.is_some() {
+            for suffix in ["hef", "hef.json"] {
+                add(
+                    format!("{}.{suffix}", model.name),
+                    format!("the HEF compile of {}", model.name),
+                );
+            }
+        }
+    }
+    let records = [
+        crate::dist::SBOM,
+        crate::dist::SUMS,
+        crate::dist::MANIFEST,
+        crate::dist::PROVENANCE,
+    ];
+    for name in records {
+        add(name.to_owned(), "the release".to_owned());
+    }
+    if signed {
+        let signed: Vec<String> = if ws.release.sign_assets {
+            planned.iter().map(|p| p.name.clone()).collect()
+        } else {
+            vec![
+                crate::dist::SUMS.to_owned(),
+                crate::dist::PROVENANCE.to_owned(),
+            ]
+        };
+        for name in signed {
+            planned.push(Planned {
+                from: format!("the signature of {name}"),
+                name: format!("{name}{}", crate::dist::SIGNATURE),
+            });
+        }
+    }
+    planned.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(planned)
 }
 
 /// Refuses a plan whose version does not move past the last release.

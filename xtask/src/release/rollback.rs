@@ -113,7 +113,7 @@ impl Rollback {
             }
         }
         let version = tag.trim_start_matches(|c: char| !c.is_ascii_digit());
-        let records = root.join(format!("target/dist/v{version}/docker"));
+        let records = root.join(format!("target/release/v{version}/docker"));
         for record in std::fs::read_dir(&records)
             .into_iter()
             .flatten()

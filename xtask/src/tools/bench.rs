@@ -9,12 +9,14 @@ use crate::runner::{Cmd, Effect};
 
 /// `sha256sum ARGS` in `dir`.
 pub fn sha256sum(dir: &Path, args: Vec<String>) -> Cmd {
-    Cmd::new("sha256sum", Effect::Query).args(args).cwd(dir)
+    super::command("sha256sum", Effect::Query)
+        .args(args)
+        .cwd(dir)
 }
 
 /// `git-cliff --unreleased` in `repo`.
 pub fn git_cliff_unreleased(repo: &Path) -> Cmd {
-    Cmd::new("git-cliff", Effect::Query)
+    super::command("git-cliff", Effect::Query)
         .arg("--unreleased")
         .cwd(repo)
 }
@@ -26,7 +28,7 @@ where
     S: Into<String>,
 {
     let path = std::env::current_exe().context("finding the xtask binary")?;
-    Ok(Cmd::new(path.display().to_string(), effect).args(args))
+    Ok(super::command(path.display().to_string(), effect).args(args))
 }
 
 /// The xtask binary built at `path`, with ARGS.
@@ -35,5 +37,5 @@ where
     I: IntoIterator<Item = S>,
     S: Into<String>,
 {
-    Cmd::new(path.display().to_string(), Effect::Query).args(args)
+    super::command(path.display().to_string(), Effect::Query).args(args)
 }

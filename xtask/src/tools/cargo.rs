@@ -13,14 +13,14 @@ pub fn program() -> String {
 /// (a Linux build alone never downloads `windows-sys`, which
 /// `cargo metadata --offline` still needs).
 pub fn fetch(root: &Path) -> Cmd {
-    Cmd::new(program(), Effect::Stage)
+    super::command(program(), Effect::Stage)
         .args(["fetch", "--locked"])
         .cwd(root)
 }
 
 /// `cargo test --workspace --locked --no-fail-fast`, without colour codes.
 pub fn test(root: &Path) -> Cmd {
-    Cmd::new(program(), Effect::Stage)
+    super::command(program(), Effect::Stage)
         .args(["test", "--workspace", "--locked", "--no-fail-fast"])
         .cwd(root)
         .env("CARGO_TERM_COLOR", "never")
@@ -31,7 +31,7 @@ pub fn test(root: &Path) -> Cmd {
 /// `cargo metadata --format-version 1 --no-deps --offline`: the workspace's
 /// packages and their manifests.
 pub fn metadata(root: &Path) -> Cmd {
-    Cmd::new(program(), Effect::Query)
+    super::command(program(), Effect::Query)
         .args([
             "metadata",
             "--format-version",
@@ -48,7 +48,7 @@ where
     I: IntoIterator<Item = S>,
     S: Into<String>,
 {
-    Cmd::new(program(), Effect::Query)
+    super::command(program(), Effect::Query)
         .arg("xtask")
         .args(args)
         .cwd(root)
@@ -56,7 +56,7 @@ where
 
 /// `cargo build --quiet` in `dir` (the bench's reference crate).
 pub fn build_quiet(dir: &Path) -> Cmd {
-    Cmd::new(program(), Effect::Stage)
+    super::command(program(), Effect::Stage)
         .args(["build", "--quiet"])
         .cwd(dir)
 }

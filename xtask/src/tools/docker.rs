@@ -10,19 +10,19 @@ const DAEMON_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The client version; works without a daemon.
 pub fn client_version() -> Cmd {
-    Cmd::new("docker", Effect::Query).arg("--version")
+    super::command("docker", Effect::Query).arg("--version")
 }
 
 /// The daemon's version; fails when no daemon answers.
 pub fn server_version() -> Cmd {
-    Cmd::new("docker", Effect::Query)
+    super::command("docker", Effect::Query)
         .args(["version", "--format", "{{.Server.Version}}"])
         .timeout(DAEMON_TIMEOUT)
 }
 
 /// The buildx plugin's version; fails when the plugin is not installed.
 pub fn buildx_version() -> Cmd {
-    Cmd::new("docker", Effect::Query)
+    super::command("docker", Effect::Query)
         .args(["buildx", "version"])
         .timeout(DAEMON_TIMEOUT)
 }
@@ -57,7 +57,7 @@ impl BuildSpec<'_> {
 
 /// `docker build` with the engine's own builder: the host platform only.
 pub fn build(spec: &BuildSpec) -> Cmd {
-    Cmd::new("docker", Effect::Stage)
+    super::command("docker", Effect::Stage)
         .arg("build")
         .args(spec.args())
         .arg(spec.context.display().to_string())
@@ -72,7 +72,7 @@ pub fn buildx_build(
     push: bool,
 ) -> Cmd {
     let effect = if push { Effect::Change } else { Effect::Stage };
-    let mut cmd = Cmd::new("docker", effect)
+    let mut cmd = super::command("docker", effect)
         .args(["buildx", "build", "--platform", &platforms.join(",")])
         .args(spec.args())
         .arg("--metadata-file")
@@ -86,22 +86,23 @@ pub fn buildx_build(
 }
 
 pub fn tag(source: &str, target: &str) -> Cmd {
-    Cmd::new("docker", Effect::Stage).args(["tag", source, target])
+    super::command("docker", Effect::Stage).args(["tag", source, target])
 }
 
 pub fn push(reference: &str) -> Cmd {
-    Cmd::new("docker", Effect::Change).args(["push", reference])
+    super::command("docker", Effect::Change).args(["push", reference])
 }
 
 /// The local image's ID, which is its config digest.
 pub fn image_id(reference: &str) -> Cmd {
-    Cmd::new("docker", Effect::Query).args(["image", "inspect", "--format", "{{.Id}}", reference])
+    super::command("docker", Effect::Query)
+        .args(["image", "inspect", "--format", "{{.Id}}", reference])
 }
 
 /// The registry's manifest for `reference` (`-v`: with its digest); fails
 /// with "no such manifest" when the tag is not there.
 pub fn manifest_inspect(reference: &str, insecure: bool) -> Cmd {
-    let mut cmd = Cmd::new("docker", Effect::Query).args(["manifest", "inspect", "-v"]);
+    let mut cmd = super::command("docker", Effect::Query).args(["manifest", "inspect", "-v"]);
     if insecure {
         cmd = cmd.arg("--insecure");
     }
@@ -110,14 +111,14 @@ pub fn manifest_inspect(reference: &str, insecure: bool) -> Cmd {
 
 /// The digest buildx sees for `reference` in its registry.
 pub fn imagetools_inspect(reference: &str) -> Cmd {
-    Cmd::new("docker", Effect::Query)
+    super::command("docker", Effect::Query)
         .args(["buildx", "imagetools", "inspect", reference])
         .timeout(DAEMON_TIMEOUT)
 }
 
 /// `docker login` with the password on stdin, from DOCKER_PASSWORD.
 pub fn login(registry: &str, user: &str) -> Cmd {
-    Cmd::new("docker", Effect::Stage)
+    super::command("docker", Effect::Stage)
         .args(["login", "--username", user, "--password-stdin", registry])
         .stdin_secret("DOCKER_PASSWORD")
         .timeout(DAEMON_TIMEOUT)

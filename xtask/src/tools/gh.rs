@@ -9,11 +9,11 @@ use crate::runner::{Cmd, Effect};
 const NETWORK_TIMEOUT: Duration = Duration::from_secs(20);
 
 pub fn version() -> Cmd {
-    Cmd::new("gh", Effect::Query).arg("--version")
+    super::command("gh", Effect::Query).arg("--version")
 }
 
 pub fn auth_status() -> Cmd {
-    Cmd::new("gh", Effect::Query)
+    super::command("gh", Effect::Query)
         .args(["auth", "status"])
         .secret("GH_TOKEN")
         .secret("GITHUB_TOKEN")
@@ -22,7 +22,7 @@ pub fn auth_status() -> Cmd {
 
 /// A `gh` command that talks to GitHub: the token rides in its environment.
 fn gh(effect: Effect) -> Cmd {
-    Cmd::new("gh", effect)
+    super::command("gh", effect)
         .secret("GH_TOKEN")
         .secret("GITHUB_TOKEN")
         .env("GH_PROMPT_DISABLED", "1")
@@ -77,6 +77,14 @@ pub fn release_publish(tag: &str, latest: bool) -> Cmd {
     } else {
         cmd.arg("--latest=false")
     }
+}
+
+/// Every asset of the release into `dir` (made if missing).
+pub fn release_download(tag: &str, dir: &Path) -> Cmd {
+    gh(Effect::Query)
+        .args(["release", "download", tag, "--dir"])
+        .arg(dir.display().to_string())
+        .timeout(std::time::Duration::from_secs(3600))
 }
 
 /// Rollback only.

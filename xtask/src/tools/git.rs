@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::runner::{Cmd, Effect};
 
 pub fn version() -> Cmd {
-    Cmd::new("git", Effect::Query).arg("--version")
+    super::command("git", Effect::Query).arg("--version")
 }
 
 /// The repository commands are run in.
@@ -33,7 +33,7 @@ impl Git {
     }
 
     fn cmd<'a>(&self, effect: Effect, args: impl IntoIterator<Item = &'a str>) -> Cmd {
-        let cmd = Cmd::new("git", effect).args(args);
+        let cmd = super::command("git", effect).args(args);
         match &self.root {
             Some(root) => cmd.cwd(root),
             None => cmd,

@@ -5,13 +5,13 @@ use std::path::Path;
 use crate::runner::{Cmd, Effect};
 
 pub fn version() -> Cmd {
-    Cmd::new("gpg", Effect::Query).arg("--version")
+    super::command("gpg", Effect::Query).arg("--version")
 }
 
 /// `gpg --detach-sign --armor`; the passphrase, when RELEASE_GPG_PASSPHRASE
 /// is set, goes to gpg on stdin (`--passphrase-fd 0`), never in argv.
 pub fn detach_sign(key: &str, file: &Path, signature: &Path) -> Cmd {
-    let mut cmd = Cmd::new("gpg", Effect::Stage).args([
+    let mut cmd = super::command("gpg", Effect::Stage).args([
         "--batch",
         "--yes",
         "--local-user",
@@ -31,12 +31,12 @@ pub fn detach_sign(key: &str, file: &Path, signature: &Path) -> Cmd {
 
 /// `gpg --verify SIGNATURE FILE`: fails unless a known key made it over FILE.
 pub fn verify(signature: &Path, file: &Path) -> Cmd {
-    Cmd::new("gpg", Effect::Query)
+    super::command("gpg", Effect::Query)
         .args(["--batch", "--status-fd", "1", "--verify"])
         .arg(signature.display().to_string())
         .arg(file.display().to_string())
 }
 
 pub fn fingerprint(key: &str) -> Cmd {
-    Cmd::new("gpg", Effect::Query).args(["--batch", "--with-colons", "--fingerprint", key])
+    super::command("gpg", Effect::Query).args(["--batch", "--with-colons", "--fingerprint", key])
 }

@@ -8,11 +8,11 @@ use crate::runner::{Cmd, Effect};
 use crate::tools::first_version;
 
 pub fn version() -> Cmd {
-    Cmd::new("hailo", Effect::Query).arg("--version")
+    super::command("hailo", Effect::Query).arg("--version")
 }
 
 pub fn hailortcli_version() -> Cmd {
-    Cmd::new("hailortcli", Effect::Query).arg("--version")
+    super::command("hailortcli", Effect::Query).arg("--version")
 }
 
 /// The DFC and HailoRT versions as the tools print them. Every `hailo`
@@ -82,7 +82,7 @@ fn strip_ansi(line: &str) -> String {
 
 /// `hailortcli parse-hef FILE`: what the HEF was compiled for; no device needed.
 pub fn parse_hef(file: &Path) -> Cmd {
-    Cmd::new("hailortcli", Effect::Query)
+    super::command("hailortcli", Effect::Query)
         .arg("parse-hef")
         .arg(file.display().to_string())
 }
@@ -99,7 +99,7 @@ pub struct DfcJob<'a> {
 
 impl DfcJob<'_> {
     fn cmd(&self) -> Cmd {
-        Cmd::new("hailo", Effect::Stage)
+        super::command("hailo", Effect::Stage)
             .cwd(self.scratch)
             .timeout(self.timeout)
     }

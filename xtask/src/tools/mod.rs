@@ -65,6 +65,18 @@ pub const GPG: Tool = Tool {
 const CATALOGUE: &[&Tool] = &[&GIT, &PYTHON, &DOCKER, &GH, &HAILO, &HAILORTCLI, &GPG];
 
 /// How to get `program`, when it is one of ours.
+/// A command of `program`, which says how to install it when it is missing.
+/// Every wrapper in `tools/` starts its commands here.
+pub fn command(program: impl Into<String>, effect: crate::runner::Effect) -> crate::runner::Cmd {
+    let program = program.into();
+    let hint = install_hint(&program);
+    let cmd = crate::runner::Cmd::new(program, effect);
+    match hint {
+        Some(hint) => cmd.install_hint(hint),
+        None => cmd,
+    }
+}
+
 pub fn install_hint(program: &str) -> Option<&'static str> {
     CATALOGUE
         .iter()

@@ -54,7 +54,7 @@ fn packaging_interpreter() -> String {
 
 /// `python3 -m venv DIR`.
 pub fn make_venv(dir: &Path) -> Cmd {
-    Cmd::new(interpreter(), Effect::Stage)
+    super::command(interpreter(), Effect::Stage)
         .args(["-m", "venv"])
         .arg(dir.display().to_string())
 }
@@ -65,7 +65,7 @@ where
     I: IntoIterator<Item = S>,
     S: Into<String>,
 {
-    Cmd::new(venv_python.display().to_string(), Effect::Stage)
+    super::command(venv_python.display().to_string(), Effect::Stage)
         .args([
             "-m",
             "pip",
@@ -79,7 +79,7 @@ where
 /// `uv pip install --python VENV_PYTHON -r REQUIREMENTS`; never downloads an
 /// interpreter of its own.
 pub fn uv_install(uv: &Path, venv_python: &Path, requirements: &Path) -> Cmd {
-    Cmd::new(uv.display().to_string(), Effect::Stage)
+    super::command(uv.display().to_string(), Effect::Stage)
         .args(["pip", "install", "--python"])
         .arg(venv_python.display().to_string())
         .arg("-r")
@@ -89,17 +89,17 @@ pub fn uv_install(uv: &Path, venv_python: &Path, requirements: &Path) -> Cmd {
 }
 
 pub fn version() -> Cmd {
-    Cmd::new(interpreter(), Effect::Query).arg("--version")
+    super::command(interpreter(), Effect::Query).arg("--version")
 }
 
 /// `python3 -m MODULE --version`: whether a module-run tool is installed.
 pub fn module_version(module: &str) -> Cmd {
-    Cmd::new(packaging_interpreter(), Effect::Query).args(["-m", module, "--version"])
+    super::command(packaging_interpreter(), Effect::Query).args(["-m", module, "--version"])
 }
 
 /// `python3 -m build --outdir OUT SRC` (isolated: the backend comes from the index).
 pub fn build(source: &Path, out: &Path) -> Cmd {
-    let mut cmd = Cmd::new(packaging_interpreter(), Effect::Stage).args(["-m", "build"]);
+    let mut cmd = super::command(packaging_interpreter(), Effect::Stage).args(["-m", "build"]);
     if let Some(uv) = UV_BIN.get() {
         cmd = cmd
             .env("UV", uv.display().to_string())
@@ -112,7 +112,7 @@ pub fn build(source: &Path, out: &Path) -> Cmd {
 
 /// `twine check --strict FILES`.
 pub fn twine_check(files: &[PathBuf]) -> Cmd {
-    Cmd::new(packaging_interpreter(), Effect::Query)
+    super::command(packaging_interpreter(), Effect::Query)
         .args(["-m", "twine", "--no-color", "check", "--strict"])
         .args(files.iter().map(|f| f.display().to_string()))
         .env("NO_COLOR", "1")
@@ -120,7 +120,7 @@ pub fn twine_check(files: &[PathBuf]) -> Cmd {
 
 /// `twine upload` to `url`; credentials only from the environment.
 pub fn twine_upload(url: &str, files: &[PathBuf]) -> Cmd {
-    Cmd::new(packaging_interpreter(), Effect::Change)
+    super::command(packaging_interpreter(), Effect::Change)
         .args([
             "-m",
             "twine",
@@ -139,7 +139,7 @@ pub fn twine_upload(url: &str, files: &[PathBuf]) -> Cmd {
 /// The files an index holds for a release: `{filename: sha256}` as JSON.
 /// `kind` is `json` (PyPI's JSON API) or `simple` (PEP 503/691).
 pub fn index_files(kind: &str, url: &str) -> Cmd {
-    Cmd::new(interpreter(), Effect::Query)
+    super::command(interpreter(), Effect::Query)
         .args(["-c", INDEX_FILES, kind, url])
         .secret("TWINE_PASSWORD")
         .timeout(std::time::Duration::from_secs(60))
@@ -149,7 +149,7 @@ const INDEX_FILES: &str = include_str!("index_files.py");
 
 /// A wheel's or sdist's `Version:` from its metadata, printed by python.
 pub fn metadata_version(file: &Path) -> Cmd {
-    Cmd::new(interpreter(), Effect::Query)
+    super::command(interpreter(), Effect::Query)
         .args(["-c", METADATA_VERSION])
         .arg(file.display().to_string())
 }
@@ -171,7 +171,7 @@ print(next(l.split(":", 1)[1].strip() for l in text.splitlines() if l.startswith
 /// `python3 -m MODULE ARGS` from the package sources under `src` (the
 /// monorepo's own package, not an installed copy).
 pub fn module(src: &Path, module: &str, args: Vec<String>) -> Cmd {
-    Cmd::new(interpreter(), Effect::Stage)
+    super::command(interpreter(), Effect::Stage)
         .args(["-m", module])
         .args(args)
         .env("PYTHONPATH", src.display().to_string())
@@ -184,14 +184,15 @@ pub const EXPORT_MODULES: &[&str] = &["torch", "onnx", "onnxruntime", "numpy"];
 
 /// Fails unless every listed module imports.
 pub fn can_import(modules: &[&str]) -> Cmd {
-    Cmd::new(interpreter(), Effect::Query).args(["-c", &format!("import {}", modules.join(", "))])
+    super::command(interpreter(), Effect::Query)
+        .args(["-c", &format!("import {}", modules.join(", "))])
 }
 
 /// The runtime dependencies of WHEEL as this interpreter's environment
 /// resolves them, transitively, as JSON. SCRIPT is where
 /// [`RUNTIME_DEPS_SCRIPT`] was written: a file, so the command reads as typed.
 pub fn runtime_deps(script: &Path, wheel: &Path) -> Cmd {
-    Cmd::new(interpreter(), Effect::Query)
+    super::command(interpreter(), Effect::Query)
         .arg(script.display().to_string())
         .arg(wheel.display().to_string())
 }
@@ -200,7 +201,7 @@ pub const RUNTIME_DEPS_SCRIPT: &str = include_str!("py/runtime_deps.py");
 
 /// `VENV_PYTHON -m pytest TESTS -q` with the package's sources on the path.
 pub fn pytest(venv_python: &Path, root: &Path, tests: &str, src: &Path) -> Cmd {
-    Cmd::new(venv_python.display().to_string(), Effect::Stage)
+    super::command(venv_python.display().to_string(), Effect::Stage)
         // `-rs`: every skipped test is named with its reason.
         .args(["-m", "pytest", tests, "-q", "-rs", "-p", "no:cacheprovider"])
         .cwd(root)

@@ -532,12 +532,8 @@ fn write_before_a_bump_says_to_bump_first() {
 fn release_notes_follow_the_template_with_real_sizes() {
     let (fixture, _) = history();
     let dist = fixture.root.join("target/dist/v0.2.0");
-    std::fs::create_dir_all(dist.join("models/tcn_encoder")).unwrap();
-    std::fs::write(
-        dist.join("models/tcn_encoder/tcn_encoder.onnx"),
-        vec![0u8; 3 * 1024 * 1024],
-    )
-    .unwrap();
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(dist.join("tcn_encoder.onnx"), vec![0u8; 3 * 1024 * 1024]).unwrap();
     std::fs::write(dist.join("tcn_vae-0.2.0-py3-none-any.whl"), vec![0u8; 2048]).unwrap();
     let run = Xtask::new(&fixture.root)
         .args(&["changelog", "--notes"])
@@ -555,7 +551,7 @@ fn release_notes_follow_the_template_with_real_sizes() {
         "{notes}"
     );
     assert!(
-        notes.contains("| `models/tcn_encoder/tcn_encoder.onnx` | 3.0 MiB | ONNX model"),
+        notes.contains("| `tcn_encoder.onnx` | 3.0 MiB | ONNX model"),
         "{notes}"
     );
     assert!(

@@ -18,10 +18,7 @@ fn image_fixture(name: &str, platforms: &str) -> Fixture {
 }
 
 fn stage(fixture: &Fixture, content: &str) {
-    fixture.write(
-        "target/dist/v0.1.0/python/tcn_vae-0.1.0-py3-none-any.whl",
-        content,
-    );
+    fixture.write("target/dist/v0.1.0/tcn_vae-0.1.0-py3-none-any.whl", content);
 }
 
 #[test]
@@ -87,7 +84,7 @@ fn plain_engine_publishes_the_tag_set_once_and_never_overwrites_a_version() {
     assert_eq!(digest("0.1.0"), digest("latest"));
     assert_eq!(digest("0.1.0"), digest("0.1"));
     let record_path = format!(
-        "target/dist/v0.1.0/docker/{}.json",
+        "target/release/v0.1.0/docker/{}.json",
         name.replace(['/', ':'], "_")
     );
     let record: Value = serde_json::from_str(&fixture.read(&record_path)).unwrap();

@@ -18,15 +18,8 @@ fn staged() -> Fixture {
         "# tcn-vae-edge v0.1.0 - 1 feature\n\nBody.\n",
     );
     fixture.write(&format!("{dist}/sha256sum.txt"), "abc  x\n");
-    fixture.write(
-        &format!("{dist}/python/tcn_vae-0.1.0-py3-none-any.whl"),
-        "wheel",
-    );
-    fixture.write(
-        &format!("{dist}/models/tcn_encoder/tcn_encoder.onnx"),
-        "onnx bytes",
-    );
-    fixture.write(&format!("{dist}/docker/record.json"), "{}");
+    fixture.write(&format!("{dist}/tcn_vae-0.1.0-py3-none-any.whl"), "wheel");
+    fixture.write(&format!("{dist}/tcn_encoder.onnx"), "onnx bytes");
     fixture
 }
 

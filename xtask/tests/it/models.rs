@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use crate::support::{self, bin_with, Fakes, Fixture, TempDir, Xtask};
 
-const STAGED: &str = "target/dist/v0.1.0/models/tcn_encoder";
+const STAGED: &str = "target/dist/v0.1.0";
 
 fn edit_json(fixture: &Fixture, file: &str, edit: impl FnOnce(&mut Value)) {
     let path = format!("models/tcn_encoder/v0.1.0/{file}");
@@ -217,7 +217,10 @@ fn compile_inputs() -> Fixture {
         &format!("{STAGED}/tcn_encoder.export.json"),
         r#"{"start_nodes": ["/encoder/Conv"], "end_nodes": ["/mu/Gemm", "/logvar/Gemm"]}"#,
     );
-    write_npy(&fixture.root.join(STAGED).join("calib.npy"), 1024);
+    write_npy(
+        &fixture.root.join(STAGED).join("tcn_encoder.calib.npy"),
+        1024,
+    );
     fixture
 }
 
@@ -281,7 +284,7 @@ fn hef_compile_runs_the_dfc_steps_in_order_and_writes_a_true_manifest() {
     );
     assert_eq!(
         manifest["calibration_set"]["sha256"],
-        sha256(&staged.join("calib.npy"))
+        sha256(&staged.join("tcn_encoder.calib.npy"))
     );
     assert_eq!(manifest["calibration_shape"], json!([1024, 1, 100, 9]));
     assert_eq!(manifest["dfc_version"], "3.33.0");
@@ -388,7 +391,7 @@ fn onnx_export_with_real_torch_feeds_hef_compile() {
     assert_eq!(report["problems"], json!([]));
     assert!(report["max_abs_diff"].as_f64().unwrap() <= 1e-4, "{report}");
     assert_eq!(report["input_shape"], json!([1, 9, 1, 100]));
-    assert!(staged.join("calib.npy").exists());
+    assert!(staged.join("tcn_encoder.calib.npy").exists());
 
     // The DFC takes the export's end nodes from its report.
     let fakes = Fakes::install();

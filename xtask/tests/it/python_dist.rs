@@ -42,7 +42,7 @@ fn build_and_check_stage_one_wheel_and_one_sdist() {
     let fixture = Fixture::new();
     let build = xtask(&fixture, &["python", "build"]);
     assert_eq!(build.code, 0, "{}", build.stderr);
-    let dir = fixture.root.join("target/dist/v0.1.0/python");
+    let dir = fixture.root.join("target/dist/v0.1.0");
     let mut files: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -61,16 +61,26 @@ fn build_and_check_stage_one_wheel_and_one_sdist() {
         check.stderr
     );
 
-    // A stray extra wheel is refused rather than guessed between.
+    // Another version's wheel beside it is not this release's; a second
+    // wheel of this version is refused rather than guessed between.
     std::fs::copy(
         dir.join(&files[0]),
         dir.join("tcn_vae-0.0.9-py3-none-any.whl"),
     )
     .unwrap();
+    let check = xtask(&fixture, &["python", "check"]);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    std::fs::copy(
+        dir.join(&files[0]),
+        dir.join("tcn_vae-0.1.0-py2-none-any.whl"),
+    )
+    .unwrap();
     let confused = xtask(&fixture, &["python", "check"]);
     assert_eq!(confused.code, 1);
     assert!(
-        confused.stderr.contains("2 wheel(s) and 1 sdist(s)"),
+        confused
+            .stderr
+            .contains("2 wheel(s) and 1 sdist(s) of tcn-vae 0.1.0"),
         "{}",
         confused.stderr
     );
@@ -133,7 +143,7 @@ fn publish_uploads_once_and_refuses_other_content() {
     let wheel = "tcn_vae-0.1.0-py3-none-any.whl";
     assert_eq!(
         sha256(&download.path().join(wheel)),
-        sha256(&fixture.root.join("target/dist/v0.1.0/python").join(wheel))
+        sha256(&fixture.root.join("target/dist/v0.1.0").join(wheel))
     );
 
     // A re-run is a no-op.
@@ -253,10 +263,11 @@ fn without_build_or_twine_the_release_provisions_them_and_really_checks() {
             .is_file(),
         "no stamp: the environment is not marked complete"
     );
-    let dist = fixture.root.join("target/dist/v0.2.0/python");
+    let dist = fixture.root.join("target/dist/v0.2.0");
     let mut files: Vec<String> = std::fs::read_dir(&dist)
         .unwrap_or_else(|e| panic!("{}: {e}\n{}", dist.display(), release.stderr))
         .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".whl") || n.ends_with(".tar.gz"))
         .collect();
     files.sort();
     assert_eq!(

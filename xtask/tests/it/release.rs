@@ -124,7 +124,7 @@ fn assert_released(fixture: &Fixture, fakes: &Fakes, server: &PypiServer) {
     for file in ["tcn_vae-0.2.0-py3-none-any.whl", "tcn_vae-0.2.0.tar.gz"] {
         assert_eq!(
             sha256(&server.packages.join(file)),
-            sha256(&dist.join("python").join(file)),
+            sha256(&dist.join(file)),
             "{file} on the index"
         );
     }
@@ -152,14 +152,9 @@ fn assert_released(fixture: &Fixture, fakes: &Fakes, server: &PypiServer) {
     );
     for asset in release["assets"].as_array().unwrap() {
         let name = asset["name"].as_str().unwrap();
-        let local = if name.ends_with(".whl") || name.ends_with(".tar.gz") {
-            dist.join("python").join(name)
-        } else {
-            dist.join(name)
-        };
         assert_eq!(
             asset["digest"],
-            format!("sha256:{}", sha256(&local)),
+            format!("sha256:{}", sha256(&dist.join(name))),
             "{name}"
         );
     }
@@ -262,7 +257,7 @@ fn a_dry_run_stages_and_verifies_and_leaves_everything_as_it_was() {
         String::from_utf8_lossy(&check.stdout)
     );
     assert!(
-        dist.join("python/tcn_vae-0.2.0-py3-none-any.whl").exists(),
+        dist.join("tcn_vae-0.2.0-py3-none-any.whl").exists(),
         "the wheel carries the new version"
     );
     let manifest: Value =
@@ -300,7 +295,125 @@ fn a_dry_run_stages_and_verifies_and_leaves_everything_as_it_was() {
     ] {
         assert!(plan.get(key).is_some(), "plan lacks {key}: {plan}");
     }
-    assert_eq!(plan["images"][0]["tags"], json!(["0.2.0", "0.2", "latest"]));
+    let tags: Vec<&Value> = plan["images"][0]["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| &t["name"])
+        .collect();
+    assert_eq!(tags, [&json!("0.2.0"), &json!("0.2"), &json!("latest")]);
+    // The plan names every asset by the name it is downloaded under.
+    let assets: Vec<&str> = plan["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    for name in [
+        "tcn_vae-0.2.0-py3-none-any.whl",
+        "tcn_vae-0.2.0.tar.gz",
+        "sha256sum.txt",
+        "tcn_encoder.hef",
+        "model_config.json",
+    ] {
+        assert!(assets.contains(&name), "{name} not planned: {assets:?}");
+    }
+    assert!(assets.iter().all(|a| !a.contains('/')), "{assets:?}");
+}
+
+/// The commands a run printed: `$ ...` lines, without the dry-run suffix.
+fn printed_commands(run: &support::Run) -> Vec<String> {
+    run.all()
+        .lines()
+        .filter_map(|l| l.strip_prefix("$ "))
+        .map(|l| l.trim_end_matches("    # dry run: not run").to_owned())
+        .collect()
+}
+
+/// A word as the runner prints it in a command line.
+fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_./:=@%+,-".contains(&b));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+#[test]
+fn the_dry_run_prints_exactly_the_commands_execute_runs() {
+    let server = PypiServer::start(TWINE_PASSWORD);
+    let fixture = releasable(&server);
+    let fakes = Fakes::install();
+    let dry = release(&fixture, &fakes, &[], TWINE_PASSWORD);
+    assert_eq!(dry.code, 0, "{}\n{}", dry.stdout, dry.stderr);
+    let planned: Vec<String> = dry
+        .all()
+        .lines()
+        .filter(|l| l.ends_with("    # dry run: not run"))
+        .filter_map(|l| l.strip_prefix("$ "))
+        .map(|l| l.trim_end_matches("    # dry run: not run").to_owned())
+        .collect();
+    let changing = |argv1: &Value| {
+        ["create", "upload", "edit", "delete"].contains(&argv1.as_str().unwrap_or(""))
+    };
+    assert!(
+        !fakes
+            .calls(Some("gh"))
+            .iter()
+            .any(|c| changing(&c["argv"][1])),
+        "a dry run changed the GitHub release"
+    );
+    for expected in [
+        "git commit",
+        "git tag",
+        "git push",
+        "gh release create",
+        "gh release upload",
+        "twine",
+        "gh release edit",
+    ] {
+        assert!(
+            planned.iter().any(|c| c.contains(expected)),
+            "the dry run does not show `{expected}`: {planned:#?}"
+        );
+    }
+
+    let executed = release(
+        &fixture,
+        &fakes,
+        &["--execute", "--skip-tests"],
+        TWINE_PASSWORD,
+    );
+    assert_eq!(executed.code, 0, "{}\n{}", executed.stdout, executed.stderr);
+    // Each printed command ran, in the printed order.
+    let ran = printed_commands(&executed);
+    let mut at = 0;
+    for command in &planned {
+        match ran[at..].iter().position(|r| r == command) {
+            Some(i) => at += i + 1,
+            None => panic!("the dry run printed\n  {command}\nbut --execute did not run it (in this order); it ran:\n{ran:#?}"),
+        }
+    }
+    // And what the fake recorded is what was printed, word for word.
+    for call in fakes.calls(Some("gh")) {
+        let argv: Vec<String> = call["argv"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| shell_quote(a.as_str().unwrap()))
+            .collect();
+        if changing(&call["argv"][1]) {
+            let line = format!("gh {}", argv.join(" "));
+            assert!(
+                planned.iter().any(|p| p.ends_with(&format!("{line})"))),
+                "gh ran `{line}`, which the dry run did not print: {planned:#?}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -317,6 +430,7 @@ fn execute_releases_everything_once() {
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_released(&fixture, &fakes, &server);
     assert_no_secret(&fixture, &fakes, &[&run]);
+    downloaded_assets_verify(&fixture, &fakes);
 
     // Nothing is left to release, and the same version is refused.
     let again = release(
@@ -326,6 +440,73 @@ fn execute_releases_everything_once() {
         TWINE_PASSWORD,
     );
     assert_eq!(again.code, 1);
+}
+
+/// The release's assets, fetched by name into an empty directory as a user
+/// would (`gh release download`), verify with GNU `sha256sum -c` and with
+/// `verify-release DIR` and `verify-release TAG`; a tampered asset fails
+/// both, naming the file.
+fn downloaded_assets_verify(fixture: &Fixture, fakes: &Fakes) {
+    let downloads = support::TempDir::new("downloaded");
+    let gh = Command::new(fakes.bin.join("gh"))
+        .args(["release", "download", "v0.2.0", "--dir"])
+        .arg(downloads.path())
+        .envs(fakes.env())
+        .env("GH_TOKEN", GH_TOKEN)
+        .output()
+        .unwrap();
+    assert!(
+        gh.status.success(),
+        "{}",
+        String::from_utf8_lossy(&gh.stderr)
+    );
+    let sha256sum = || {
+        Command::new("sha256sum")
+            .args(["-c", "--strict", "sha256sum.txt"])
+            .current_dir(downloads.path())
+            .output()
+            .unwrap()
+    };
+    let verify = |target: &str| {
+        Xtask::new(&fixture.root)
+            .args(&["verify-release", target])
+            .fakes(fakes)
+            .path_first(&[&fakes.bin])
+            .env("GH_TOKEN", GH_TOKEN)
+            .run()
+    };
+    let gnu = sha256sum();
+    assert!(
+        gnu.status.success(),
+        "GNU sha256sum -c on the downloaded assets: {}",
+        String::from_utf8_lossy(&gnu.stdout)
+    );
+    let dir = downloads.path().display().to_string();
+    let ours = verify(&dir);
+    assert_eq!(ours.code, 0, "{}\n{}", ours.stdout, ours.stderr);
+    let by_tag = verify("v0.2.0");
+    assert_eq!(by_tag.code, 0, "{}\n{}", by_tag.stdout, by_tag.stderr);
+    assert!(
+        by_tag.stdout.contains("downloaded the assets of v0.2.0"),
+        "{}",
+        by_tag.stdout
+    );
+
+    let wheel = downloads.path().join("tcn_vae-0.2.0-py3-none-any.whl");
+    let mut bytes = std::fs::read(&wheel).unwrap();
+    bytes[100] ^= 1;
+    std::fs::write(&wheel, bytes).unwrap();
+    let gnu = sha256sum();
+    assert!(!gnu.status.success());
+    assert!(String::from_utf8_lossy(&gnu.stdout).contains("tcn_vae-0.2.0-py3-none-any.whl: FAILED"));
+    let ours = verify(&dir);
+    assert_eq!(ours.code, 1, "{}", ours.stdout);
+    assert!(
+        ours.stderr
+            .contains("tcn_vae-0.2.0-py3-none-any.whl: FAILED"),
+        "{}",
+        ours.stderr
+    );
 }
 
 /// Makes one publish step fail once, resumes, and checks the end state.

@@ -299,7 +299,7 @@ fn every_tampering_is_caught_and_named() {
     case(
         "asset",
         &|dir| {
-            let wheel = dir.join("python/tcn_vae-0.2.0-py3-none-any.whl");
+            let wheel = dir.join("tcn_vae-0.2.0-py3-none-any.whl");
             let mut bytes = std::fs::read(&wheel).unwrap();
             bytes.push(0);
             std::fs::write(&wheel, bytes).unwrap();
@@ -375,13 +375,7 @@ fn every_tampering_is_caught_and_named() {
     );
     case(
         "placeholder-hef",
-        &|dir| {
-            std::fs::write(
-                dir.join("models/tcn_encoder/tcn_encoder.hef"),
-                "{\"placeholder\": true}",
-            )
-            .unwrap()
-        },
+        &|dir| std::fs::write(dir.join("tcn_encoder.hef"), "{\"placeholder\": true}").unwrap(),
         &["tcn_encoder.hef: not a HEF"],
     );
 }
@@ -397,7 +391,7 @@ fn with_sign_assets_every_asset_has_a_signature_that_verifies() {
     fixture.git(&["commit", "--quiet", "-am", "feat: sign every asset"]);
     let keyring = Keyring::new();
     let (dist, _) = signed_release(&fixture, &keyring);
-    let wheel = dist.join("python/tcn_vae-0.2.0-py3-none-any.whl");
+    let wheel = dist.join("tcn_vae-0.2.0-py3-none-any.whl");
     assert!(
         PathBuf::from(format!("{}.asc", wheel.display())).exists(),
         "the wheel is not signed"

@@ -178,7 +178,7 @@ impl Fixture {
         );
         self.write(
             "docker/scratch/Dockerfile",
-            "FROM scratch\nCOPY python/ /opt/wheels/\n",
+            "FROM scratch\nCOPY *.whl /opt/wheels/\n",
         );
     }
 

@@ -2,13 +2,70 @@
 //! at once. Repository problems stop a dry run too; missing tools and
 //! credentials stop only `--execute` (a dry run lists them as needs).
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 
-use super::plan::Plan;
-use super::stage::Need;
+use super::{Cx, Need, Outcome, Step};
 use crate::config::Workspace;
-use crate::runner::Runner;
+use crate::release::plan::{Plan, StepName};
+use crate::runner::{Effect, Runner};
 use crate::tools::git::Git;
+
+pub struct Preflight;
+
+impl Step for Preflight {
+    fn run(&self, cx: &Cx) -> Result<Outcome> {
+        let previous = cx
+            .plan
+            .previous_version
+            .as_deref()
+            .map(semver::Version::parse)
+            .transpose()
+            .context("the plan's previous version")?;
+        let problems = repository(cx.ws, cx.plan, previous.as_ref(), cx.runner)?;
+        if !problems.is_empty() {
+            bail!(
+                "preflight found {} problem{}:\n{}",
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" },
+                crate::report::bullets(&problems)
+            );
+        }
+        let skipped: Vec<StepName> = cx
+            .plan
+            .steps
+            .iter()
+            .filter(|s| s.skipped)
+            .map(|s| s.name)
+            .collect();
+        let needs = tools(cx.ws, &skipped, cx.runner);
+        if cx.dry_run() {
+            say!("dry run: the tests are not run; --execute runs `cargo xtask test` here first (--skip-tests skips them)");
+            return Ok(Outcome {
+                needs,
+                ..Outcome::default()
+            });
+        }
+        if !needs.is_empty() {
+            let lines: Vec<String> = needs
+                .iter()
+                .map(|(w, f, h)| format!("{w} ({f}): {h}"))
+                .collect();
+            bail!(
+                "--execute needs what this machine lacks:\n{}",
+                crate::report::bullets(&lines)
+            );
+        }
+        if cx.skip_tests {
+            say!("!!! --skip-tests: releasing without running the tests !!!");
+        } else {
+            let test = crate::tools::bench::this_binary(Effect::Stage, ["test"])?.cwd(&cx.ws.root);
+            cx.runner
+                .run(&test)
+                .context("the tests fail; a release needs them green (--skip-tests skips them, at your risk)")?;
+        }
+        Ok(Outcome::default())
+    }
+}
 
 /// Problems with the repository's state, each with its fix.
 pub fn repository(
@@ -89,7 +146,7 @@ pub fn repository(
             plan.tag
         ));
     }
-    if let Err(err) = super::plan::check_progress(plan, previous) {
+    if let Err(err) = crate::release::plan::check_progress(plan, previous) {
         problems.push(format!("{err}; pick a higher level or version"));
     }
     Ok(problems)
@@ -120,21 +177,21 @@ fn matches(pattern: &str, name: &str) -> bool {
 
 /// Tools and credentials that the steps still to run need and this machine
 /// lacks, as needs: (what, for, how to get it).
-pub fn tools(workspace: &Workspace, skipped: &[String], runner: &Runner) -> Vec<Need> {
+pub fn tools(workspace: &Workspace, skipped: &[StepName], runner: &Runner) -> Vec<Need> {
     let report = crate::doctor::examine(workspace, runner);
     let step_of = |tool: &str| match tool {
-        "docker" | "docker daemon" | "buildx" => "docker",
-        "gh" | "gh auth" => "github-draft",
-        "twine" => "pypi",
-        "hailo" => "build",
-        _ => "",
+        "docker" | "docker daemon" | "buildx" => Some(StepName::Docker),
+        "gh" | "gh auth" => Some(StepName::GithubDraft),
+        "twine" => Some(StepName::Pypi),
+        "hailo" => Some(StepName::Build),
+        _ => None,
     };
     let mut needs: Vec<Need> = report
         .tools
         .iter()
         .filter(|t| {
             report.missing.contains(&t.name.to_owned())
-                && !skipped.iter().any(|s| s == step_of(t.name))
+                && !step_of(t.name).is_some_and(|s| skipped.contains(&s))
         })
         .map(|t| {
             (
@@ -147,11 +204,11 @@ pub fn tools(workspace: &Workspace, skipped: &[String], runner: &Runner) -> Vec<
         .collect();
     for cred in report.credentials.iter().filter(|c| !c.set) {
         let step = if cred.name.starts_with("TWINE") {
-            "pypi"
+            StepName::Pypi
         } else {
-            "github-draft"
+            StepName::GithubDraft
         };
-        if !skipped.iter().any(|s| s == step) {
+        if !skipped.contains(&step) {
             needs.push((
                 cred.name.to_owned(),
                 cred.needed_for.clone(),

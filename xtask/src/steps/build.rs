@@ -1,0 +1,408 @@
+//! The local steps: build everything a release ships into
+//! `target/dist/v<X.Y.Z>/`, then verify it.
+//!
+//! What cannot be built on this machine (no `build` module, no torch or
+//! weights for the ONNX, no Hailo DFC) is not an error here: it becomes a row
+//! of the "what --execute needs" table. A dry run builds the Python package
+//! from a scratch copy with the version edits applied, so the work tree stays
+//! as it was and the wheel still carries the new version.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde_json::json;
+
+use super::{Cx, Outcome, Step};
+use crate::checksums::{
+    check_file_in, hex, sha256_files, sums_file, CheckOptions, Report, Verbosity,
+};
+use crate::config::Workspace;
+use crate::dist::{self, Dist};
+use crate::release::plan::{Asset, Plan};
+use crate::runner::{on_path, Runner};
+use crate::supply_chain;
+use crate::tools::python;
+use crate::version::sources::FileChange;
+
+/// Something `--execute` needs that this machine lacks: (what, for, how).
+pub type Need = (String, String, String);
+
+pub struct Build;
+
+impl Step for Build {
+    fn run(&self, cx: &Cx) -> Result<Outcome> {
+        let commit = match (cx.release_commit(), cx.dry_run()) {
+            (Some(sha), false) => supply_chain::ReleaseCommit::Made(sha),
+            (None, false) => bail!(
+                "the journal has no release commit from `prepare`; run `cargo xtask release --resume --execute` to redo it"
+            ),
+            (_, true) => supply_chain::ReleaseCommit::NotYet {
+                parent: &cx.plan.commit,
+            },
+        };
+        let (assets, needs) = build(
+            cx.ws,
+            cx.plan,
+            commit,
+            cx.edits,
+            cx.arguments,
+            cx.dry_run(),
+            cx.runner,
+        )?;
+        Ok(Outcome {
+            outputs: json!({ "assets": assets }),
+            needs,
+        })
+    }
+}
+
+pub struct Verify;
+
+impl Step for Verify {
+    fn run(&self, cx: &Cx) -> Result<Outcome> {
+        verify(cx.ws, cx.plan, cx.runner)?;
+        Ok(Outcome::default())
+    }
+}
+
+/// Builds into the plan's dist directory; returns the assets and what could
+/// not be built here.
+fn build(
+    workspace: &Workspace,
+    plan: &Plan,
+    commit: supply_chain::ReleaseCommit,
+    edits: &[FileChange],
+    arguments: &[String],
+    dry_run: bool,
+    runner: &Runner,
+) -> Result<(Vec<Asset>, Vec<Need>)> {
+    let dist = plan.dist();
+    dist.clean()?;
+    let mut needs = Vec::new();
+    if let Some(package) = &workspace.release.python {
+        let source = if dry_run {
+            edited_copy(workspace, &package.path, edits, &plan.version)?
+        } else {
+            workspace.root.join(&package.path)
+        };
+        let pep440 = plan.pep440_version.clone().unwrap_or_default();
+        crate::python::build_staged(workspace, &source, &dist, &pep440, runner)?;
+    }
+    let torch = runner
+        .output(&python::can_import(python::EXPORT_MODULES))?
+        .success();
+    for model in &workspace.release.models {
+        stage_model(workspace, model, &dist, torch, &mut needs, runner)?;
+    }
+    let assets = records(workspace, plan, commit, arguments, &mut needs, runner)?;
+    Ok((assets, needs))
+}
+
+/// A model's metadata, its listed assets, its ONNX export and HEF, flat in
+/// `dist`; what cannot be made here goes into `needs`.
+fn stage_model(
+    workspace: &Workspace,
+    model: &crate::config::Model,
+    dist: &Dist,
+    torch: bool,
+    needs: &mut Vec<Need>,
+    runner: &Runner,
+) -> Result<()> {
+    let metadata = crate::model::newest_version_dir(&workspace.root.join(&model.metadata))?;
+    let mut copies: Vec<PathBuf> = std::fs::read_dir(&metadata)
+        .with_context(|| format!("reading {}", metadata.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    for asset in &model.assets {
+        let path = workspace.root.join(asset);
+        if path.is_file() {
+            copies.push(path);
+        } else {
+            needs.push((
+                asset.clone(),
+                format!("model {}", model.name),
+                "train or download it; it is listed in models[].assets".to_owned(),
+            ));
+        }
+    }
+    for path in copies {
+        let target = dist.file(&dist::name_of(&path));
+        std::fs::copy(&path, &target)
+            .with_context(|| format!("copying {} to {}", path.display(), target.display()))?;
+    }
+    let weights = model
+        .assets
+        .iter()
+        .find(|a| a.ends_with(".pth"))
+        .map(|a| workspace.root.join(a))
+        .filter(|p| p.is_file());
+    let src = workspace
+        .release
+        .python
+        .as_ref()
+        .map(|p| workspace.root.join(&p.path).join("src"));
+    match (weights, torch, src) {
+        (Some(weights), true, Some(src)) => {
+            crate::onnx_export::stage(&src, &metadata, model, &weights, dist.dir(), 1024, runner)?
+        }
+        (None, _, _) => needs.push((
+            format!("trained weights (.pth) of {}", model.name),
+            "the ONNX model and the HEF".to_owned(),
+            "list them in models[].assets (`python -m tcn_vae.train` makes synthetic ones)"
+                .to_owned(),
+        )),
+        (_, false, _) => needs.push((
+            "torch, onnx, onnxruntime".to_owned(),
+            format!("the ONNX export of {}", model.name),
+            "`pip install 'python[export]'` (~3 GB with torch's CUDA wheels)".to_owned(),
+        )),
+        (_, _, None) => {}
+    }
+    if let Some(hef) = &model.hef {
+        let onnx = dist.file(&format!("{}.onnx", model.name));
+        if on_path("hailo") && onnx.is_file() {
+            crate::hef_compile::HefCompile::defaults_for(&model.name)
+                .compile_into(workspace, dist.dir())?;
+        } else {
+            needs.push((
+                "Hailo Dataflow Compiler (`hailo`)".to_owned(),
+                format!("{}.hef ({})", model.name, hef.hw_arch.as_str()),
+                "x86_64 Linux only: a registered download, or Hailo's AI Software Suite container"
+                    .to_owned(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What the release says about its files, in order: the SBOM of the
+/// payload, the checksums of both, the notes, the manifest, the provenance
+/// of all of it, then the signatures.
+fn records(
+    workspace: &Workspace,
+    plan: &Plan,
+    commit: supply_chain::ReleaseCommit,
+    arguments: &[String],
+    needs: &mut Vec<Need>,
+    runner: &Runner,
+) -> Result<Vec<Asset>> {
+    let dist = plan.dist();
+    // What the tag points at, or (a dry run) the commit it will grow from.
+    let dated = match commit {
+        supply_chain::ReleaseCommit::Made(sha) => sha,
+        supply_chain::ReleaseCommit::NotYet { parent } => parent,
+    };
+    let created = runner.read(&crate::tools::git::Git::at(&workspace.root).commit_date(dated))?;
+    let created = created.trim();
+    let hashed = supply_chain::hash_all(dist.dir(), &paths(&dist.payload()?))?;
+    let python_deps = match hashed
+        .iter()
+        .find(|h| h.path.extension().is_some_and(|e| e == "whl"))
+    {
+        Some(wheel) => Some(supply_chain::python_deps(
+            workspace,
+            &dist.dir().join(&wheel.path),
+            runner,
+        )?),
+        None => None,
+    };
+    let sbom = supply_chain::sbom(
+        workspace,
+        &plan.version,
+        commit,
+        created,
+        &hashed,
+        python_deps.as_ref(),
+    )?;
+    std::fs::write(dist.file(dist::SBOM), serde_json::to_vec_pretty(&sbom)?)?;
+    let mut files = dist.payload()?;
+    files.push(dist::SBOM.to_owned());
+    files.sort();
+    crate::atomic::write_all(&[(
+        dist.file(dist::SUMS),
+        sums_file(dist.dir(), &paths(&files))?,
+    )])?;
+    // The fingerprint first: the notes name it.
+    let signing = match &plan.sign_key {
+        Some(key) if on_path("gpg") => Some((key.clone(), supply_chain::fingerprint(key, runner)?)),
+        Some(key) => {
+            needs.push((
+                "gpg".to_owned(),
+                format!("signing with {key}"),
+                "`apt-get install gnupg`".to_owned(),
+            ));
+            None
+        }
+        None => None,
+    };
+    let version = semver::Version::parse(&plan.version)?;
+    let fingerprint = signing.as_ref().map(|(_, fpr)| fpr.as_str());
+    let notes = crate::changelog::notes(
+        workspace,
+        &version,
+        &plan.changelog,
+        dist.dir(),
+        fingerprint,
+    )?;
+    std::fs::write(dist.file(dist::NOTES), notes)?;
+    let manifest = json!({
+        "version": plan.version,
+        "pep440_version": plan.pep440_version,
+        "tag": plan.tag,
+        "commit": commit.field(),
+        "assets": assets_of(&dist, &dist.assets()?)?,
+        "images": plan.images,
+    });
+    std::fs::write(
+        dist.file(dist::MANIFEST),
+        serde_json::to_vec_pretty(&manifest)?,
+    )?;
+    let subjects = supply_chain::hash_all(dist.dir(), &paths(&dist.assets()?))?;
+    let statement = supply_chain::provenance(
+        workspace,
+        &plan.version,
+        &plan.tag,
+        commit,
+        created,
+        arguments,
+        &subjects,
+    );
+    std::fs::write(
+        dist.file(dist::PROVENANCE),
+        serde_json::to_vec_pretty(&statement)?,
+    )?;
+    if let Some((key, _)) = &signing {
+        let signed: Vec<PathBuf> = if workspace.release.sign_assets {
+            dist.assets()?.iter().map(|n| dist.file(n)).collect()
+        } else {
+            vec![dist.file(dist::SUMS), dist.file(dist::PROVENANCE)]
+        };
+        supply_chain::sign(key, &signed, runner)?;
+    }
+    assets_of(&dist, &dist.assets()?)
+}
+
+fn paths(names: &[String]) -> Vec<PathBuf> {
+    names.iter().map(PathBuf::from).collect()
+}
+
+/// Size and sha256 of each staged file.
+fn assets_of(dist: &Dist, names: &[String]) -> Result<Vec<Asset>> {
+    let files: Vec<PathBuf> = names.iter().map(|n| dist.file(n)).collect();
+    names
+        .iter()
+        .zip(files.iter().zip(sha256_files(&files)))
+        .map(|(name, (path, digest))| -> Result<Asset> {
+            Ok(Asset {
+                path: name.clone(),
+                size: std::fs::metadata(path)
+                    .with_context(|| format!("reading {}", path.display()))?
+                    .len(),
+                sha256: hex(&digest.with_context(|| format!("hashing {}", path.display()))?),
+            })
+        })
+        .collect()
+}
+
+/// `sha256sum -c` on the staged directory, `twine check`, and `models check`.
+fn verify(workspace: &Workspace, plan: &Plan, runner: &Runner) -> Result<()> {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let mut report = Report {
+        out: &mut out,
+        err: &mut err,
+        utf8: true,
+    };
+    let options = CheckOptions {
+        verbosity: Verbosity::Quiet,
+        strict: true,
+        ..CheckOptions::default()
+    };
+    let dist = plan.dist();
+    let sums = dist.file(dist::SUMS);
+    if !check_file_in(
+        dist.dir(),
+        sums.as_os_str().as_encoded_bytes(),
+        options,
+        &mut report,
+    ) {
+        bail!(
+            "{} does not verify:\n{}{}",
+            sums.display(),
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(&err)
+        );
+    }
+    let mut ran = vec![dist::SUMS];
+    if workspace.release.python.is_some() {
+        let python = crate::python::PythonDist::in_dir(
+            dist.dir(),
+            &crate::python::project_name(workspace)?,
+            plan.pep440_version.as_deref().unwrap_or_default(),
+        )?;
+        runner
+            .run(&python::twine_check(&python.files()))
+            .context("twine check --strict failed")?;
+        ran.push("twine check");
+    }
+    let mut problems = Vec::new();
+    for model in &workspace.release.models {
+        crate::model::check(workspace, model, &mut problems);
+    }
+    if !problems.is_empty() {
+        bail!(
+            "the models do not pass their checks:\n{}",
+            crate::report::bullets(&problems)
+        );
+    }
+    if !workspace.release.models.is_empty() {
+        ran.push("models check");
+    }
+    say!("verified {}: {}", dist.dir().display(), ran.join(", "));
+    Ok(())
+}
+
+/// A copy of the package with the release's version edits, for a dry run.
+fn edited_copy(
+    workspace: &Workspace,
+    package: &str,
+    edits: &[FileChange],
+    version: &str,
+) -> Result<PathBuf> {
+    let copy = workspace
+        .root
+        .join(format!("target/release/v{version}/source"));
+    if copy.exists() {
+        std::fs::remove_dir_all(&copy)?;
+    }
+    copy_tree(&workspace.root.join(package), &copy)?;
+    for edit in edits {
+        if let Ok(rel) = edit.file.strip_prefix(package) {
+            std::fs::write(copy.join(rel), &edit.after)?;
+        }
+    }
+    Ok(copy)
+}
+
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .expect("a name")
+            .to_string_lossy()
+            .into_owned();
+        if ["build", "dist", "__pycache__", ".pytest_cache"].contains(&name.as_str())
+            || name.ends_with(".egg-info")
+        {
+            continue;
+        }
+        if path.is_dir() {
+            copy_tree(&path, &to.join(&name))?;
+        } else {
+            std::fs::copy(&path, to.join(&name))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,121 @@
+//! The steps of a release, each a type behind one interface.
+//!
+//! A step *plans* its world-changing commands from the plan and what earlier
+//! steps recorded ([`Step::commands`]: what `--json` and the dry run print,
+//! and exactly what `--execute` runs), may *ask the world* whether its effect
+//! is already there ([`Step::done`], asked on resume), and *runs* reading only
+//! the plan and those records ([`Step::run`]). Under a dry run `run` does
+//! only what is local and reversible (the build into `target/dist/`, its
+//! verification) and prints the commands of the rest.
+//!
+//! The loop that runs them, the plan and the journal live in `release/`.
+
+mod build;
+mod local;
+pub mod preflight;
+mod publish;
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use serde_json::Value;
+
+use crate::config::Workspace;
+use crate::release::journal::StepRecord;
+use crate::release::plan::{Asset, Plan, StepName};
+use crate::runner::{Cmd, Runner};
+use crate::version::sources::FileChange;
+
+pub use build::Need;
+
+/// What a step reads: the plan, what earlier steps recorded, the runner.
+pub struct Cx<'a> {
+    pub ws: &'a Workspace,
+    pub plan: &'a Plan,
+    pub records: &'a BTreeMap<StepName, StepRecord>,
+    pub runner: &'a Runner,
+    /// The version edits (a dry run builds from a copy with them applied).
+    pub edits: &'a [FileChange],
+    /// The arguments the release was started with, for the provenance.
+    pub arguments: &'a [String],
+    /// `--skip-tests`.
+    pub skip_tests: bool,
+}
+
+impl Cx<'_> {
+    pub fn dry_run(&self) -> bool {
+        self.runner.is_dry_run()
+    }
+
+    /// The release commit `prepare` made (the one the tag points at).
+    pub fn release_commit(&self) -> Option<&str> {
+        self.output(StepName::Prepare)?["commit"].as_str()
+    }
+
+    /// The files `build` staged, with their sizes and digests.
+    pub fn built(&self) -> Option<Vec<Asset>> {
+        serde_json::from_value(self.output(StepName::Build)?["assets"].clone()).ok()
+    }
+
+    /// The names of the assets: as built when the build ran, else as planned.
+    pub fn asset_names(&self) -> Vec<String> {
+        match self.built() {
+            Some(built) => built.into_iter().map(|a| a.path).collect(),
+            None => self.plan.assets.clone(),
+        }
+    }
+
+    fn output(&self, step: StepName) -> Option<&Value> {
+        self.records.get(&step).map(|r| &r.outputs)
+    }
+}
+
+/// What a step produced: outputs for later steps and resume, and what it
+/// could not do on this machine (a dry run lists those).
+#[derive(Default)]
+pub struct Outcome {
+    pub outputs: Value,
+    pub needs: Vec<Need>,
+}
+
+pub trait Step: Sync {
+    /// The commands that change something, as `--execute` runs them.
+    fn commands(&self, _cx: &Cx) -> Result<Vec<Cmd>> {
+        Ok(Vec::new())
+    }
+
+    /// Whether the step's effect is already in the world (asked on resume,
+    /// before it acts again).
+    fn done(&self, _cx: &Cx) -> Result<bool> {
+        Ok(false)
+    }
+
+    fn run(&self, cx: &Cx) -> Result<Outcome>;
+}
+
+/// The step of each name; every name has one, by construction.
+pub fn step(name: StepName) -> &'static dyn Step {
+    match name {
+        StepName::Preflight => &preflight::Preflight,
+        StepName::Prepare => &local::Prepare,
+        StepName::Build => &build::Build,
+        StepName::Verify => &build::Verify,
+        StepName::Push => &publish::Push,
+        StepName::GithubDraft => &publish::GithubDraft,
+        StepName::Pypi => &publish::Pypi,
+        StepName::Docker => &publish::Docker,
+        StepName::GithubPublish => &publish::GithubPublish,
+        StepName::PostVerify => &publish::PostVerify,
+    }
+}
+
+/// Prints a step's commands as a dry run shows them.
+pub fn print_commands(cx: &Cx, name: StepName) -> Result<()> {
+    for command in step(name)
+        .commands(cx)
+        .with_context(|| format!("planning {name}"))?
+    {
+        say!("$ {command}    # dry run: not run");
+    }
+    Ok(())
+}

@@ -1,0 +1,359 @@
+//! The steps that change the world outside this checkout: push, the GitHub
+//! draft, the index, the images, publishing the draft; and post-verify,
+//! which only reads back what they did.
+
+use anyhow::{bail, Context, Result};
+use serde_json::json;
+
+use super::{Cx, Outcome, Step};
+use crate::python::PythonDist;
+use crate::release::plan::StepName;
+use crate::runner::Cmd;
+use crate::tools::gh;
+use crate::tools::git::Git;
+
+/// Under a dry run, prints the step's commands and does nothing else.
+fn dry_run(cx: &Cx, name: StepName) -> Result<Option<Outcome>> {
+    if !cx.dry_run() {
+        return Ok(None);
+    }
+    super::print_commands(cx, name)?;
+    Ok(Some(Outcome::default()))
+}
+
+/// The tag's commit, by name: what is pushed to the branch is what the tag
+/// points at, never whatever is checked out when the push runs.
+fn tag_commit(tag: &str) -> String {
+    format!("refs/tags/{tag}^{{commit}}")
+}
+
+pub struct Push;
+
+impl Step for Push {
+    fn commands(&self, cx: &Cx) -> Result<Vec<Cmd>> {
+        let plan = cx.plan;
+        let git = Git::at(&cx.ws.root);
+        Ok(vec![git.push_atomic(
+            &tag_commit(&plan.tag),
+            &plan.branch,
+            &plan.tag,
+        )])
+    }
+
+    /// The tag is on origin at the release commit.
+    fn done(&self, cx: &Cx) -> Result<bool> {
+        let git = Git::at(&cx.ws.root);
+        let local = cx.runner.read(&git.resolve(&tag_commit(&cx.plan.tag)))?;
+        let remote = cx
+            .runner
+            .read(&git.remote_ref(&format!("refs/tags/{}^{{}}", cx.plan.tag)))?;
+        let Some(sha) = remote.split_whitespace().next() else {
+            return Ok(false);
+        };
+        if sha != local.trim() {
+            bail!(
+                "{} is on origin at {sha}, not at the release commit {}; it is never overwritten",
+                cx.plan.tag,
+                local.trim()
+            );
+        }
+        Ok(true)
+    }
+
+    fn run(&self, cx: &Cx) -> Result<Outcome> {
+        if let Some(done) = dry_run(cx, StepName::Push)? {
+            return Ok(done);
+        }
+        if let (Some(made), Ok(local)) = (
+            cx.release_commit(),
+            cx.runner
+                .read(&Git::at(&cx.ws.root).resolve(&tag_commit(&cx.plan.tag))),
+        ) {
+            if made != local.trim() {
+                bail!(
+                    "tag {} points at {}, but the release commit is {made}; it was moved by hand. \
+                     Undo the release with `cargo xtask rollback {} --execute` and release again",
+                    cx.plan.tag,
+                    local.trim(),
+                    cx.plan.tag
+                );
+            }
+        }
+        if self.done(cx)? {
+            say!("{} is already on origin at the release commit", cx.plan.tag);
+            return Ok(Outcome::default());
+        }
+        for command in self.commands(cx)? {
+            cx.runner.run(&command).with_context(|| {
+                format!(
+                    "nothing was pushed. If origin's {} moved, the release commit is no longer on top of it: \
+                     `cargo xtask rollback {} --execute`, `git pull --rebase`, then release again",
+                    cx.plan.branch, cx.plan.tag
+                )
+            })?;
+        }
+        Ok(Outcome::default())
+    }
+}
+
+pub struct GithubDraft;
+
+impl Step for GithubDraft {
+    fn commands(&self, cx: &Cx) -> Result<Vec<Cmd>> {
+        if cx.ws.release.github.is_none() {
+            return Ok(Vec::new());
+        }
+        let plan = cx.plan;
+        let dist = plan.dist();
+        let prerelease = !semver::Version::parse(&plan.version)?.pre.is_empty();
+        let files: Vec<_> = cx.asset_names().iter().map(|n| dist.file(n)).collect();
+        Ok(vec![
+            gh::release_create(
+                &plan.tag,
+                &plan.title,
+                &dist.file(crate::dist::NOTES),
+                prerelease,
+            )
+            .cwd(&cx.ws.root),
+            gh::release_upload(&plan.tag, &files).cwd(&cx.ws.root),
+        ])
+    }
+
+    fn run(&self, cx: &Cx) -> Result<Outcome> {
+        if let Some(done) = dry_run(cx, StepName::GithubDraft)? {
+            return Ok(done);
+        }
+        if cx.ws.release.github.is_none() {
+            return Ok(Outcome::default());
+        }
+        let plan = cx.plan;
+        let prerelease = !semver::Version::parse(&plan.version)?.pre.is_empty();
+        crate::gh_release::draft(
+            &plan.tag,
+            &plan.title,
+            prerelease,
+            &plan.dist(),
+            &cx.ws.root,
+            cx.runner,
+        )?;
+        Ok(Outcome::default())
+    }
+}
+
+pub struct GithubPublish;
+
+impl Step for GithubPublish {
+    fn commands(&self, cx: &Cx) -> Result<Vec<Cmd>> {
+        if cx.ws.release.github.is_none() {
+            return Ok(Vec::new());
+        }
+        Ok(vec![
+            gh::release_publish(&cx.plan.tag, cx.plan.latest).cwd(&cx.ws.root)
+        ])
+    }
+
+    fn run(&self, cx: &Cx) -> Result<Outcome> {
+        if let Some(done) = dry_run(cx, StepName::GithubPublish)? {
+            return Ok(done);
+        }
+        if cx.ws.release.github.is_some() {
+            crate::gh_release::publish(&cx.plan.tag, cx.plan.latest, &cx.ws.root, cx.runner)?;
+        }
+        Ok(Outcome::default())
+    }
+}
+
+/// The wheel and sdist the release ships, as staged.
+fn python_dist(cx: &Cx) -> Result<PythonDist> {
+    PythonDist::in_dir(
+        cx.plan.dist().dir(),
+        &crate::python::project_name(cx.ws)?,
+        cx.plan.pep440_version.as_deref().unwrap_or_default(),
+    )
+}
+
+pub struct Pypi;
+
+impl Step for Pypi {
+    fn commands(&self, cx: &Cx) -> Result<Vec<Cmd>> {
+        let Some(package) = &cx.ws.release.python else {
+            return Ok(Vec::new());
+        };
+        let dist = cx.plan.dist();
+        let stem = crate::python::file_stem(&crate::python::project_name(cx.ws)?);
+        let mut files: Vec<_> = cx
+            .asset_names()
+            .into_iter()
+            .filter(|n| {
+                n.starts_with(&format!("{stem}-"))
+                    && (n.ends_with(".whl") || n.ends_with(".tar.gz"))
+            })
+            .collect();
+        // The wheel first, as `python publish` uploads them.
+        files.sort_by_key(|n| !n.ends_with(".whl"));
+        let files: Vec<_> = files.iter().map(|n| dist.file(n)).collect();
+        let url = crate::python::upload_url(package, None);
+        Ok(vec![crate::tools::python::twine_upload(&url, &files)])
+    }
+
+    fn run(&self, cx: &Cx) -> Result<Outcome> {
+        if let Some(done) = dry_run(cx, StepName::Pypi)? {
+            return Ok(done);
+        }
+        let Some(package) = &cx.ws.release.python else {
+            return Ok(Outcome::default());
+        };
+        crate::python::publish(
+            &python_dist(cx)?,
+            &crate::python::upload_url(package, None),
+            cx.runner,
+        )?;
+        Ok(Outcome::default())
+    }
+}
+
+pub struct Docker;
+
+impl Docker {
+    /// The plan's images with the plan's tags, built from the release commit
+    /// (a dry run, which has none yet, names it so).
+    fn images<'a>(cx: &Cx<'a>) -> Result<Vec<crate::docker::Plan<'a>>> {
+        if cx.ws.release.docker.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (revision, created) = match cx.release_commit() {
+            Some(sha) => {
+                let date = cx.runner.read(&Git::at(&cx.ws.root).commit_date(sha))?;
+                (sha.to_owned(), date.trim().to_owned())
+            }
+            None => (
+                "<release commit>".to_owned(),
+                "<its commit date>".to_owned(),
+            ),
+        };
+        let source = crate::docker::Source {
+            version: semver::Version::parse(&cx.plan.version)?,
+            revision,
+            created,
+            buildx: crate::docker::Source::buildx(cx.runner)?,
+        };
+        cx.ws
+            .release
+            .docker
+            .iter()
+            .map(|image| {
+                let planned = cx
+                    .plan
+                    .images
+                    .iter()
+                    .find(|i| i.name == image.name)
+                    .with_context(|| format!("the plan has no image {}", image.name))?;
+                Ok(crate::docker::Plan::new(
+                    cx.ws,
+                    image,
+                    &source,
+                    planned.tags.clone(),
+                ))
+            })
+            .collect()
+    }
+}
+
+impl Step for Docker {
+    fn commands(&self, cx: &Cx) -> Result<Vec<Cmd>> {
+        Ok(Docker::images(cx)?
+            .iter()
+            .flat_map(|i| i.commands())
+            .collect())
+    }
+
+    fn run(&self, cx: &Cx) -> Result<Outcome> {
+        if let Some(done) = dry_run(cx, StepName::Docker)? {
+            return Ok(done);
+        }
+        let mut digests = serde_json::Map::new();
+        for image in Docker::images(cx)? {
+            crate::docker::build(&image, cx.runner)?;
+            let digest = crate::docker::publish(&image, cx.runner)?
+                .with_context(|| format!("{}: no digest after the push", image.image.name))?;
+            digests.insert(image.image.name.clone(), json!(digest));
+        }
+        Ok(Outcome {
+            outputs: json!({ "digests": digests }),
+            needs: Vec::new(),
+        })
+    }
+}
+
+pub struct PostVerify;
+
+impl Step for PostVerify {
+    fn run(&self, cx: &Cx) -> Result<Outcome> {
+        if cx.dry_run() {
+            say!("dry run: post-verify reads back the GitHub release, the index and the registry after --execute");
+            return Ok(Outcome::default());
+        }
+        let mut checked = Vec::new();
+        if cx.ws.release.github.is_some() {
+            github_holds_the_assets(cx)?;
+            checked.push("the GitHub release");
+        }
+        if let Some(package) = &cx.ws.release.python {
+            crate::python::verify_on_index(
+                &python_dist(cx)?,
+                &crate::python::upload_url(package, None),
+                cx.runner,
+            )?;
+            checked.push("the index");
+        }
+        let digests = cx
+            .records
+            .get(&StepName::Docker)
+            .map(|r| r.outputs["digests"].clone());
+        for image in Docker::images(cx)? {
+            let digest = digests
+                .as_ref()
+                .and_then(|d| d[&image.image.name].as_str())
+                .with_context(|| {
+                    format!(
+                        "the docker step recorded no digest for {}",
+                        image.image.name
+                    )
+                })?;
+            crate::docker::verify_tags(&image, digest, cx.runner)?;
+            checked.push("the registry");
+        }
+        checked.dedup();
+        say!("post-verify: {} hold the release", checked.join(", "));
+        Ok(Outcome::default())
+    }
+}
+
+/// The published release has every built asset with its size and digest.
+fn github_holds_the_assets(cx: &Cx) -> Result<()> {
+    let tag = &cx.plan.tag;
+    let release = crate::gh_release::view(tag, &cx.ws.root, cx.runner)?
+        .with_context(|| format!("{tag} has no GitHub release"))?;
+    if release.is_draft {
+        bail!("{tag} is still a draft on GitHub");
+    }
+    let built = cx
+        .built()
+        .context("the journal has no assets from the build step")?;
+    for asset in &built {
+        let digest = format!("sha256:{}", asset.sha256);
+        let there = release.assets.iter().any(|a| {
+            a.name == asset.path
+                && a.size == asset.size
+                && a.digest.as_ref().is_none_or(|d| *d == digest)
+        });
+        if !there {
+            bail!(
+                "the GitHub release {tag} lacks {} ({} bytes, {digest})",
+                asset.path,
+                asset.size
+            );
+        }
+    }
+    Ok(())
+}
