@@ -959,3 +959,71 @@ fn a_temporary_file_left_by_a_killed_write_does_not_block_the_next_release() {
         run.stderr
     );
 }
+
+/// Output with what changes from run to run replaced: the fixture's path,
+/// the interpreter's, commit ids and digests, dates.
+fn normalized(text: &str, fixture: &Fixture) -> String {
+    let text = text
+        .replace(&fixture.root.display().to_string(), "[ROOT]")
+        .replace(&venv_python().display().to_string(), "[PYTHON]");
+    let mut out = String::new();
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let hex = word.len() >= 7
+            && word
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+        let digit = word.bytes().any(|b| b.is_ascii_digit());
+        let date = word.len() == 10
+            && word.bytes().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            });
+        out.push_str(match () {
+            _ if hex && digit && word.len() == 64 => "[SHA256]",
+            _ if hex && digit => "[SHA]",
+            _ if date => "[DATE]",
+            _ => word.as_str(),
+        });
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() || c == '-' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+/// The plan `--json` prints and the dry run's report are reviewed like
+/// code: a change to either shows up as a snapshot diff
+/// (`tests/it/snapshots/`; `INSTA_UPDATE=always` or `cargo insta review`
+/// accepts it).
+#[test]
+fn the_plan_and_the_dry_run_are_snapshots() {
+    let fixture = Fixture::new();
+    let manifest = fixture.read("Cargo.toml").replace(
+        "https://upload.pypi.org/legacy/",
+        "http://127.0.0.1:1/legacy/",
+    );
+    fixture.write(
+        "Cargo.toml",
+        &drop_table(&drop_table(&manifest, "docker"), "models"),
+    );
+    fixture.git(&["commit", "--quiet", "-am", "feat: a plan to review"]);
+    fixture.git(&["push", "--quiet", "origin", "main"]);
+    let fakes = Fakes::install();
+    let json = release(&fixture, &fakes, &["--json"], TWINE_PASSWORD);
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    insta::assert_snapshot!("release_json", normalized(&json.stdout, &fixture));
+    let dry = release(&fixture, &fakes, &[], TWINE_PASSWORD);
+    assert_eq!(dry.code, 0, "{}\n{}", dry.stdout, dry.stderr);
+    insta::assert_snapshot!("release_dry_run", normalized(&dry.stdout, &fixture));
+}
