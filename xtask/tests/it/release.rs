@@ -94,7 +94,14 @@ fn assert_released(fixture: &Fixture, fakes: &Fakes, server: &PypiServer) {
         1,
         "one release commit"
     );
-    assert!(fixture.read("CHANGELOG.md").contains("## [0.2.0] - "));
+    assert_eq!(
+        fixture
+            .read("CHANGELOG.md")
+            .matches("## [0.2.0] - ")
+            .count(),
+        1,
+        "one CHANGELOG section for 0.2.0"
+    );
     assert!(fixture
         .read("python/pyproject.toml")
         .contains("version = \"0.2.0\""));
@@ -1026,4 +1033,218 @@ fn the_plan_and_the_dry_run_are_snapshots() {
     let dry = release(&fixture, &fakes, &[], TWINE_PASSWORD);
     assert_eq!(dry.code, 0, "{}\n{}", dry.stdout, dry.stderr);
     insta::assert_snapshot!("release_dry_run", normalized(&dry.stdout, &fixture));
+}
+
+/// Installs a git hook in the fixture that SIGKILLs the xtask (git's
+/// parent) the first time it runs, then exits with `exit`.
+fn kill_in_hook(fixture: &Fixture, hook: &str, condition: &str, exit: i32) {
+    let path = fixture.root.join(".git/hooks").join(hook);
+    let marker = fixture.root.join(".git").join(format!("{hook}-fired"));
+    let script = format!(
+        "#!/bin/sh\n[ -e '{marker}' ] && exit 0\n{condition}\ntouch '{marker}'\n\
+         xtask=$(awk '{{print $4}}' /proc/$PPID/stat)\nkill -9 \"$xtask\"\nexit {exit}\n",
+        marker = marker.display()
+    );
+    std::fs::write(&path, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// A kill at each instant of `prepare` (files written but not committed,
+/// committed but not tagged, tagged but not journaled) resumes to the
+/// release of the version first planned, never the next one.
+#[test]
+fn a_kill_at_any_instant_of_prepare_resumes_the_same_version() {
+    let instants = [
+        ("pre-commit", "", 1, "the edits are written, not committed"),
+        (
+            "post-commit",
+            "",
+            0,
+            "the release commit is made, not tagged",
+        ),
+        (
+            "reference-transaction",
+            "[ \"$1\" = committed ] || exit 0\ngrep -q refs/tags/v0.2.0 || exit 0",
+            0,
+            "the tag is made, not journaled",
+        ),
+    ];
+    for (hook, condition, exit, instant) in instants {
+        let server = PypiServer::start(TWINE_PASSWORD);
+        let fixture = releasable(&server);
+        let fakes = Fakes::install();
+        kill_in_hook(&fixture, hook, condition, exit);
+        let killed = release(
+            &fixture,
+            &fakes,
+            &["--execute", "--skip-tests"],
+            TWINE_PASSWORD,
+        );
+        assert_ne!(
+            killed.code, 0,
+            "{instant}: the release was not killed\n{}",
+            killed.stdout
+        );
+        assert!(
+            fixture
+                .root
+                .join(".git")
+                .join(format!("{hook}-fired"))
+                .exists(),
+            "{instant}: the hook never ran"
+        );
+        let plain = release(
+            &fixture,
+            &fakes,
+            &["--execute", "--skip-tests"],
+            TWINE_PASSWORD,
+        );
+        assert_eq!(plain.code, 1, "{instant}: {}", plain.stdout);
+        let resumed = release(&fixture, &fakes, &["--resume", "--execute"], TWINE_PASSWORD);
+        assert_eq!(
+            resumed.code, 0,
+            "{instant}: {}\n{}",
+            resumed.stdout, resumed.stderr
+        );
+        assert_released(&fixture, &fakes, &server);
+    }
+}
+
+fn origin_ref(fixture: &Fixture, reference: &str) -> String {
+    let out = Command::new("git")
+        .arg("--git-dir")
+        .arg(&fixture.origin)
+        .args(["rev-parse", "--verify", "--quiet", reference])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// Push rejected once; the user then checks out a work branch and commits
+/// to it. The resumed push sends the release commit the tag points at,
+/// never the work in progress.
+#[test]
+fn resume_pushes_the_release_commit_not_what_is_checked_out() {
+    let server = PypiServer::start(TWINE_PASSWORD);
+    let fixture = releasable(&server);
+    let fakes = Fakes::install();
+    let hook = fixture.origin.join("hooks/pre-receive");
+    let marker = fixture.origin.join("rejected-once");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\n[ -e '{0}' ] && exit 0\ntouch '{0}'\nexit 1\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let failed = release(
+        &fixture,
+        &fakes,
+        &["--execute", "--skip-tests"],
+        TWINE_PASSWORD,
+    );
+    assert_eq!(failed.code, 1, "{}", failed.stdout);
+    assert!(
+        failed.stderr.contains("stopped at `push`"),
+        "{}",
+        failed.stderr
+    );
+
+    fixture.git(&["checkout", "--quiet", "-b", "wip"]);
+    fixture.write("wip.txt", "half done");
+    fixture.git(&["add", "wip.txt"]);
+    fixture.git(&["commit", "--quiet", "-m", "wip"]);
+    let wip = fixture.git(&["rev-parse", "HEAD"]);
+    let resumed = release(&fixture, &fakes, &["--resume", "--execute"], TWINE_PASSWORD);
+    assert_eq!(resumed.code, 0, "{}\n{}", resumed.stdout, resumed.stderr);
+    let tagged = fixture.git(&["rev-parse", "v0.2.0^{commit}"]);
+    assert_eq!(
+        origin_ref(&fixture, "refs/heads/main"),
+        tagged,
+        "origin's main is not the release commit"
+    );
+    assert_ne!(tagged, wip);
+    assert_eq!(origin_ref(&fixture, "refs/tags/v0.2.0^{commit}"), tagged);
+}
+
+/// Origin's branch moved after the plan; the user rebases as git suggests.
+/// The push is refused as a whole: no tag on origin, on no branch or
+/// anywhere, and the message says how to go on.
+#[test]
+fn a_moved_origin_refuses_the_push_with_nothing_pushed() {
+    let server = PypiServer::start(TWINE_PASSWORD);
+    let fixture = releasable(&server);
+    let fakes = Fakes::install();
+    // Someone else pushes to main between preflight and push.
+    let hook = fixture.root.join(".git/hooks/post-commit");
+    let other = support::TempDir::new("other-clone");
+    let script = format!(
+        "#!/bin/sh\n[ -e '{marker}' ] && exit 0\ntouch '{marker}'\n\
+         git clone --quiet '{origin}' '{clone}/c' && cd '{clone}/c' && \
+         git -c user.name=o -c user.email=o@example.invalid commit --quiet --allow-empty -m 'fix: theirs' && \
+         git push --quiet origin main\n",
+        marker = fixture.root.join(".git/moved").display(),
+        origin = fixture.origin.display(),
+        clone = other.path().display()
+    );
+    std::fs::write(&hook, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let theirs_before = origin_ref(&fixture, "refs/heads/main");
+    let failed = release(
+        &fixture,
+        &fakes,
+        &["--execute", "--skip-tests"],
+        TWINE_PASSWORD,
+    );
+    assert_eq!(failed.code, 1, "{}", failed.stdout);
+    assert!(
+        failed.stderr.contains("stopped at `push`"),
+        "{}",
+        failed.stderr
+    );
+    assert!(
+        failed.stderr.contains("nothing was pushed"),
+        "{}",
+        failed.stderr
+    );
+    assert!(
+        failed
+            .stderr
+            .contains("cargo xtask rollback v0.2.0 --execute"),
+        "{}",
+        failed.stderr
+    );
+    assert_eq!(
+        origin_ref(&fixture, "refs/tags/v0.2.0"),
+        "",
+        "a tag reached origin"
+    );
+    let theirs = origin_ref(&fixture, "refs/heads/main");
+    assert_ne!(theirs, theirs_before, "the other push did not happen");
+
+    fixture.git(&["pull", "--quiet", "--rebase", "origin", "main"]);
+    let resumed = release(&fixture, &fakes, &["--resume", "--execute"], TWINE_PASSWORD);
+    assert_eq!(resumed.code, 1, "{}", resumed.stdout);
+    assert_eq!(
+        origin_ref(&fixture, "refs/tags/v0.2.0"),
+        "",
+        "a tag reached origin on no branch"
+    );
+    assert_eq!(
+        origin_ref(&fixture, "refs/heads/main"),
+        theirs,
+        "main moved"
+    );
+    assert!(
+        fakes
+            .calls(Some("gh"))
+            .iter()
+            .all(|c| c["argv"][1] != "create"),
+        "a GitHub release was made"
+    );
 }
