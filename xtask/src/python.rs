@@ -342,6 +342,12 @@ fn compare(dist: &PythonDist, remote: &BTreeMap<String, String>) -> Result<Vec<P
     Ok(missing)
 }
 
+/// Fails when the index holds a file of this version with other content
+/// (the version is burned); only reads.
+pub fn refuse_burned(dist: &PythonDist, url: &str, runner: &Runner) -> Result<()> {
+    compare(dist, &index_files(url, dist, runner)?).map(|_| ())
+}
+
 /// Whether the index serves every file with the local sha256; only reads.
 pub fn verify_on_index(dist: &PythonDist, url: &str, runner: &Runner) -> Result<()> {
     let missing = compare(dist, &index_files(url, dist, runner)?)?;

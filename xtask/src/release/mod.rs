@@ -202,6 +202,8 @@ impl Release {
                     journal.record(name, Status::Failed, outcome.outputs, Some(message.clone()))?;
                     bail!("{message}");
                 }
+                // Nothing has changed yet: no journal, nothing to resume.
+                Err(err) if name == StepName::Preflight => return Err(err),
                 Err(err) => {
                     journal.record(
                         name,

@@ -61,7 +61,40 @@ pub struct Verify;
 impl Step for Verify {
     fn run(&self, cx: &Cx) -> Result<Outcome> {
         verify(cx.ws, cx.plan, cx.runner)?;
+        index_is_free(cx)?;
         Ok(Outcome::default())
+    }
+}
+
+/// The index holds nothing of this version, or exactly these files: asked
+/// before the push, so a burned version stops the release while nothing is
+/// published. A dry run that cannot reach the index says so and goes on.
+fn index_is_free(cx: &Cx) -> Result<()> {
+    let Some(package) = &cx.ws.release.python else {
+        return Ok(());
+    };
+    let dist = crate::python::PythonDist::in_dir(
+        cx.plan.dist().dir(),
+        &crate::python::project_name(cx.ws)?,
+        cx.plan.pep440_version.as_deref().unwrap_or_default(),
+    )?;
+    let url = crate::python::upload_url(package, None);
+    match crate::python::refuse_burned(&dist, &url, cx.runner) {
+        Err(err) if cx.dry_run() => {
+            let said = format!("{err:#}");
+            let last = said
+                .lines()
+                .rfind(|l| !l.trim().is_empty())
+                .unwrap_or_default()
+                .trim();
+            say!(
+                "dry run: could not ask {url} whether {} {} is free ({last}); --execute asks before pushing",
+                dist.name,
+                dist.pep440,
+            );
+            Ok(())
+        }
+        checked => checked,
     }
 }
 
@@ -88,9 +121,7 @@ fn build(
         let pep440 = plan.pep440_version.clone().unwrap_or_default();
         crate::python::build_staged(workspace, &source, &dist, &pep440, runner)?;
     }
-    let torch = runner
-        .output(&python::can_import(python::EXPORT_MODULES))?
-        .success();
+    let torch = torch(workspace, runner)?;
     for model in &workspace.release.models {
         stage_model(workspace, model, &dist, torch, &mut needs, runner)?;
     }
@@ -98,73 +129,97 @@ fn build(
     Ok((assets, needs))
 }
 
-/// A model's metadata, its listed assets, its ONNX export and HEF, flat in
-/// `dist`; what cannot be made here goes into `needs`.
-fn stage_model(
-    workspace: &Workspace,
-    model: &crate::config::Model,
-    dist: &Dist,
-    torch: bool,
-    needs: &mut Vec<Need>,
-    runner: &Runner,
-) -> Result<()> {
-    let metadata = crate::model::newest_version_dir(&workspace.root.join(&model.metadata))?;
-    let mut copies: Vec<PathBuf> = std::fs::read_dir(&metadata)
-        .with_context(|| format!("reading {}", metadata.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file())
+/// What this machine lacks to build everything the plan ships, found
+/// without building: preflight asks before anything changes.
+pub fn predict(ws: &Workspace, plan: &Plan, runner: &Runner) -> Result<Vec<Need>> {
+    let torch = torch(ws, runner)?;
+    let mut needs: Vec<Need> = ws
+        .release
+        .models
+        .iter()
+        .flat_map(|m| lacks(ws, m, torch))
         .collect();
-    for asset in &model.assets {
-        let path = workspace.root.join(asset);
-        if path.is_file() {
-            copies.push(path);
-        } else {
-            needs.push((
+    if let (Some(key), false) = (&plan.sign_key, on_path("gpg")) {
+        needs.push(gpg_need(key));
+    }
+    Ok(needs)
+}
+
+/// Whether the interpreter can run the ONNX export (asked only when a
+/// model is exported).
+fn torch(ws: &Workspace, runner: &Runner) -> Result<bool> {
+    if ws.release.models.iter().all(|m| exported(ws, m).is_none()) {
+        return Ok(false);
+    }
+    Ok(runner
+        .output(&python::can_import(python::EXPORT_MODULES))?
+        .success())
+}
+
+/// The weights a model's ONNX export starts from, when it is exported: a
+/// `.pth` among its assets and a Python package to export with.
+fn exported(ws: &Workspace, model: &crate::config::Model) -> Option<PathBuf> {
+    ws.release.python.as_ref()?;
+    model
+        .assets
+        .iter()
+        .find(|a| a.ends_with(".pth"))
+        .map(|a| ws.root.join(a))
+}
+
+fn gpg_need(key: &str) -> Need {
+    (
+        "gpg".to_owned(),
+        format!("signing with {key}"),
+        "`apt-get install gnupg`".to_owned(),
+    )
+}
+
+/// What `model` needs that is not here: listed assets, the weights, torch
+/// for the export, the DFC for the HEF.
+fn lacks(ws: &Workspace, model: &crate::config::Model, torch: bool) -> Vec<Need> {
+    let mut needs: Vec<Need> = model
+        .assets
+        .iter()
+        .filter(|a| !ws.root.join(a).is_file())
+        .map(|asset| {
+            (
                 asset.clone(),
                 format!("model {}", model.name),
                 "train or download it; it is listed in models[].assets".to_owned(),
-            ));
-        }
-    }
-    for path in copies {
-        let target = dist.file(&dist::name_of(&path));
-        std::fs::copy(&path, &target)
-            .with_context(|| format!("copying {} to {}", path.display(), target.display()))?;
-    }
+            )
+        })
+        .collect();
     let weights = model
         .assets
         .iter()
         .find(|a| a.ends_with(".pth"))
-        .map(|a| workspace.root.join(a))
-        .filter(|p| p.is_file());
-    let src = workspace
-        .release
-        .python
-        .as_ref()
-        .map(|p| workspace.root.join(&p.path).join("src"));
-    match (weights, torch, src) {
-        (Some(weights), true, Some(src)) => {
-            crate::onnx_export::stage(&src, &metadata, model, &weights, dist.dir(), 1024, runner)?
+        .map(|a| ws.root.join(a))
+        .filter(|w| w.is_file());
+    let onnx = match (&weights, torch) {
+        // Nothing to export with: the ONNX, if any, is one of the assets.
+        _ if ws.release.python.is_none() => model.assets.iter().any(|a| a.ends_with(".onnx")),
+        (Some(_), true) => true,
+        (None, _) => {
+            needs.push((
+                format!("trained weights (.pth) of {}", model.name),
+                "the ONNX model and the HEF".to_owned(),
+                "list them in models[].assets (`python -m tcn_vae.train` makes synthetic ones)"
+                    .to_owned(),
+            ));
+            false
         }
-        (None, _, _) => needs.push((
-            format!("trained weights (.pth) of {}", model.name),
-            "the ONNX model and the HEF".to_owned(),
-            "list them in models[].assets (`python -m tcn_vae.train` makes synthetic ones)"
-                .to_owned(),
-        )),
-        (_, false, _) => needs.push((
-            "torch, onnx, onnxruntime".to_owned(),
-            format!("the ONNX export of {}", model.name),
-            "`pip install 'python[export]'` (~3 GB with torch's CUDA wheels)".to_owned(),
-        )),
-        (_, _, None) => {}
-    }
+        (Some(_), false) => {
+            needs.push((
+                "torch, onnx, onnxruntime".to_owned(),
+                format!("the ONNX export of {}", model.name),
+                "`pip install 'python[export]'` (~3 GB with torch's CUDA wheels)".to_owned(),
+            ));
+            false
+        }
+    };
     if let Some(hef) = &model.hef {
-        let onnx = dist.file(&format!("{}.onnx", model.name));
-        if on_path("hailo") && onnx.is_file() {
-            crate::hef_compile::HefCompile::defaults_for(&model.name)
-                .compile_into(workspace, dist.dir())?;
-        } else {
+        if !(on_path("hailo") && onnx) {
             needs.push((
                 "Hailo Dataflow Compiler (`hailo`)".to_owned(),
                 format!("{}.hef ({})", model.name, hef.hw_arch.as_str()),
@@ -173,6 +228,48 @@ fn stage_model(
             ));
         }
     }
+    needs
+}
+
+/// A model's metadata, its listed assets, its ONNX export and HEF, flat in
+/// `dist`, as far as this machine can; what it cannot goes into `needs`.
+fn stage_model(
+    workspace: &Workspace,
+    model: &crate::config::Model,
+    dist: &Dist,
+    torch: bool,
+    needs: &mut Vec<Need>,
+    runner: &Runner,
+) -> Result<()> {
+    let lacking = lacks(workspace, model, torch);
+    let metadata = crate::model::newest_version_dir(&workspace.root.join(&model.metadata))?;
+    let mut copies: Vec<PathBuf> = std::fs::read_dir(&metadata)
+        .with_context(|| format!("reading {}", metadata.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    copies.extend(
+        model
+            .assets
+            .iter()
+            .map(|a| workspace.root.join(a))
+            .filter(|p| p.is_file()),
+    );
+    for path in copies {
+        let target = dist.file(&dist::name_of(&path));
+        std::fs::copy(&path, &target)
+            .with_context(|| format!("copying {} to {}", path.display(), target.display()))?;
+    }
+    let weights = exported(workspace, model).filter(|w| w.is_file());
+    if let (Some(weights), true, Some(package)) = (weights, torch, &workspace.release.python) {
+        let src = workspace.root.join(&package.path).join("src");
+        crate::onnx_export::stage(&src, &metadata, model, &weights, dist.dir(), 1024, runner)?;
+        if model.hef.is_some() && on_path("hailo") {
+            crate::hef_compile::HefCompile::defaults_for(&model.name)
+                .compile_into(workspace, dist.dir())?;
+        }
+    }
+    needs.extend(lacking);
     Ok(())
 }
 

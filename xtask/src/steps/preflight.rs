@@ -21,7 +21,8 @@ impl Step for Preflight {
             .map(semver::Version::parse)
             .transpose()
             .context("the plan's previous version")?;
-        let problems = repository(cx.ws, cx.plan, previous.as_ref(), cx.runner)?;
+        let mut problems = repository(cx.ws, cx.plan, previous.as_ref(), cx.runner)?;
+        problems.extend(configuration(cx.ws, cx.plan, cx.runner)?);
         if !problems.is_empty() {
             bail!(
                 "preflight found {} problem{}:\n{}",
@@ -45,6 +46,10 @@ impl Step for Preflight {
                 ..Outcome::default()
             });
         }
+        // What the build would lack, found now rather than after the
+        // release commit and tag exist.
+        let mut needs = needs;
+        needs.extend(super::build::predict(cx.ws, cx.plan, cx.runner)?);
         if !needs.is_empty() {
             let lines: Vec<String> = needs
                 .iter()
@@ -150,6 +155,94 @@ pub fn repository(
         problems.push(format!("{err}; pick a higher level or version"));
     }
     Ok(problems)
+}
+
+/// Problems with the configuration that would only surface half-way
+/// through a release: a tag name git refuses, paths that do not exist,
+/// versions that disagree, a key that cannot sign.
+pub fn configuration(ws: &Workspace, plan: &Plan, runner: &Runner) -> Result<Vec<String>> {
+    let git = Git::at(&ws.root);
+    let mut problems = Vec::new();
+    if !runner
+        .output(&git.check_ref_format(&format!("refs/tags/{}", plan.tag)))?
+        .success()
+    {
+        problems.push(format!(
+            "tag-name `{}` makes `{}`, which git refuses as a tag name (git check-ref-format); \
+             fix tag-name in [workspace.metadata.release] of Cargo.toml",
+            ws.release.tag_name, plan.tag
+        ));
+    }
+    let release = &ws.release;
+    let mut paths = vec![(release.changelog.path.clone(), "changelog.path")];
+    paths.extend(
+        release
+            .python
+            .iter()
+            .map(|p| (p.path.clone(), "python.path")),
+    );
+    paths.extend(
+        release
+            .version_files
+            .iter()
+            .map(|f| (f.path.clone(), "version-files[].path")),
+    );
+    paths.extend(
+        release
+            .docker
+            .iter()
+            .map(|d| (d.dockerfile.clone(), "docker[].dockerfile")),
+    );
+    paths.extend(
+        release
+            .models
+            .iter()
+            .map(|m| (m.metadata.clone(), "models[].metadata")),
+    );
+    for (path, key) in paths {
+        if !ws.root.join(&path).exists() {
+            problems.push(format!(
+                "{path} does not exist ({key} in [workspace.metadata.release] of Cargo.toml); create it or fix the key"
+            ));
+        }
+    }
+    let sources = crate::version::sources::VersionSources::locate(ws, runner)?;
+    for (location, expected, agrees) in sources.check() {
+        if !agrees {
+            problems.push(format!(
+                "{}: {} is {}, but Cargo.toml's version is {expected}; make them agree (`cargo xtask version` shows all) \
+                 so the release does not overwrite a hand edit",
+                location.file.display(),
+                location.field,
+                location.found
+            ));
+        }
+    }
+    if let (Some(key), true) = (
+        &plan.sign_key,
+        crate::runner::on_path("gpg") && !runner.is_dry_run(),
+    ) {
+        if let Err(err) = test_signature(ws, key, runner) {
+            problems.push(format!(
+                "cannot sign with {key}: {err:#}; import the key, or set RELEASE_GPG_PASSPHRASE"
+            ));
+        }
+    }
+    Ok(problems)
+}
+
+/// Signs a scratch file with `key`, as the build will sign the checksums.
+fn test_signature(ws: &Workspace, key: &str, runner: &Runner) -> Result<()> {
+    let dir = ws.root.join("target/release");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let file = dir.join("preflight-signature-test");
+    std::fs::write(&file, b"cargo xtask release: can this key sign?\n")
+        .with_context(|| format!("writing {}", file.display()))?;
+    let signature = dir.join("preflight-signature-test.asc");
+    let signed = crate::supply_chain::sign(key, std::slice::from_ref(&file), runner).map(|_| ());
+    let _ = std::fs::remove_file(&file);
+    let _ = std::fs::remove_file(&signature);
+    signed
 }
 
 /// `*` matches any run of characters: `release/*` matches `release/1.2`.

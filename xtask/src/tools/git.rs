@@ -151,6 +151,11 @@ impl Git {
         self.change(["push", "--atomic", "origin", &head, &tag])
     }
 
+    /// `git check-ref-format REF`: fails when git would refuse REF as a name.
+    pub fn check_ref_format(&self, reference: &str) -> Cmd {
+        self.query(["check-ref-format", reference])
+    }
+
     /// `git push origin :refs/tags/TAG`: deletes the tag on origin.
     pub fn delete_remote_tag(&self, tag: &str) -> Cmd {
         let reference = format!(":refs/tags/{tag}");

@@ -1248,3 +1248,143 @@ fn a_moved_origin_refuses_the_push_with_nothing_pushed() {
         "a GitHub release was made"
     );
 }
+
+/// Everything `--execute` would change, to compare before and after.
+fn world(fixture: &Fixture, fakes: &Fakes) -> (String, String, String, Value) {
+    let origin = Command::new("git")
+        .arg("--git-dir")
+        .arg(&fixture.origin)
+        .args(["show-ref"])
+        .output()
+        .unwrap();
+    (
+        fixture.git(&["for-each-ref"]),
+        fixture.git(&["status", "--porcelain"]),
+        String::from_utf8(origin.stdout).unwrap(),
+        fakes.state_of("gh"),
+    )
+}
+
+/// A misconfiguration that would only surface half-way through a release
+/// is refused by preflight, naming the key and the fix, with nothing
+/// changed here, on origin or on GitHub.
+#[test]
+fn checks_that_can_fail_run_before_any_change() {
+    let server = PypiServer::start(TWINE_PASSWORD);
+    type Break = fn(&Fixture);
+    let cases: [(&str, Break, &str); 4] = [
+        (
+            "tag-name",
+            |f| {
+                f.write(
+                    "Cargo.toml",
+                    &f.read("Cargo.toml")
+                        .replace("tag-name = \"v{version}\"", "tag-name = \"v {version}..~\""),
+                )
+            },
+            "tag-name `v {version}..~` makes `v 0.2.0..~`, which git refuses",
+        ),
+        (
+            "changelog.path",
+            |f| {
+                f.write(
+                    "Cargo.toml",
+                    &f.read("Cargo.toml")
+                        .replace("path = \"CHANGELOG.md\"", "path = \"CHANGELOG.mdx\""),
+                )
+            },
+            "CHANGELOG.mdx does not exist (changelog.path",
+        ),
+        (
+            "pyproject",
+            |f| {
+                f.write(
+                    "python/pyproject.toml",
+                    &f.read("python/pyproject.toml")
+                        .replace("version = \"0.1.0\"", "version = \"0.1.1\""),
+                )
+            },
+            "python/pyproject.toml: [project] version is 0.1.1, but Cargo.toml's version is 0.1.0",
+        ),
+        (
+            "signing key",
+            |f| {
+                f.write(
+                    "Cargo.toml",
+                    &f.read("Cargo.toml").replace(
+                        "tag-name = \"v{version}\"",
+                        "tag-name = \"v{version}\"\nsign-key = \"NOSUCHKEY0123\"",
+                    ),
+                )
+            },
+            "cannot sign with NOSUCHKEY0123",
+        ),
+    ];
+    for (name, break_it, expected) in cases {
+        let fixture = releasable(&server);
+        break_it(&fixture);
+        fixture.git(&["commit", "--quiet", "-am", "chore: break the configuration"]);
+        fixture.git(&["push", "--quiet", "origin", "main"]);
+        let fakes = Fakes::install();
+        let before = world(&fixture, &fakes);
+        let gnupg = support::TempDir::new("empty-gnupg");
+        let run = Xtask::new(&fixture.root)
+            .args(&["release", "--execute", "--skip-tests"])
+            .fakes(&fakes)
+            .path_first(&[&fakes.bin])
+            .env("XTASK_PYTHON", venv_python())
+            .env("GNUPGHOME", gnupg.path())
+            .env("GH_TOKEN", GH_TOKEN)
+            .env("TWINE_USERNAME", PypiServer::USER)
+            .env("TWINE_PASSWORD", TWINE_PASSWORD)
+            .run();
+        assert_eq!(run.code, 1, "{name}: {}\n{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains("preflight found"),
+            "{name}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains(expected),
+            "{name}: no {expected:?} in {}",
+            run.stderr
+        );
+        assert_eq!(world(&fixture, &fakes), before, "{name}: something changed");
+        assert!(
+            !fixture.root.join("target/release/journal.json").exists(),
+            "{name}: a journal"
+        );
+    }
+}
+
+/// The index already has other content for this version: found before the
+/// push, with nothing pushed or published.
+#[test]
+fn a_burned_index_version_stops_the_release_before_the_push() {
+    let server = PypiServer::start(TWINE_PASSWORD);
+    let fixture = releasable(&server);
+    let fakes = Fakes::install();
+    std::fs::write(
+        server.packages.join("tcn_vae-0.2.0.tar.gz"),
+        b"someone else's 0.2.0",
+    )
+    .unwrap();
+    let run = release(
+        &fixture,
+        &fakes,
+        &["--execute", "--skip-tests"],
+        TWINE_PASSWORD,
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stderr.contains("stopped at `verify`"), "{}", run.stderr);
+    assert!(run.stderr.contains("is burned"), "{}", run.stderr);
+    assert_eq!(
+        origin_ref(&fixture, "refs/tags/v0.2.0"),
+        "",
+        "the tag was pushed"
+    );
+    assert!(
+        fakes.state_of("gh")["releases"].get("v0.2.0").is_none(),
+        "a GitHub release was made"
+    );
+}
