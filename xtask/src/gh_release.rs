@@ -182,21 +182,7 @@ pub fn draft(
             notes.display()
         );
     }
-    let local: BTreeMap<String, PathBuf> = dist
-        .assets()?
-        .into_iter()
-        .map(|name| (name.clone(), dist.file(&name)))
-        .collect();
-    let paths: Vec<PathBuf> = local.values().cloned().collect();
-    let digests: BTreeMap<&String, String> = local
-        .keys()
-        .zip(sha256_files(&paths))
-        .map(|(name, d)| {
-            d.map(|d| (name, format!("sha256:{}", hex(&d))))
-                .with_context(|| format!("hashing {name}"))
-        })
-        .collect::<Result<_>>()?;
-
+    let local = Local::of(dist)?;
     let release = match view(tag, cwd, runner)? {
         Some(release) => release,
         None => {
@@ -213,16 +199,10 @@ pub fn draft(
         }
     };
     let differs: Vec<PathBuf> = local
+        .files
         .iter()
-        .filter(|(name, path)| {
-            let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-            !release.assets.iter().any(|a| {
-                &a.name == *name
-                    && a.size == size
-                    && a.digest.as_ref().is_none_or(|d| *d == digests[name])
-            })
-        })
-        .map(|(_, path)| path.clone())
+        .filter(|(name, _)| !local.holds(&release, name))
+        .map(|(_, file)| file.path.clone())
         .collect();
     if differs.is_empty() {
         say!("{tag}: every staged asset is on the release with the same digest");
@@ -241,23 +221,64 @@ pub fn draft(
     }
     let after =
         view(tag, cwd, runner)?.with_context(|| format!("{tag} vanished during the upload"))?;
-    for (name, path) in &local {
-        let size = std::fs::metadata(path)?.len();
-        let ok = after.assets.iter().any(|a| {
-            &a.name == name
-                && a.size == size
-                && a.digest.as_ref().is_none_or(|d| *d == digests[name])
-        });
-        if !ok {
-            bail!("{tag}: asset {name} is not on the release with size {size} and {} after the upload", digests[name]);
-        }
+    if let Some((name, file)) = local
+        .files
+        .iter()
+        .find(|(name, _)| !local.holds(&after, name))
+    {
+        bail!(
+            "{tag}: asset {name} is not on the release with size {} and {} after the upload",
+            file.size,
+            file.digest
+        );
     }
     say!(
         "{tag}: draft with {} assets, {} uploaded",
-        local.len(),
+        local.files.len(),
         differs.len()
     );
     Ok(())
+}
+
+/// The staged assets by name, with size and digest as GitHub reports them.
+struct Local {
+    files: BTreeMap<String, LocalFile>,
+}
+
+struct LocalFile {
+    path: PathBuf,
+    size: u64,
+    /// `sha256:...`.
+    digest: String,
+}
+
+impl Local {
+    fn of(dist: &Dist) -> Result<Local> {
+        let names = dist.assets()?;
+        let paths: Vec<PathBuf> = names.iter().map(|n| dist.file(n)).collect();
+        let digests = sha256_files(&paths);
+        let mut files = BTreeMap::new();
+        for ((name, path), digest) in names.into_iter().zip(paths).zip(digests) {
+            let digest = digest.with_context(|| format!("hashing {}", path.display()))?;
+            let size = std::fs::metadata(&path)
+                .with_context(|| format!("reading {}", path.display()))?
+                .len();
+            let digest = format!("sha256:{}", hex(&digest));
+            files.insert(name, LocalFile { path, size, digest });
+        }
+        Ok(Local { files })
+    }
+
+    /// Whether `release` has the asset `name` with this size and digest
+    /// (where GitHub reports a digest).
+    fn holds(&self, release: &Release, name: &str) -> bool {
+        let file = &self.files[name];
+        release.assets.iter().any(|a| {
+            a.name == name
+                && a.size == file.size
+                && a.digest.as_ref().is_none_or(|d| *d == file.digest)
+        })
+    }
 }
 
 /// Out of draft; `latest` only for the highest release.

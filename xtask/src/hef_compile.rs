@@ -13,7 +13,7 @@ use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
 use crate::checksums::{hex, sha256_files};
-use crate::config::{HwArch, Workspace};
+use crate::config::{HwArch, Model, Workspace};
 use crate::model::{architecture, hef, npy};
 use crate::runner::{on_path, Runner};
 use crate::tools::{self, hailo};
@@ -115,34 +115,7 @@ impl HefCompile {
         tools::require(&[&tools::HAILO])
             .context("the Hailo Dataflow Compiler (`hailo`) is needed to compile a HEF; `cargo xtask doctor` shows what is installed")?;
         let version = workspace.product_version()?;
-        let hef_models: Vec<_> = workspace
-            .release
-            .models
-            .iter()
-            .filter(|m| m.hef.is_some())
-            .collect();
-        let model = match &self.model {
-            Some(name) => workspace
-                .release
-                .models
-                .iter()
-                .find(|m| m.name == *name)
-                .with_context(|| format!("no model {name} in the config"))?,
-            None if hef_models.len() == 1 => hef_models[0],
-            None => bail!(
-                "name the model with --model: {} models compile a HEF",
-                hef_models.len()
-            ),
-        };
-        let hw_arch = match (self.hw_arch, model.hef.as_ref()) {
-            (Some(Arch::Hailo8), _) => HwArch::Hailo8,
-            (Some(Arch::Hailo8l), _) => HwArch::Hailo8l,
-            (None, Some(h)) => h.hw_arch,
-            (None, None) => bail!(
-                "model {} has no `hef` in the config; pass --hw-arch",
-                model.name
-            ),
-        };
+        let (model, hw_arch) = self.pick(workspace)?;
         let staged = crate::dist::Dist::of(&workspace.root, &version)
             .dir()
             .to_owned();
@@ -159,16 +132,15 @@ impl HefCompile {
             .clone()
             .unwrap_or_else(|| onnx.parent().unwrap_or(Path::new(".")).to_owned());
         let report = export_report(&onnx);
-        let start_nodes = if self.start_node_names.is_empty() {
-            report.0
-        } else {
-            self.start_node_names.clone()
+        let or_report = |given: &[String], found: Vec<String>| {
+            if given.is_empty() {
+                found
+            } else {
+                given.to_vec()
+            }
         };
-        let end_nodes = if self.end_node_names.is_empty() {
-            report.1
-        } else {
-            self.end_node_names.clone()
-        };
+        let start_nodes = or_report(&self.start_node_names, report.0);
+        let end_nodes = or_report(&self.end_node_names, report.1);
         let calibration_shape =
             check_inputs(&onnx, &calib, self.model_script.as_deref(), &end_nodes)?;
         let runner = Runner::new(false);
@@ -192,18 +164,10 @@ impl HefCompile {
         };
         let har = scratch.join(format!("{}.har", model.name));
         let optimized = scratch.join(format!("{}_optimized.har", model.name));
+        let script = self.model_script.as_deref().map(abs).transpose()?;
         let steps = [
             job.parse(&abs(&onnx)?, &har, &start_nodes, &end_nodes),
-            job.optimize(
-                &har,
-                &abs(&calib)?,
-                self.model_script
-                    .as_deref()
-                    .map(abs)
-                    .transpose()?
-                    .as_deref(),
-                &optimized,
-            ),
+            job.optimize(&har, &abs(&calib)?, script.as_deref(), &optimized),
             job.compile(&optimized, &scratch.join("out")),
         ];
         for step in &steps {
@@ -214,33 +178,7 @@ impl HefCompile {
                 )
             })?;
         }
-        let hefs: Vec<PathBuf> = std::fs::read_dir(scratch.join("out"))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "hef"))
-            .collect();
-        let [compiled] = hefs.as_slice() else {
-            bail!(
-                "the DFC left {} .hef files in {} (expected exactly one); no HEF was written",
-                hefs.len(),
-                scratch.join("out").display()
-            );
-        };
-        let header = hef::inspect(compiled)
-            .map_err(|why| anyhow::anyhow!("{}: {why}; no HEF was written", compiled.display()))?;
-        let arch = if on_path("hailortcli") {
-            let arch = architecture(compiled, &runner)
-                .map_err(|why| anyhow::anyhow!("{why}; no HEF was written"))?;
-            if !arch.eq_ignore_ascii_case(hw_arch.as_str()) {
-                bail!(
-                    "hailortcli says {} was compiled for {arch}, not {}; no HEF was written",
-                    compiled.display(),
-                    hw_arch.as_str()
-                );
-            }
-            Some(arch)
-        } else {
-            None
-        };
+        let (compiled, header, arch) = compiled_hef(&scratch.join("out"), hw_arch, &runner)?;
 
         let target = out_dir.join(format!("{}.hef", model.name));
         let mut inputs = vec![compiled.clone(), onnx.clone(), calib.clone()];
@@ -269,21 +207,82 @@ impl HefCompile {
         };
         std::fs::create_dir_all(&out_dir)
             .with_context(|| format!("creating {}", out_dir.display()))?;
+        let manifest_path = target.with_extension("hef.json");
         crate::atomic::write_all(&[
-            (target.clone(), std::fs::read(compiled)?),
-            (
-                target.with_extension("hef.json"),
-                serde_json::to_vec_pretty(&manifest)?,
-            ),
+            (target.clone(), std::fs::read(&compiled)?),
+            (manifest_path.clone(), serde_json::to_vec_pretty(&manifest)?),
         ])?;
         std::fs::remove_dir_all(&scratch)?;
         say!(
             "wrote {} and its compile manifest {}",
             target.display(),
-            target.with_extension("hef.json").display()
+            manifest_path.display()
         );
         Ok(())
     }
+
+    /// The model to compile and its target: `--model` (or the one model
+    /// with a `hef`), `--hw-arch` (or its `hef.hw-arch`).
+    fn pick<'w>(&self, workspace: &'w Workspace) -> Result<(&'w Model, HwArch)> {
+        let models = &workspace.release.models;
+        let hef_models: Vec<_> = models.iter().filter(|m| m.hef.is_some()).collect();
+        let model = match &self.model {
+            Some(name) => models
+                .iter()
+                .find(|m| m.name == *name)
+                .with_context(|| format!("no model {name} in the config"))?,
+            None if hef_models.len() == 1 => hef_models[0],
+            None => bail!(
+                "name the model with --model: {} models compile a HEF",
+                hef_models.len()
+            ),
+        };
+        let hw_arch = match (self.hw_arch, model.hef.as_ref()) {
+            (Some(Arch::Hailo8), _) => HwArch::Hailo8,
+            (Some(Arch::Hailo8l), _) => HwArch::Hailo8l,
+            (None, Some(h)) => h.hw_arch,
+            (None, None) => bail!(
+                "model {} has no `hef` in the config; pass --hw-arch",
+                model.name
+            ),
+        };
+        Ok((model, hw_arch))
+    }
+}
+
+/// The one HEF the DFC left in `out`, its header, and the architecture
+/// `hailortcli` reads from it (where installed), which must be `hw_arch`.
+fn compiled_hef(
+    out: &Path,
+    hw_arch: HwArch,
+    runner: &Runner,
+) -> Result<(PathBuf, hef::HefHeader, Option<String>)> {
+    let hefs: Vec<PathBuf> = std::fs::read_dir(out)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "hef"))
+        .collect();
+    let [compiled] = hefs.as_slice() else {
+        bail!(
+            "the DFC left {} .hef files in {} (expected exactly one); no HEF was written",
+            hefs.len(),
+            out.display()
+        );
+    };
+    let header = hef::inspect(compiled)
+        .map_err(|why| anyhow::anyhow!("{}: {why}; no HEF was written", compiled.display()))?;
+    if !on_path("hailortcli") {
+        return Ok((compiled.clone(), header, None));
+    }
+    let arch = architecture(compiled, runner)
+        .map_err(|why| anyhow::anyhow!("{why}; no HEF was written"))?;
+    if !arch.eq_ignore_ascii_case(hw_arch.as_str()) {
+        bail!(
+            "hailortcli says {} was compiled for {arch}, not {}; no HEF was written",
+            compiled.display(),
+            hw_arch.as_str()
+        );
+    }
+    Ok((compiled.clone(), header, Some(arch)))
 }
 
 fn abs(path: &Path) -> Result<PathBuf> {

@@ -22,8 +22,6 @@ use crate::config::Workspace;
 use crate::runner::Runner;
 use crate::tools::gpg;
 
-pub use crate::dist::PROVENANCE;
-
 /// The key to sign with: `--sign-key`, else RELEASE_GPG_KEY, else the config.
 pub fn signing_key(workspace: &Workspace, flag: Option<&str>) -> Option<String> {
     flag.map(str::to_owned)
@@ -93,31 +91,9 @@ pub fn sbom(
         .as_deref()
         .and_then(|s| s.split('/').nth(1))
         .unwrap_or("release");
-    let mut components = Vec::new();
+    let mut components = crate_components(workspace);
     let mut dependencies = Vec::new();
     let mut python_deps = python_deps;
-    let lock = std::fs::read_to_string(workspace.root.join("Cargo.lock")).unwrap_or_default();
-    if let Ok(lock) = lock.parse::<toml_edit::DocumentMut>() {
-        for package in lock
-            .get("package")
-            .and_then(|p| p.as_array_of_tables())
-            .into_iter()
-            .flatten()
-        {
-            let (Some(name), Some(version)) = (
-                package.get("name").and_then(|v| v.as_str()),
-                package.get("version").and_then(|v| v.as_str()),
-            ) else {
-                continue;
-            };
-            let purl = format!("pkg:cargo/{name}@{version}");
-            let mut component = json!({ "type": "library", "bom-ref": purl, "name": name, "version": version, "purl": purl });
-            if let Some(sum) = package.get("checksum").and_then(|v| v.as_str()) {
-                component["hashes"] = json!([{ "alg": "SHA-256", "content": sum }]);
-            }
-            components.push(component);
-        }
-    }
     for asset in assets {
         let file = asset.path.display().to_string();
         let kind = if [".onnx", ".hef", ".pth"].iter().any(|e| file.ends_with(e)) {
@@ -250,6 +226,31 @@ fn python_components(
 fn sha2_of(bytes: &[u8]) -> [u8; 32] {
     use sha2::{Digest, Sha256};
     Sha256::digest(bytes).into()
+}
+
+/// Each crate of `Cargo.lock`, with the lock's checksum.
+fn crate_components(workspace: &Workspace) -> Vec<Value> {
+    let lock = std::fs::read_to_string(workspace.root.join("Cargo.lock")).unwrap_or_default();
+    let Ok(lock) = lock.parse::<toml_edit::DocumentMut>() else {
+        return Vec::new();
+    };
+    let packages = lock.get("package").and_then(|p| p.as_array_of_tables());
+    let mut components = Vec::new();
+    for package in packages.into_iter().flatten() {
+        let (Some(name), Some(version)) = (
+            package.get("name").and_then(|v| v.as_str()),
+            package.get("version").and_then(|v| v.as_str()),
+        ) else {
+            continue;
+        };
+        let purl = format!("pkg:cargo/{name}@{version}");
+        let mut component = json!({ "type": "library", "bom-ref": purl, "name": name, "version": version, "purl": purl });
+        if let Some(sum) = package.get("checksum").and_then(|v| v.as_str()) {
+            component["hashes"] = json!([{ "alg": "SHA-256", "content": sum }]);
+        }
+        components.push(component);
+    }
+    components
 }
 
 /// What made the release: this tool's release process (not the repository

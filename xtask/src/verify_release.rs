@@ -9,9 +9,10 @@ use anyhow::{bail, Context, Result};
 
 use crate::checksums::{check_file_in, hex, sha256_files, CheckOptions, Report, Verbosity};
 use crate::config::Workspace;
+use crate::dist::{NOTES, PROVENANCE, SIGNATURE, SUMS};
 use crate::model::hef;
 use crate::runner::Runner;
-use crate::supply_chain::{signing_key, PROVENANCE};
+use crate::supply_chain::signing_key;
 use crate::tools::{gh, gpg};
 
 /// Verify a release directory: checksums, signatures, provenance, HEF files.
@@ -78,135 +79,10 @@ impl VerifyRelease {
             .and_then(|ws| signing_key(&ws, self.key.as_deref()))
             .or(self.key.clone());
         let mut problems = Vec::new();
-
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let mut report = Report {
-            out: &mut out,
-            err: &mut err,
-            utf8: true,
-        };
-        let sums = dir.join("sha256sum.txt");
-        let options = CheckOptions {
-            verbosity: Verbosity::Quiet,
-            strict: true,
-            ..CheckOptions::default()
-        };
-        if !check_file_in(
-            &dir,
-            sums.as_os_str().as_encoded_bytes(),
-            options,
-            &mut report,
-        ) {
-            problems.push(
-                format!(
-                    "sha256sum.txt does not verify:\n{}{}",
-                    String::from_utf8_lossy(&out),
-                    String::from_utf8_lossy(&err)
-                )
-                .trim_end()
-                .to_owned(),
-            );
-        }
-
-        let signatures: Vec<PathBuf> = files(&dir)
-            .into_iter()
-            .filter(|p| p.extension().is_some_and(|e| e == "asc"))
-            .collect();
-        if let Some(key) = &expected {
-            // A release signed by the key signs at least its checksum file;
-            // no signature at all is not "every signature verifies".
-            let sums_signature = dir.join("sha256sum.txt.asc");
-            if !sums_signature.is_file() {
-                problems.push(format!(
-                    "{}: missing; the release must be signed by {key} (from --key, RELEASE_GPG_KEY \
-                     or the config's sign-key), and an unsigned release is not",
-                    sums_signature.display()
-                ));
-            }
-        }
-        for signature in &signatures {
-            let signed = signature.with_extension("");
-            let out = runner.output(&gpg::verify(signature, &signed))?;
-            let signer = out
-                .stdout
-                .lines()
-                .find_map(|l| l.strip_prefix("[GNUPG:] VALIDSIG "))
-                .and_then(|l| l.split_whitespace().next())
-                .map(str::to_owned);
-            match (out.success(), signer, &expected) {
-                (true, Some(fpr), Some(key))
-                    if !fpr
-                        .to_uppercase()
-                        .ends_with(&key.to_uppercase().trim_start_matches("0X")) =>
-                {
-                    problems.push(format!(
-                        "{}: signed by {fpr}, not by the release key {key}",
-                        signature.display()
-                    ))
-                }
-                (true, Some(_), _) => {}
-                _ => problems.push(format!(
-                    "{}: the signature over {} does not verify ({})",
-                    signature.display(),
-                    signed.display(),
-                    out.stderr
-                        .lines()
-                        .rfind(|l| !l.trim().is_empty())
-                        .unwrap_or("gpg said nothing")
-                        .trim()
-                )),
-            }
-        }
-
+        problems.extend(sums_problem(&dir));
+        let signatures = check_signatures(&dir, expected.as_deref(), &runner, &mut problems)?;
         let provenance = dir.join(PROVENANCE);
-        if let Ok(text) = std::fs::read_to_string(&provenance) {
-            let statement: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-            let subjects: Vec<(String, String)> = statement["subject"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|s| {
-                    Some((
-                        s["name"].as_str()?.to_owned(),
-                        s["digest"]["sha256"].as_str()?.to_owned(),
-                    ))
-                })
-                .collect();
-            if subjects.is_empty() {
-                problems.push(format!("{}: no subjects", provenance.display()));
-            }
-            // A file the provenance does not list was not released: added later.
-            for file in files(&dir) {
-                let rel = file
-                    .strip_prefix(&dir)
-                    .unwrap_or(&file)
-                    .to_string_lossy()
-                    .into_owned();
-                let known = subjects.iter().any(|(name, _)| *name == rel)
-                    || rel == PROVENANCE
-                    || rel == "release-notes.md"
-                    || rel.ends_with(".asc");
-                if !known {
-                    problems.push(format!(
-                        "{rel}: not part of the release (the provenance does not list it)"
-                    ));
-                }
-            }
-            let paths: Vec<PathBuf> = subjects.iter().map(|(name, _)| dir.join(name)).collect();
-            for ((name, expected), actual) in subjects.iter().zip(sha256_files(&paths)) {
-                match actual {
-                    Ok(digest) if hex(&digest) == *expected => {}
-                    Ok(digest) => problems.push(format!(
-                        "{name}: sha256 {} differs from the provenance's {expected}",
-                        hex(&digest)
-                    )),
-                    Err(err) => {
-                        problems.push(format!("{name}: listed in the provenance but {err}"))
-                    }
-                }
-            }
-        }
-
+        check_provenance(&dir, &provenance, &mut problems);
         let hefs: Vec<PathBuf> = files(&dir)
             .into_iter()
             .filter(|p| p.extension().is_some_and(|e| e == "hef"))
@@ -225,9 +101,9 @@ impl VerifyRelease {
         }
         // Name only what was checked: no "HEF headers" without a HEF.
         let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
-        let mut checked = vec!["sha256sum.txt".to_owned()];
-        if !signatures.is_empty() {
-            checked.push(plural(signatures.len(), "signature"));
+        let mut checked = vec![SUMS.to_owned()];
+        if signatures > 0 {
+            checked.push(plural(signatures, "signature"));
         }
         if provenance.is_file() {
             checked.push("the provenance".to_owned());
@@ -236,10 +112,153 @@ impl VerifyRelease {
             checked.push(plural(hefs.len(), "HEF header"));
         }
         say!("{}: verified {}", dir.display(), checked.join(", "));
-        if signatures.is_empty() {
+        if signatures == 0 {
             say!("note: the release is not signed (no .asc files); `--key KEYID` makes a signature by that key required");
         }
         Ok(())
+    }
+}
+
+/// `sha256sum -c --strict sha256sum.txt` in `dir`, as GNU reports it.
+fn sums_problem(dir: &Path) -> Option<String> {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let mut report = Report {
+        out: &mut out,
+        err: &mut err,
+        utf8: true,
+    };
+    let sums = dir.join(SUMS);
+    let options = CheckOptions {
+        verbosity: Verbosity::Quiet,
+        strict: true,
+        ..CheckOptions::default()
+    };
+    if check_file_in(
+        dir,
+        sums.as_os_str().as_encoded_bytes(),
+        options,
+        &mut report,
+    ) {
+        return None;
+    }
+    Some(
+        format!(
+            "{SUMS} does not verify:\n{}{}",
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(&err)
+        )
+        .trim_end()
+        .to_owned(),
+    )
+}
+
+/// Every `.asc` verifies over its file, by the expected key when one is
+/// named (and then the checksums must be signed); returns how many.
+fn check_signatures(
+    dir: &Path,
+    expected: Option<&str>,
+    runner: &Runner,
+    problems: &mut Vec<String>,
+) -> Result<usize> {
+    let signatures: Vec<PathBuf> = files(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "asc"))
+        .collect();
+    if let Some(key) = expected {
+        // A release signed by the key signs at least its checksum file;
+        // no signature at all is not "every signature verifies".
+        let sums_signature = dir.join(format!("{SUMS}{SIGNATURE}"));
+        if !sums_signature.is_file() {
+            problems.push(format!(
+                "{}: missing; the release must be signed by {key} (from --key, RELEASE_GPG_KEY \
+                 or the config's sign-key), and an unsigned release is not",
+                sums_signature.display()
+            ));
+        }
+    }
+    for signature in &signatures {
+        let signed = signature.with_extension("");
+        let out = runner.output(&gpg::verify(signature, &signed))?;
+        let signer = out
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("[GNUPG:] VALIDSIG "))
+            .and_then(|l| l.split_whitespace().next())
+            .map(str::to_owned);
+        match (out.success(), signer, expected) {
+            (true, Some(fpr), Some(key))
+                if !fpr
+                    .to_uppercase()
+                    .ends_with(key.to_uppercase().trim_start_matches("0X")) =>
+            {
+                problems.push(format!(
+                    "{}: signed by {fpr}, not by the release key {key}",
+                    signature.display()
+                ))
+            }
+            (true, Some(_), _) => {}
+            _ => problems.push(format!(
+                "{}: the signature over {} does not verify ({})",
+                signature.display(),
+                signed.display(),
+                out.stderr
+                    .lines()
+                    .rfind(|l| !l.trim().is_empty())
+                    .unwrap_or("gpg said nothing")
+                    .trim()
+            )),
+        }
+    }
+    Ok(signatures.len())
+}
+
+/// Every provenance subject has its sha256, and every file is a subject
+/// (one that is not was added after the release).
+fn check_provenance(dir: &Path, provenance: &Path, problems: &mut Vec<String>) {
+    let Ok(text) = std::fs::read_to_string(provenance) else {
+        return;
+    };
+    let statement: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    let subjects: Vec<(String, String)> = statement["subject"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| {
+            Some((
+                s["name"].as_str()?.to_owned(),
+                s["digest"]["sha256"].as_str()?.to_owned(),
+            ))
+        })
+        .collect();
+    if subjects.is_empty() {
+        problems.push(format!("{}: no subjects", provenance.display()));
+    }
+    for file in files(dir) {
+        let rel = file
+            .strip_prefix(dir)
+            .unwrap_or(&file)
+            .to_string_lossy()
+            .into_owned();
+        let known = subjects.iter().any(|(name, _)| *name == rel)
+            || rel == PROVENANCE
+            || rel == NOTES
+            || rel.ends_with(SIGNATURE);
+        if !known {
+            problems.push(format!(
+                "{rel}: not part of the release (the provenance does not list it)"
+            ));
+        }
+    }
+    let paths: Vec<PathBuf> = subjects.iter().map(|(name, _)| dir.join(name)).collect();
+    for ((name, expected), actual) in subjects.iter().zip(sha256_files(&paths)) {
+        match actual {
+            Ok(digest) if hex(&digest) == *expected => {}
+            Ok(digest) => problems.push(format!(
+                "{name}: sha256 {} differs from the provenance's {expected}",
+                hex(&digest)
+            )),
+            Err(err) => problems.push(format!("{name}: listed in the provenance but {err}")),
+        }
     }
 }
 

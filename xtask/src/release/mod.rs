@@ -139,7 +139,7 @@ impl Release {
             skip: &self.skip,
             sign_key,
         };
-        let (plan, sources, _) = plan::plan(workspace, &request, runner)?;
+        let (plan, sources) = plan::plan(workspace, &request, runner)?;
         let edits = sources.rewrite(&semver::Version::parse(&plan.version)?)?;
         let arguments = std::env::args().skip(1).collect();
         Ok(Some((

@@ -175,11 +175,13 @@ pub struct Request<'a> {
     pub sign_key: Option<String>,
 }
 
+/// The plan of a release, from the workspace and the request; the version
+/// sources come back too (a dry run shows their edits).
 pub fn plan(
     workspace: &Workspace,
     request: &Request,
     runner: &Runner,
-) -> Result<(Plan, VersionSources, Pending)> {
+) -> Result<(Plan, VersionSources)> {
     let sources = VersionSources::locate(workspace, runner)?;
     let current = sources.current.clone();
     let git = Git::at(&workspace.root);
@@ -192,29 +194,14 @@ pub fn plan(
         .trim()
         .to_owned();
     let branch = runner.read(&git.current_branch())?.trim().to_owned();
-    let target = match request.target {
-        None | Some("auto") => crate::changelog::auto_target(workspace, runner)?,
-        Some(target) => Target::parse(target)?,
-    };
-    let version = next_version(&current, &target, request.pre)?;
-    // No plan proposes a version that is already tagged (on any line).
-    let level = match (&target, request.pre) {
-        (Target::Level(level), None) => Some(*level),
-        _ => None,
-    };
-    crate::changelog::refuse_existing_tag(workspace, &version, level, runner)?;
+    let version = target_version(workspace, request, &current, runner)?;
     let pep440 = workspace
         .release
         .python
         .as_ref()
         .map(|_| to_pep440(&version))
         .transpose()?;
-    let tag = workspace
-        .release
-        .tag_name
-        .replace("{version}", &version.to_string());
     let released = released_versions(&workspace.release, &workspace.root, runner)?;
-    let latest = is_highest(&version, &released);
     let pending = Pending::collect(workspace, runner)?;
     let mut file_edits: Vec<String> = sources
         .rewrite(&version)?
@@ -222,69 +209,109 @@ pub fn plan(
         .map(|c| c.file.display().to_string())
         .collect();
     file_edits.push(workspace.release.changelog.path.clone());
-    let dist = Dist::of(&workspace.root, &version);
     let planned = planned_assets(workspace, pep440.as_deref(), request.sign_key.is_some())?;
     crate::dist::refuse_duplicates(&planned).context("the release's assets")?;
+    let mut plan = Plan {
+        version: version.to_string(),
+        pep440_version: pep440,
+        current_version: current.to_string(),
+        title: crate::changelog::notes_title(workspace, &version, &pending.merged),
+        tag: workspace
+            .release
+            .tag_name
+            .replace("{version}", &version.to_string()),
+        previous_tag: pending.previous.as_ref().map(|p| p.tag.clone()),
+        previous_version: pending.previous.as_ref().map(|p| p.version.to_string()),
+        branch,
+        latest: is_highest(&version, &released),
+        sign_key: request.sign_key.clone(),
+        file_edits,
+        changelog: pending.merged,
+        dist: Dist::of(&workspace.root, &version).dir().to_owned(),
+        assets: planned.into_iter().map(|p| p.name).collect(),
+        images: images(workspace, &version, &released, &commit),
+        commit,
+        steps: Vec::new(),
+    };
+    plan.steps = steps(workspace, &plan, request.skip, runner)?;
+    Ok((plan, sources))
+}
 
-    let images: Vec<Image> = workspace
+/// The version the request asks for; never one that is already tagged (on
+/// any line).
+fn target_version(
+    workspace: &Workspace,
+    request: &Request,
+    current: &Version,
+    runner: &Runner,
+) -> Result<Version> {
+    let target = match request.target {
+        None | Some("auto") => crate::changelog::auto_target(workspace, runner)?,
+        Some(target) => Target::parse(target)?,
+    };
+    let version = next_version(current, &target, request.pre)?;
+    let level = match (&target, request.pre) {
+        (Target::Level(level), None) => Some(*level),
+        _ => None,
+    };
+    crate::changelog::refuse_existing_tag(workspace, &version, level, runner)?;
+    Ok(version)
+}
+
+/// Each configured image with the tags the policy gives this version.
+fn images(
+    workspace: &Workspace,
+    version: &Version,
+    released: &[Version],
+    commit: &str,
+) -> Vec<Image> {
+    workspace
         .release
         .docker
         .iter()
         .map(|image| Image {
             name: image.name.clone(),
             tags: crate::docker::tags(
-                &version,
-                &released,
+                version,
+                released,
                 &image.extra_tags,
                 &commit[..commit.len().min(7)],
             ),
-            note: crate::docker::build_metadata_note(&version),
+            note: crate::docker::build_metadata_note(version),
         })
-        .collect();
-    let mut plan = Plan {
-        version: version.to_string(),
-        pep440_version: pep440,
-        current_version: current.to_string(),
-        title: crate::changelog::notes_title(workspace, &version, &pending.merged),
-        tag,
-        previous_tag: pending.previous.as_ref().map(|p| p.tag.clone()),
-        previous_version: pending.previous.as_ref().map(|p| p.version.to_string()),
-        branch,
-        commit,
-        latest,
-        sign_key: request.sign_key.clone(),
-        file_edits,
-        changelog: pending.merged.clone(),
-        dist: dist.dir().to_owned(),
-        assets: planned.into_iter().map(|p| p.name).collect(),
-        images,
-        steps: Vec::new(),
-    };
-    plan.steps = StepName::ALL
-        .iter()
-        .map(|&name| PlannedStep {
-            name,
-            skipped: request.skip.contains(&name),
-            commands: Vec::new(),
-        })
-        .collect();
+        .collect()
+}
+
+/// Every step with the commands it will run, planned from `plan` alone.
+fn steps(
+    workspace: &Workspace,
+    plan: &Plan,
+    skip: &[StepName],
+    runner: &Runner,
+) -> Result<Vec<PlannedStep>> {
     let nothing_yet = std::collections::BTreeMap::new();
-    for name in StepName::ALL {
-        let cx = crate::steps::Cx {
-            ws: workspace,
-            plan: &plan,
-            records: &nothing_yet,
-            runner,
-            edits: &[],
-            arguments: &[],
-            skip_tests: false,
-        };
-        let commands = crate::steps::step(name)
-            .commands(&cx)
-            .with_context(|| format!("planning {name}"))?;
-        plan.steps[name as usize].commands = commands.iter().map(|c| c.to_string()).collect();
-    }
-    Ok((plan, sources, pending))
+    let cx = crate::steps::Cx {
+        ws: workspace,
+        plan,
+        records: &nothing_yet,
+        runner,
+        edits: &[],
+        arguments: &[],
+        skip_tests: false,
+    };
+    StepName::ALL
+        .iter()
+        .map(|&name| {
+            let commands = crate::steps::step(name)
+                .commands(&cx)
+                .with_context(|| format!("planning {name}"))?;
+            Ok(PlannedStep {
+                name,
+                skipped: skip.contains(&name),
+                commands: commands.iter().map(|c| c.to_string()).collect(),
+            })
+        })
+        .collect()
 }
 
 /// Every file the release will ship, and where each comes from.

@@ -80,62 +80,8 @@ impl Rollback {
         if local_tag {
             runner.run(&git.delete_tag(tag))?;
         }
-        let subject = runner.output(&git.head_subject())?.stdout.trim().to_owned();
-        if subject == format!("chore(release): {tag}") {
-            let head = runner
-                .output(&git.resolve("HEAD"))?
-                .stdout
-                .trim()
-                .to_owned();
-            let branch = runner
-                .output(&git.current_branch())?
-                .stdout
-                .trim()
-                .to_owned();
-            let remote = runner
-                .output(&git.remote_ref(&format!("refs/heads/{branch}")))?
-                .stdout;
-            let remote_head = remote
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_owned();
-            let pushed = !remote_head.is_empty()
-                && (remote_head == head
-                    || runner
-                        .output(&git.is_ancestor(&head, &remote_head))?
-                        .success());
-            if pushed {
-                say!("the release commit {} is on origin/{branch}: undo it with a new commit, `git revert {}`", &head[..7], &head[..7]);
-            } else {
-                // --keep refuses rather than discard uncommitted work.
-                runner.run(&git.drop_last_commit())?;
-            }
-        }
-        let version = tag.trim_start_matches(|c: char| !c.is_ascii_digit());
-        let records = root.join(format!("target/release/v{version}/docker"));
-        for record in std::fs::read_dir(&records)
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.ok().map(|e| e.path()))
-        {
-            if record.extension().is_some_and(|e| e == "json")
-                && !record.to_string_lossy().ends_with("buildx-metadata.json")
-            {
-                say!(
-                    "images: {} was pushed; a registry cannot un-push, so point any moving tag (latest, X.Y) back at the \
-                     previous release's digest with `docker buildx imagetools create -t IMAGE:TAG IMAGE@DIGEST`",
-                    record.file_name().unwrap_or_default().to_string_lossy().trim_end_matches(".json")
-                );
-            }
-        }
-        if let Some(python) = &workspace.release.python {
-            say!(
-                "PyPI: files can never be deleted or replaced; if {version} was uploaded to {}, yank it by hand \
-                 (on PyPI: Manage -> Releases -> Options -> Yank). The next release needs a new version.",
-                python.index_url
-            );
-        }
+        drop_release_commit(&git, tag, &runner)?;
+        say_what_stays(&workspace, tag);
         match in_progress {
             // Only this release's own journal: another one in progress is
             // left to finish or to be rolled back by its own name.
@@ -153,5 +99,78 @@ impl Rollback {
             _ => {}
         }
         Ok(())
+    }
+}
+
+/// The release commit goes while it is not on origin (`git reset --keep`
+/// refuses rather than discard uncommitted work); a pushed one is reverted
+/// by hand.
+fn drop_release_commit(git: &Git, tag: &str, runner: &Runner) -> Result<()> {
+    let subject = runner.output(&git.head_subject())?.stdout.trim().to_owned();
+    if subject != crate::steps::release_commit_message(tag) {
+        return Ok(());
+    }
+    let head = runner
+        .output(&git.resolve("HEAD"))?
+        .stdout
+        .trim()
+        .to_owned();
+    let branch = runner
+        .output(&git.current_branch())?
+        .stdout
+        .trim()
+        .to_owned();
+    let remote = runner
+        .output(&git.remote_ref(&format!("refs/heads/{branch}")))?
+        .stdout;
+    let remote_head = remote
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let pushed = !remote_head.is_empty()
+        && (remote_head == head
+            || runner
+                .output(&git.is_ancestor(&head, &remote_head))?
+                .success());
+    if pushed {
+        say!(
+            "the release commit {} is on origin/{branch}: undo it with a new commit, `git revert {}`",
+            &head[..7],
+            &head[..7]
+        );
+    } else {
+        runner.run(&git.drop_last_commit())?;
+    }
+    Ok(())
+}
+
+/// What a registry and an index keep whatever happens, and what to do.
+fn say_what_stays(workspace: &Workspace, tag: &str) {
+    let version = tag.trim_start_matches(|c: char| !c.is_ascii_digit());
+    let records = workspace
+        .root
+        .join(format!("target/release/v{version}/docker"));
+    for record in std::fs::read_dir(&records)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+    {
+        if record.extension().is_some_and(|e| e == "json")
+            && !record.to_string_lossy().ends_with("buildx-metadata.json")
+        {
+            say!(
+                "images: {} was pushed; a registry cannot un-push, so point any moving tag (latest, X.Y) back at the \
+                 previous release's digest with `docker buildx imagetools create -t IMAGE:TAG IMAGE@DIGEST`",
+                record.file_name().unwrap_or_default().to_string_lossy().trim_end_matches(".json")
+            );
+        }
+    }
+    if let Some(python) = &workspace.release.python {
+        say!(
+            "PyPI: files can never be deleted or replaced; if {version} was uploaded to {}, yank it by hand \
+             (on PyPI: Manage -> Releases -> Options -> Yank). The next release needs a new version.",
+            python.index_url
+        );
     }
 }

@@ -292,43 +292,12 @@ fn records(
     };
     let created = runner.read(&crate::tools::git::Git::at(&workspace.root).commit_date(dated))?;
     let created = created.trim();
-    let hashed = supply_chain::hash_all(dist.dir(), &paths(&dist.payload()?))?;
-    let python_deps = match hashed
-        .iter()
-        .find(|h| h.path.extension().is_some_and(|e| e == "whl"))
-    {
-        Some(wheel) => Some(supply_chain::python_deps(
-            workspace,
-            &dist.dir().join(&wheel.path),
-            runner,
-        )?),
-        None => None,
-    };
-    let sbom = supply_chain::sbom(
-        workspace,
-        &plan.version,
-        commit,
-        created,
-        &hashed,
-        python_deps.as_ref(),
-    )?;
-    std::fs::write(dist.file(dist::SBOM), serde_json::to_vec_pretty(&sbom)?)?;
-    let mut files = dist.payload()?;
-    files.push(dist::SBOM.to_owned());
-    files.sort();
-    crate::atomic::write_all(&[(
-        dist.file(dist::SUMS),
-        sums_file(dist.dir(), &paths(&files))?,
-    )])?;
+    sbom_and_sums(workspace, plan, commit, created, runner)?;
     // The fingerprint first: the notes name it.
     let signing = match &plan.sign_key {
         Some(key) if on_path("gpg") => Some((key.clone(), supply_chain::fingerprint(key, runner)?)),
         Some(key) => {
-            needs.push((
-                "gpg".to_owned(),
-                format!("signing with {key}"),
-                "`apt-get install gnupg`".to_owned(),
-            ));
+            needs.push(gpg_need(key));
             None
         }
         None => None,
@@ -378,6 +347,45 @@ fn records(
         supply_chain::sign(key, &signed, runner)?;
     }
     assets_of(&dist, &dist.assets()?)
+}
+
+/// The SBOM of the payload, then `sha256sum.txt` over the payload and the SBOM.
+fn sbom_and_sums(
+    workspace: &Workspace,
+    plan: &Plan,
+    commit: supply_chain::ReleaseCommit,
+    created: &str,
+    runner: &Runner,
+) -> Result<()> {
+    let dist = plan.dist();
+    let hashed = supply_chain::hash_all(dist.dir(), &paths(&dist.payload()?))?;
+    let python_deps = match hashed
+        .iter()
+        .find(|h| h.path.extension().is_some_and(|e| e == "whl"))
+    {
+        Some(wheel) => Some(supply_chain::python_deps(
+            workspace,
+            &dist.dir().join(&wheel.path),
+            runner,
+        )?),
+        None => None,
+    };
+    let sbom = supply_chain::sbom(
+        workspace,
+        &plan.version,
+        commit,
+        created,
+        &hashed,
+        python_deps.as_ref(),
+    )?;
+    std::fs::write(dist.file(dist::SBOM), serde_json::to_vec_pretty(&sbom)?)?;
+    let mut files = dist.payload()?;
+    files.push(dist::SBOM.to_owned());
+    files.sort();
+    crate::atomic::write_all(&[(
+        dist.file(dist::SUMS),
+        sums_file(dist.dir(), &paths(&files))?,
+    )])
 }
 
 fn paths(names: &[String]) -> Vec<PathBuf> {

@@ -27,6 +27,7 @@ use crate::runner::{Cmd, Runner};
 use crate::version::sources::FileChange;
 
 pub use build::Need;
+pub use local::release_commit_message;
 
 /// What a step reads: the plan, what earlier steps recorded, the runner.
 pub struct Cx<'a> {

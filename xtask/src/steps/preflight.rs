@@ -80,34 +80,7 @@ pub fn repository(
     runner: &Runner,
 ) -> Result<Vec<String>> {
     let git = Git::at(&workspace.root);
-    let mut problems = Vec::new();
-
-    let status = runner.output(&git.status())?;
-    // A write killed half-way leaves `.NAME.xtask-PID.tmp` beside its file:
-    // never part of a release, so not "uncommitted changes" either.
-    let changed: Vec<&str> = status
-        .stdout
-        .lines()
-        .filter(|l| {
-            let untracked_temp = l.starts_with("?? ")
-                && l[3..]
-                    .rsplit('/')
-                    .next()
-                    .is_some_and(crate::atomic::is_temp_name);
-            !untracked_temp
-        })
-        .collect();
-    if !changed.is_empty() {
-        let files: Vec<&str> = changed
-            .iter()
-            .map(|l| l.get(3..).unwrap_or(l))
-            .take(10)
-            .collect();
-        problems.push(format!(
-            "the work tree has uncommitted changes ({}); commit or stash them first",
-            files.join(", ")
-        ));
-    }
+    let mut problems: Vec<String> = uncommitted(&git, runner)?.into_iter().collect();
     if !workspace
         .release
         .branches
@@ -155,6 +128,33 @@ pub fn repository(
         problems.push(format!("{err}; pick a higher level or version"));
     }
     Ok(problems)
+}
+
+/// The work tree's uncommitted changes, if any, as a problem.
+fn uncommitted(git: &Git, runner: &Runner) -> Result<Option<String>> {
+    let status = runner.output(&git.status())?;
+    // A write killed half-way leaves `.NAME.xtask-PID.tmp` beside its file:
+    // never part of a release, so not "uncommitted changes" either.
+    let files: Vec<&str> = status
+        .stdout
+        .lines()
+        .filter(|l| {
+            let untracked_temp = l.starts_with("?? ")
+                && l[3..]
+                    .rsplit('/')
+                    .next()
+                    .is_some_and(crate::atomic::is_temp_name);
+            !untracked_temp
+        })
+        .map(|l| l.get(3..).unwrap_or(l))
+        .take(10)
+        .collect();
+    Ok((!files.is_empty()).then(|| {
+        format!(
+            "the work tree has uncommitted changes ({}); commit or stash them first",
+            files.join(", ")
+        )
+    }))
 }
 
 /// Problems with the configuration that would only surface half-way
