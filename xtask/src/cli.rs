@@ -2,21 +2,21 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::bench::Bench;
-use crate::bump::Bump;
 use crate::changelog::Changelog;
 use crate::checksums::Checksums;
+use crate::dev::bench::Bench;
+use crate::dev::test_suite::Test;
 use crate::docker::Docker;
 use crate::doctor::Doctor;
-use crate::gh_release::GhRelease;
-use crate::hef_compile::HefCompile;
+use crate::github::GhRelease;
+use crate::model::hef_compile::HefCompile;
+use crate::model::onnx_export::OnnxExport;
 use crate::model::Models;
-use crate::onnx_export::OnnxExport;
 use crate::python::Python;
 use crate::release::{Release, Rollback};
-use crate::test_suite::Test;
-use crate::verify_release::VerifyRelease;
-use crate::versions::Versions;
+use crate::supply_chain::verify::VerifyRelease;
+use crate::version::bump::Bump;
+use crate::version::show::Versions;
 
 /// One-command releases for this edge-ML monorepo: versions, changelog,
 /// checksums, models (ONNX, Hailo HEF), Python package, Docker images and

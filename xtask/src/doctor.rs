@@ -11,8 +11,8 @@
 use anyhow::{bail, Result};
 use serde::Serialize;
 
-use crate::config::{ReleaseConfig, Workspace};
-use crate::runner::{on_path, Cmd, Runner};
+use crate::core::config::{ReleaseConfig, Workspace};
+use crate::core::runner::{on_path, Cmd, Runner};
 use crate::tools::{self, docker, first_version, gh, gpg, hailo, python, Tool};
 
 /// Check the tools and credentials a release needs.
@@ -118,7 +118,7 @@ pub fn examine<'a>(workspace: &'a Workspace, runner: &Runner) -> Report<'a> {
     let config = &workspace.release;
     // `build` and `twine` as the release will run them: from the environment
     // an earlier command provisioned, when there is one.
-    if let Some(python) = crate::venv::provisioned_packaging(&workspace.root) {
+    if let Some(python) = crate::python::venv::provisioned_packaging(&workspace.root) {
         python::use_packaging_interpreter(python);
     }
     // A chain's head must work before the rest mean anything (no `twine`

@@ -3,38 +3,28 @@
 // All output goes through `say!` / `tell!`, which mask secrets.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+// The floors, bottom up: `core` (runner, redaction, config, the release
+// directory), `tools` (one wrapper per program), the domains, `steps`,
+// `release` (the loop over them), `dev` (the project's own test and bench).
 #[macro_use]
-mod redact;
+mod core;
+mod tools;
 
-mod atomic;
-mod bench;
-mod bump;
 mod changelog;
 mod checksums;
-mod cli;
-mod config;
-mod diff;
-mod dist;
 mod docker;
-mod doctor;
-mod gh_release;
-mod hef_compile;
+mod github;
 mod model;
-mod onnx_export;
 mod python;
-mod release;
-mod report;
-mod runner;
-mod steps;
 mod supply_chain;
-mod test_suite;
-#[cfg(test)]
-mod tidy;
-mod tools;
-mod venv;
-mod verify_release;
 mod version;
-mod versions;
+
+mod release;
+mod steps;
+
+mod cli;
+mod dev;
+mod doctor;
 
 use std::process::ExitCode;
 
@@ -44,7 +34,9 @@ use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Err(why) = redact::split_url_credentials().and_then(|()| redact::check_secrets()) {
+    if let Err(why) =
+        core::redact::split_url_credentials().and_then(|()| core::redact::check_secrets())
+    {
         tell!("error: {why}");
         return ExitCode::FAILURE;
     }

@@ -10,8 +10,8 @@
 use anyhow::{bail, Result};
 use semver::Version;
 
-use crate::config::ReleaseConfig;
-use crate::runner::Runner;
+use crate::core::config::ReleaseConfig;
+use crate::core::runner::Runner;
 use crate::tools::git::Git;
 
 /// What a commit says it is.

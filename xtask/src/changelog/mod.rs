@@ -14,8 +14,8 @@ use anyhow::{bail, Context, Result};
 use semver::Version;
 use serde::Serialize;
 
-use crate::config::Workspace;
-use crate::runner::Runner;
+use crate::core::config::Workspace;
+use crate::core::runner::Runner;
 use crate::version::level::{next_version, Level, Target};
 use crate::version::released::released_versions;
 use commits::{for_each_commit, previous_tag, Kind, PreviousTag};
@@ -346,7 +346,7 @@ impl Changelog {
             return Ok(());
         };
         if self.execute {
-            crate::atomic::write_all(&[(path, after.into_bytes())])?;
+            crate::core::atomic::write_all(&[(path, after.into_bytes())])?;
             say!(
                 "wrote the {current} section into {}",
                 workspace.release.changelog.path
@@ -354,7 +354,8 @@ impl Changelog {
         } else {
             say!(
                 "{}",
-                crate::diff::unified(&workspace.release.changelog.path, &before, &after).trim_end()
+                crate::core::diff::unified(&workspace.release.changelog.path, &before, &after)
+                    .trim_end()
             );
             say!("\nDry run: nothing was written; run again with --execute to write it.");
         }

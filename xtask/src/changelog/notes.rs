@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use semver::Version;
 
 use super::section::Section;
-use crate::config::Workspace;
+use crate::core::config::Workspace;
 use crate::version::pep440::to_pep440;
 
 /// Everything the notes say, gathered by the caller.

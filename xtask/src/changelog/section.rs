@@ -4,7 +4,7 @@ use semver::Version;
 use serde::{Deserialize, Serialize};
 
 use super::commits::{parse, Commit, Kind};
-use crate::config::{ChangelogConfig, SECTIONS};
+use crate::core::config::{ChangelogConfig, SECTIONS};
 use crate::version::level::Level;
 
 /// One bullet of a section.

@@ -23,7 +23,7 @@ use anyhow::Result;
 use clap::parser::ValueSource;
 use clap::{ArgAction, ArgMatches, FromArgMatches};
 
-use crate::atomic;
+use crate::core::atomic;
 use check::check_file;
 pub use check::{check_file_in, CheckOptions, Report, Verbosity};
 use hasher::{hash_in_order, Input};

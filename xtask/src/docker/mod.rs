@@ -17,8 +17,8 @@ use anyhow::{bail, Context, Result};
 use semver::Version;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{DockerImage, Workspace};
-use crate::runner::Runner;
+use crate::core::config::{DockerImage, Workspace};
+use crate::core::runner::Runner;
 use crate::tools::docker::{self, BuildSpec};
 use crate::tools::git::Git;
 use crate::version::released::released_versions;
@@ -191,9 +191,9 @@ impl<'a> Plan<'a> {
 
     /// The commands that build and publish the image, as a first publish
     /// runs them (a re-run skips what the registry already holds).
-    pub fn commands(&self) -> Vec<crate::runner::Cmd> {
+    pub fn commands(&self) -> Vec<crate::core::runner::Cmd> {
         let args = self.build_args();
-        let mut commands: Vec<crate::runner::Cmd> = login_command(self).into_iter().collect();
+        let mut commands: Vec<crate::core::runner::Cmd> = login_command(self).into_iter().collect();
         if self.buildx {
             let refs: Vec<String> = self.tags.iter().map(|t| self.reference(&t.name)).collect();
             let metadata = self.record.with_extension("buildx-metadata.json");
@@ -280,7 +280,7 @@ impl Plan<'_> {
         if let Some(dir) = self.record.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        crate::atomic::write_all(&[(self.record.clone(), serde_json::to_vec_pretty(record)?)])
+        crate::core::atomic::write_all(&[(self.record.clone(), serde_json::to_vec_pretty(record)?)])
     }
 
     /// Whether the registry is on this machine (plain HTTP is allowed there).
@@ -502,7 +502,7 @@ fn publish_buildx(
         &plan.platforms,
         &plan.metadata_file()?,
         true,
-    ))? != crate::runner::Ran::Yes
+    ))? != crate::core::runner::Ran::Yes
     {
         return Ok(None);
     }
@@ -596,7 +596,7 @@ fn login(plan: &Plan, runner: &Runner) -> Result<()> {
     Ok(())
 }
 
-fn login_command(plan: &Plan) -> Option<crate::runner::Cmd> {
+fn login_command(plan: &Plan) -> Option<crate::core::runner::Cmd> {
     let (Ok(user), true) = (
         std::env::var("DOCKER_USERNAME"),
         std::env::var_os("DOCKER_PASSWORD").is_some(),

@@ -1,6 +1,9 @@
 //! `cargo xtask models check|inspect-hef`: the trained models a release ships,
 //! checked before anything is built from them.
 
+pub mod hef_compile;
+pub mod onnx_export;
+
 pub mod hef;
 pub mod metadata;
 pub mod npy;
@@ -9,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 
-use crate::config::{Model, Workspace};
-use crate::runner::{on_path, Runner};
+use crate::core::config::{Model, Workspace};
+use crate::core::runner::{on_path, Runner};
 use crate::tools::hailo;
 
 /// Check model metadata and HEF files.
@@ -56,7 +59,7 @@ impl Models {
                         "{} problem{} in the model metadata:\n{}",
                         problems.len(),
                         if problems.len() == 1 { "" } else { "s" },
-                        crate::report::bullets(&problems)
+                        crate::core::report::bullets(&problems)
                     );
                 }
                 say!(
@@ -125,14 +128,14 @@ pub fn check(workspace: &Workspace, model: &Model, problems: &mut Vec<String>) {
         .collect();
     if let Ok(version) = workspace.product_version() {
         // The model's own staged files: `<name>.onnx`, `<name>.hef`, ...
-        let staged = crate::dist::Dist::of(&workspace.root, &version);
+        let staged = crate::core::dist::Dist::of(&workspace.root, &version);
         let prefix = format!("{}.", model.name);
         assets.extend(
             std::fs::read_dir(staged.dir())
                 .into_iter()
                 .flatten()
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| crate::dist::name_of(p).starts_with(&prefix)),
+                .filter(|p| crate::core::dist::name_of(p).starts_with(&prefix)),
         );
     }
     for asset in &assets {

@@ -94,7 +94,7 @@ impl Journal {
                 outputs,
                 // A child's output in an error may hold a secret: the journal
                 // is a file, and keeps none.
-                error: error.map(|e| crate::redact::redact(&e).into_owned()),
+                error: error.map(|e| crate::core::redact::redact(&e).into_owned()),
             },
         );
         self.save()
@@ -116,7 +116,7 @@ impl Journal {
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        crate::atomic::write_all(&[(self.path.clone(), serde_json::to_vec_pretty(self)?)])
+        crate::core::atomic::write_all(&[(self.path.clone(), serde_json::to_vec_pretty(self)?)])
     }
 
     /// A finished release keeps its journal beside its other records.
@@ -238,7 +238,7 @@ impl Lock {
                         "notice: taking over {} from {who}, which is no longer running",
                         path.display()
                     );
-                    crate::atomic::write_all(&[(path.clone(), me.line().into_bytes())])?;
+                    crate::core::atomic::write_all(&[(path.clone(), me.line().into_bytes())])?;
                     return Ok(Lock { path });
                 }
                 bail!(

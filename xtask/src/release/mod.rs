@@ -16,8 +16,8 @@ pub use rollback::Rollback;
 
 use anyhow::{bail, Context, Result};
 
-use crate::config::Workspace;
-use crate::runner::Runner;
+use crate::core::config::Workspace;
+use crate::core::runner::Runner;
 use crate::steps::{self, Cx, Need};
 use crate::version::pep440::PreKind;
 use crate::version::sources::FileChange;
@@ -68,7 +68,7 @@ impl Release {
         // Before the plan: its commands, the preflight's tool check and the
         // build all use the interpreter that has build and twine.
         if workspace.release.python.is_some() {
-            crate::venv::packaging_tools(&workspace.root, &runner)?;
+            crate::python::venv::packaging_tools(&workspace.root, &runner)?;
         }
         let existing = Journal::load(&workspace.root)?;
         let (mut journal, edits) = match self.journal(&workspace, existing, &runner)? {
@@ -197,7 +197,7 @@ impl Release {
                         .collect();
                     let message = format!(
                         "the build lacks what a release ships:\n{}\nget them, then `cargo xtask release --resume --execute`",
-                        crate::report::bullets(&lines)
+                        crate::core::report::bullets(&lines)
                     );
                     journal.record(name, Status::Failed, outcome.outputs, Some(message.clone()))?;
                     bail!("{message}");

@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::changelog::section::Section;
 use crate::changelog::Pending;
-use crate::config::Workspace;
-use crate::dist::{Dist, Planned};
-use crate::runner::Runner;
+use crate::core::config::Workspace;
+use crate::core::dist::{Dist, Planned};
+use crate::core::runner::Runner;
 use crate::tools::git::Git;
 use crate::version::level::{next_version, Target};
 use crate::version::pep440::{to_pep440, PreKind};
@@ -210,7 +210,7 @@ pub fn plan(
         .collect();
     file_edits.push(workspace.release.changelog.path.clone());
     let planned = planned_assets(workspace, pep440.as_deref(), request.sign_key.is_some())?;
-    crate::dist::refuse_duplicates(&planned).context("the release's assets")?;
+    crate::core::dist::refuse_duplicates(&planned).context("the release's assets")?;
     let mut plan = Plan {
         version: version.to_string(),
         pep440_version: pep440,
@@ -338,11 +338,11 @@ fn planned_assets(ws: &Workspace, pep440: Option<&str>, signed: bool) -> Result<
                 .unwrap_or(&file)
                 .display()
                 .to_string();
-            add(crate::dist::name_of(&file), from);
+            add(crate::core::dist::name_of(&file), from);
         }
         for asset in &model.assets {
             add(
-                crate::dist::name_of(std::path::Path::new(asset)),
+                crate::core::dist::name_of(std::path::Path::new(asset)),
                 asset.clone(),
             );
         }
@@ -366,10 +366,10 @@ fn planned_assets(ws: &Workspace, pep440: Option<&str>, signed: bool) -> Result<
         }
     }
     let records = [
-        crate::dist::SBOM,
-        crate::dist::SUMS,
-        crate::dist::MANIFEST,
-        crate::dist::PROVENANCE,
+        crate::core::dist::SBOM,
+        crate::core::dist::SUMS,
+        crate::core::dist::MANIFEST,
+        crate::core::dist::PROVENANCE,
     ];
     for name in records {
         add(name.to_owned(), "the release".to_owned());
@@ -379,14 +379,14 @@ fn planned_assets(ws: &Workspace, pep440: Option<&str>, signed: bool) -> Result<
             planned.iter().map(|p| p.name.clone()).collect()
         } else {
             vec![
-                crate::dist::SUMS.to_owned(),
-                crate::dist::PROVENANCE.to_owned(),
+                crate::core::dist::SUMS.to_owned(),
+                crate::core::dist::PROVENANCE.to_owned(),
             ]
         };
         for name in signed {
             planned.push(Planned {
                 from: format!("the signature of {name}"),
-                name: format!("{name}{}", crate::dist::SIGNATURE),
+                name: format!("{name}{}", crate::core::dist::SIGNATURE),
             });
         }
     }

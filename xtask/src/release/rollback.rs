@@ -8,8 +8,8 @@
 
 use anyhow::{bail, Result};
 
-use crate::config::Workspace;
-use crate::runner::Runner;
+use crate::core::config::Workspace;
+use crate::core::runner::Runner;
 use crate::tools::gh;
 use crate::tools::git::Git;
 
@@ -40,8 +40,8 @@ impl Rollback {
         let in_progress = super::journal::Journal::load(root)?.map(|j| j.plan.tag);
 
         // What exists of this release, asked before anything is removed.
-        let github = if workspace.release.github.is_some() && crate::runner::on_path("gh") {
-            match crate::gh_release::view(tag, root, &runner) {
+        let github = if workspace.release.github.is_some() && crate::core::runner::on_path("gh") {
+            match crate::github::view(tag, root, &runner) {
                 Ok(found) => Some(found.is_some()),
                 Err(err) => {
                     say!("GitHub: could not look up {tag} ({err:#}); delete it by hand if it exists: gh release delete {tag} --yes");

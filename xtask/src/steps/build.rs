@@ -16,10 +16,10 @@ use super::{Cx, Outcome, Step};
 use crate::checksums::{
     check_file_in, hex, sha256_files, sums_file, CheckOptions, Report, Verbosity,
 };
-use crate::config::Workspace;
-use crate::dist::{self, Dist};
+use crate::core::config::Workspace;
+use crate::core::dist::{self, Dist};
+use crate::core::runner::{on_path, Runner};
 use crate::release::plan::{Asset, Plan};
-use crate::runner::{on_path, Runner};
 use crate::supply_chain;
 use crate::tools::python;
 use crate::version::sources::FileChange;
@@ -158,7 +158,7 @@ fn torch(ws: &Workspace, runner: &Runner) -> Result<bool> {
 
 /// The weights a model's ONNX export starts from, when it is exported: a
 /// `.pth` among its assets and a Python package to export with.
-fn exported(ws: &Workspace, model: &crate::config::Model) -> Option<PathBuf> {
+fn exported(ws: &Workspace, model: &crate::core::config::Model) -> Option<PathBuf> {
     ws.release.python.as_ref()?;
     model
         .assets
@@ -177,7 +177,7 @@ fn gpg_need(key: &str) -> Need {
 
 /// What `model` needs that is not here: listed assets, the weights, torch
 /// for the export, the DFC for the HEF.
-fn lacks(ws: &Workspace, model: &crate::config::Model, torch: bool) -> Vec<Need> {
+fn lacks(ws: &Workspace, model: &crate::core::config::Model, torch: bool) -> Vec<Need> {
     let mut needs: Vec<Need> = model
         .assets
         .iter()
@@ -235,7 +235,7 @@ fn lacks(ws: &Workspace, model: &crate::config::Model, torch: bool) -> Vec<Need>
 /// `dist`, as far as this machine can; what it cannot goes into `needs`.
 fn stage_model(
     workspace: &Workspace,
-    model: &crate::config::Model,
+    model: &crate::core::config::Model,
     dist: &Dist,
     torch: bool,
     needs: &mut Vec<Need>,
@@ -263,9 +263,17 @@ fn stage_model(
     let weights = exported(workspace, model).filter(|w| w.is_file());
     if let (Some(weights), true, Some(package)) = (weights, torch, &workspace.release.python) {
         let src = workspace.root.join(&package.path).join("src");
-        crate::onnx_export::stage(&src, &metadata, model, &weights, dist.dir(), 1024, runner)?;
+        crate::model::onnx_export::stage(
+            &src,
+            &metadata,
+            model,
+            &weights,
+            dist.dir(),
+            1024,
+            runner,
+        )?;
         if model.hef.is_some() && on_path("hailo") {
-            crate::hef_compile::HefCompile::defaults_for(&model.name)
+            crate::model::hef_compile::HefCompile::defaults_for(&model.name)
                 .compile_into(workspace, dist.dir())?;
         }
     }
@@ -382,7 +390,7 @@ fn sbom_and_sums(
     let mut files = dist.payload()?;
     files.push(dist::SBOM.to_owned());
     files.sort();
-    crate::atomic::write_all(&[(
+    crate::core::atomic::write_all(&[(
         dist.file(dist::SUMS),
         sums_file(dist.dir(), &paths(&files))?,
     )])
@@ -457,7 +465,7 @@ fn verify(workspace: &Workspace, plan: &Plan, runner: &Runner) -> Result<()> {
     if !problems.is_empty() {
         bail!(
             "the models do not pass their checks:\n{}",
-            crate::report::bullets(&problems)
+            crate::core::report::bullets(&problems)
         );
     }
     if !workspace.release.models.is_empty() {

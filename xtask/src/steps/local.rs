@@ -6,7 +6,7 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::{Cx, Outcome, Step};
-use crate::runner::Cmd;
+use crate::core::runner::Cmd;
 use crate::tools::git::Git;
 use crate::version::sources::{FileChange, VersionSources};
 
@@ -39,7 +39,7 @@ impl Step for Prepare {
                 let file = change.file.display().to_string();
                 say!(
                     "{}",
-                    crate::diff::unified(&file, &change.before, &change.after).trim_end()
+                    crate::core::diff::unified(&file, &change.before, &change.after).trim_end()
                 );
             }
             super::print_commands(cx, crate::release::plan::StepName::Prepare)?;
@@ -49,7 +49,7 @@ impl Step for Prepare {
             .iter()
             .map(|c| (cx.ws.root.join(&c.file), c.after.clone().into_bytes()))
             .collect();
-        crate::atomic::write_all(&files)?;
+        crate::core::atomic::write_all(&files)?;
         let git = Git::at(&cx.ws.root);
         let [commit, tag] = <[Cmd; 2]>::try_from(self.commands(cx)?).expect("two commands");
         if !cx.runner.read(&git.tracked_changes())?.trim().is_empty() {

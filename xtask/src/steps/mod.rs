@@ -20,10 +20,10 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result};
 use serde_json::Value;
 
-use crate::config::Workspace;
+use crate::core::config::Workspace;
+use crate::core::runner::{Cmd, Runner};
 use crate::release::journal::StepRecord;
 use crate::release::plan::{Asset, Plan, StepName};
-use crate::runner::{Cmd, Runner};
 use crate::version::sources::FileChange;
 
 pub use build::Need;

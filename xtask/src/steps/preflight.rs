@@ -5,9 +5,9 @@
 use anyhow::{bail, Context, Result};
 
 use super::{Cx, Need, Outcome, Step};
-use crate::config::Workspace;
+use crate::core::config::Workspace;
+use crate::core::runner::{Effect, Runner};
 use crate::release::plan::{Plan, StepName};
-use crate::runner::{Effect, Runner};
 use crate::tools::git::Git;
 
 pub struct Preflight;
@@ -28,7 +28,7 @@ impl Step for Preflight {
                 "preflight found {} problem{}:\n{}",
                 problems.len(),
                 if problems.len() == 1 { "" } else { "s" },
-                crate::report::bullets(&problems)
+                crate::core::report::bullets(&problems)
             );
         }
         let skipped: Vec<StepName> = cx
@@ -57,7 +57,7 @@ impl Step for Preflight {
                 .collect();
             bail!(
                 "--execute needs what this machine lacks:\n{}",
-                crate::report::bullets(&lines)
+                crate::core::report::bullets(&lines)
             );
         }
         if cx.skip_tests {
@@ -143,7 +143,7 @@ fn uncommitted(git: &Git, runner: &Runner) -> Result<Option<String>> {
                 && l[3..]
                     .rsplit('/')
                     .next()
-                    .is_some_and(crate::atomic::is_temp_name);
+                    .is_some_and(crate::core::atomic::is_temp_name);
             !untracked_temp
         })
         .map(|l| l.get(3..).unwrap_or(l))
@@ -220,7 +220,7 @@ pub fn configuration(ws: &Workspace, plan: &Plan, runner: &Runner) -> Result<Vec
     }
     if let (Some(key), true) = (
         &plan.sign_key,
-        crate::runner::on_path("gpg") && !runner.is_dry_run(),
+        crate::core::runner::on_path("gpg") && !runner.is_dry_run(),
     ) {
         if let Err(err) = test_signature(ws, key, runner) {
             problems.push(format!(

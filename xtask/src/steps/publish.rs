@@ -6,9 +6,9 @@ use anyhow::{bail, Context, Result};
 use serde_json::json;
 
 use super::{Cx, Outcome, Step};
+use crate::core::runner::Cmd;
 use crate::python::PythonDist;
 use crate::release::plan::StepName;
-use crate::runner::Cmd;
 use crate::tools::gh;
 use crate::tools::git::Git;
 
@@ -111,7 +111,7 @@ impl Step for GithubDraft {
             gh::release_create(
                 &plan.tag,
                 &plan.title,
-                &dist.file(crate::dist::NOTES),
+                &dist.file(crate::core::dist::NOTES),
                 prerelease,
             )
             .cwd(&cx.ws.root),
@@ -128,7 +128,7 @@ impl Step for GithubDraft {
         }
         let plan = cx.plan;
         let prerelease = !semver::Version::parse(&plan.version)?.pre.is_empty();
-        crate::gh_release::draft(
+        crate::github::draft(
             &plan.tag,
             &plan.title,
             prerelease,
@@ -157,7 +157,7 @@ impl Step for GithubPublish {
             return Ok(done);
         }
         if cx.ws.release.github.is_some() {
-            crate::gh_release::publish(&cx.plan.tag, cx.plan.latest, &cx.ws.root, cx.runner)?;
+            crate::github::publish(&cx.plan.tag, cx.plan.latest, &cx.ws.root, cx.runner)?;
         }
         Ok(Outcome::default())
     }
@@ -332,7 +332,7 @@ impl Step for PostVerify {
 /// The published release has every built asset with its size and digest.
 fn github_holds_the_assets(cx: &Cx) -> Result<()> {
     let tag = &cx.plan.tag;
-    let release = crate::gh_release::view(tag, &cx.ws.root, cx.runner)?
+    let release = crate::github::view(tag, &cx.ws.root, cx.runner)?
         .with_context(|| format!("{tag} has no GitHub release"))?;
     if release.is_draft {
         bail!("{tag} is still a draft on GitHub");

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::runner::{Cmd, Effect};
+use crate::core::runner::{Cmd, Effect};
 
 /// `sha256sum ARGS` in `dir`.
 pub fn sha256sum(dir: &Path, args: Vec<String>) -> Cmd {

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::runner::{Cmd, Effect};
+use crate::core::runner::{Cmd, Effect};
 
 /// `$CARGO` when cargo started us, else `cargo` from PATH.
 pub fn program() -> String {

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::runner::{Cmd, Effect};
+use crate::core::runner::{Cmd, Effect};
 
 /// The daemon may be remote or hung; never wait long for it.
 const DAEMON_TIMEOUT: Duration = Duration::from_secs(15);

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::runner::{Cmd, Effect};
+use crate::core::runner::{Cmd, Effect};
 
 /// `gh` asks GitHub; do not hang on a network that is not there.
 const NETWORK_TIMEOUT: Duration = Duration::from_secs(20);

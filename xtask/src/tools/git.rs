@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::runner::{Cmd, Effect};
+use crate::core::runner::{Cmd, Effect};
 
 pub fn version() -> Cmd {
     super::command("git", Effect::Query).arg("--version")

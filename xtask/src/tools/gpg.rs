@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::runner::{Cmd, Effect};
+use crate::core::runner::{Cmd, Effect};
 
 pub fn version() -> Cmd {
     super::command("gpg", Effect::Query).arg("--version")

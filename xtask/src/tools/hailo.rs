@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::runner::{Cmd, Effect};
+use crate::core::runner::{Cmd, Effect};
 use crate::tools::first_version;
 
 pub fn version() -> Cmd {

@@ -1,5 +1,5 @@
 //! One thin, typed wrapper per external tool. Each function *builds* a
-//! [`Cmd`](crate::runner::Cmd) and runs nothing, so the same command can be
+//! [`Cmd`](crate::core::runner::Cmd) and runs nothing, so the same command can be
 //! printed in a plan, run by the runner, or asserted in a test.
 //!
 //! This file is the catalogue: what each tool is and how to get it, so that a
@@ -67,10 +67,13 @@ const CATALOGUE: &[&Tool] = &[&GIT, &PYTHON, &DOCKER, &GH, &HAILO, &HAILORTCLI, 
 /// How to get `program`, when it is one of ours.
 /// A command of `program`, which says how to install it when it is missing.
 /// Every wrapper in `tools/` starts its commands here.
-pub fn command(program: impl Into<String>, effect: crate::runner::Effect) -> crate::runner::Cmd {
+pub fn command(
+    program: impl Into<String>,
+    effect: crate::core::runner::Effect,
+) -> crate::core::runner::Cmd {
     let program = program.into();
     let hint = install_hint(&program);
-    let cmd = crate::runner::Cmd::new(program, effect);
+    let cmd = crate::core::runner::Cmd::new(program, effect);
     match hint {
         Some(hint) => cmd.install_hint(hint),
         None => cmd,
@@ -88,7 +91,7 @@ pub fn install_hint(program: &str) -> Option<&'static str> {
 pub fn require(tools: &[&Tool]) -> Result<()> {
     let missing: Vec<&&Tool> = tools
         .iter()
-        .filter(|t| !crate::runner::on_path(t.program))
+        .filter(|t| !crate::core::runner::on_path(t.program))
         .collect();
     if missing.is_empty() {
         return Ok(());

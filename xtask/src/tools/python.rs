@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use crate::runner::{Cmd, Effect};
+use crate::core::runner::{Cmd, Effect};
 
 /// The interpreter: `$XTASK_PYTHON` when set (e.g. a venv's python), else
 /// `python3` from PATH.

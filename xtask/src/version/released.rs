@@ -6,8 +6,8 @@ use std::path::Path;
 use anyhow::Result;
 use semver::Version;
 
-use crate::config::ReleaseConfig;
-use crate::runner::Runner;
+use crate::core::config::ReleaseConfig;
+use crate::core::runner::Runner;
 use crate::tools::git::Git;
 
 /// Every version with a release tag (`tag-name` pattern) in the repository,

@@ -21,8 +21,8 @@ use serde::Serialize;
 use toml_edit::{Document, Item, Value};
 
 use super::pep440::{to_pep440, Pep440Version};
-use crate::config::Workspace;
-use crate::runner::Runner;
+use crate::core::config::Workspace;
+use crate::core::runner::Runner;
 
 /// How a location writes the version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -112,7 +112,7 @@ impl VersionSources {
                 "cannot locate the version, {} problem{}:\n{}",
                 finder.problems.len(),
                 if finder.problems.len() == 1 { "" } else { "s" },
-                crate::report::bullets(&finder.problems)
+                crate::core::report::bullets(&finder.problems)
             ),
         }
     }

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 
-use crate::runner::{Runner, Ticker};
+use crate::core::runner::{Runner, Ticker};
 use crate::tools::python;
 
 /// The `uv` that installs the environments, from PyPI.

@@ -4,8 +4,8 @@
 use anyhow::{bail, Result};
 use serde::Serialize;
 
-use crate::config::Workspace;
-use crate::runner::Runner;
+use crate::core::config::Workspace;
+use crate::core::runner::Runner;
 use crate::version::pep440::to_pep440;
 use crate::version::sources::{Location, VersionSources};
 

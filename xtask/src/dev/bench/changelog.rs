@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use super::{median, secs, verdict};
-use crate::config::Workspace;
-use crate::runner::{on_path, Effect, Runner};
+use crate::core::config::Workspace;
+use crate::core::runner::{on_path, Effect, Runner};
 use crate::tools::git::Git;
 use crate::tools::{bench, cargo};
 

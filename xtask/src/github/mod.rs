@@ -15,9 +15,9 @@ use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
 use crate::checksums::{hex, sha256_files};
-use crate::config::Workspace;
-use crate::dist::Dist;
-use crate::runner::Runner;
+use crate::core::config::Workspace;
+use crate::core::dist::Dist;
+use crate::core::runner::Runner;
 use crate::tools::gh;
 use crate::version::released::{is_highest, released_versions};
 
@@ -148,7 +148,7 @@ pub fn view(tag: &str, cwd: &Path, runner: &Runner) -> Result<Option<Release>> {
 
 /// The title of the notes `dist` holds: their first line.
 fn notes_title(dist: &Dist) -> Result<String> {
-    let notes = dist.file(crate::dist::NOTES);
+    let notes = dist.file(crate::core::dist::NOTES);
     let body = std::fs::read_to_string(&notes).with_context(|| {
         format!(
             "reading {}: write it first with `cargo xtask changelog --notes > {}`",
@@ -174,7 +174,7 @@ pub fn draft(
     cwd: &Path,
     runner: &Runner,
 ) -> Result<()> {
-    let notes = dist.file(crate::dist::NOTES);
+    let notes = dist.file(crate::core::dist::NOTES);
     if !notes.is_file() {
         bail!(
             "{}: missing; write it first with `cargo xtask changelog --notes > {}`",

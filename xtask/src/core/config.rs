@@ -61,7 +61,7 @@ impl Workspace {
                 path.display(),
                 problems.len(),
                 if problems.len() == 1 { "" } else { "s" },
-                crate::report::bullets(&problems)
+                crate::core::report::bullets(&problems)
             );
         }
         let package = workspace.package.unwrap_or_default();

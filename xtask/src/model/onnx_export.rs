@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use crate::config::{Model, Workspace};
-use crate::runner::Runner;
+use crate::core::config::{Model, Workspace};
+use crate::core::runner::Runner;
 use crate::tools::python;
 
 /// Export a model to ONNX with torch, verify it, and write its calibration set.
@@ -61,7 +61,7 @@ impl OnnxExport {
             );
         }
         let metadata = crate::model::newest_version_dir(&workspace.root.join(&model.metadata))?;
-        let staged = crate::dist::Dist::of(&workspace.root, &workspace.product_version()?)
+        let staged = crate::core::dist::Dist::of(&workspace.root, &workspace.product_version()?)
             .dir()
             .to_owned();
         std::fs::create_dir_all(&staged)

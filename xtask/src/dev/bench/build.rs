@@ -7,8 +7,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use super::{remove_dir, secs, time, verdict};
-use crate::config::Workspace;
-use crate::runner::Runner;
+use crate::core::config::Workspace;
+use crate::core::runner::Runner;
 use crate::tools::{bench, cargo};
 
 const COLD_GOAL: Duration = Duration::from_secs(15);

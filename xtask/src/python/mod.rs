@@ -7,14 +7,16 @@
 //! sha256 is skipped, one with another sha256 stops the release ("burned").
 //! An upload answered 400 "already exists" or 409 is checked the same way.
 
+pub mod venv;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
 use crate::checksums::{hex, sha256_files};
-use crate::config::{PythonPackage, Workspace};
-use crate::runner::Runner;
+use crate::core::config::{PythonPackage, Workspace};
+use crate::core::runner::Runner;
 use crate::tools::python;
 use crate::version::pep440::to_pep440;
 
@@ -40,7 +42,7 @@ pub enum Python {
 impl Python {
     pub fn run(self) -> Result<()> {
         let workspace = Workspace::discover()?;
-        crate::venv::packaging_tools(&workspace.root, &Runner::new(false))?;
+        crate::python::venv::packaging_tools(&workspace.root, &Runner::new(false))?;
         match self {
             Python::Build => {
                 let dist = build(&workspace, &Runner::new(false))?;
@@ -95,7 +97,7 @@ impl PythonDist {
     fn find(dir: &Path, name: &str, pep440: &str) -> Result<PythonDist> {
         let prefix = format!("{}-{pep440}", file_stem(name));
         let ours = |file: &Path| {
-            let file_name = crate::dist::name_of(file).to_lowercase();
+            let file_name = crate::core::dist::name_of(file).to_lowercase();
             file_name.starts_with(&format!("{prefix}-")) || file_name == format!("{prefix}.tar.gz")
         };
         let files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -117,7 +119,7 @@ impl PythonDist {
                     let n = f.to_string_lossy();
                     (n.ends_with(".whl") || n.ends_with(".tar.gz")) && !ours(f)
                 })
-                .map(|f| crate::dist::name_of(f))
+                .map(|f| crate::core::dist::name_of(f))
                 .collect();
             bail!(
                 "{} holds {} wheel(s) and {} sdist(s) of {name} {pep440}; a release needs exactly one of each{}",
@@ -168,7 +170,7 @@ fn target(workspace: &Workspace) -> Result<(PathBuf, String, String)> {
         .and_then(|n| n.as_str())
         .with_context(|| format!("{}: [project] has no `name`", pyproject.display()))?
         .to_owned();
-    let dir = crate::dist::Dist::of(&workspace.root, &version)
+    let dir = crate::core::dist::Dist::of(&workspace.root, &version)
         .dir()
         .to_owned();
     Ok((dir, name, to_pep440(&version)?))
@@ -181,7 +183,7 @@ pub fn build(workspace: &Workspace, runner: &Runner) -> Result<PythonDist> {
     build_staged(
         workspace,
         &source,
-        &crate::dist::Dist::at(dir),
+        &crate::core::dist::Dist::at(dir),
         &pep440,
         runner,
     )
@@ -193,7 +195,7 @@ pub fn build(workspace: &Workspace, runner: &Runner) -> Result<PythonDist> {
 pub fn build_staged(
     workspace: &Workspace,
     source: &Path,
-    dist: &crate::dist::Dist,
+    dist: &crate::core::dist::Dist,
     pep440: &str,
     runner: &Runner,
 ) -> Result<PythonDist> {
@@ -206,7 +208,7 @@ pub fn build_staged(
         .with_context(|| format!("reading {}", dist.dir().display()))?
     {
         let path = entry?.path();
-        let file_name = crate::dist::name_of(&path).to_lowercase();
+        let file_name = crate::core::dist::name_of(&path).to_lowercase();
         if file_name.starts_with(&stem)
             && (file_name.ends_with(".whl") || file_name.ends_with(".tar.gz"))
         {
@@ -214,7 +216,7 @@ pub fn build_staged(
         }
     }
     for file in built.files() {
-        let target = dist.file(&crate::dist::name_of(&file));
+        let target = dist.file(&crate::core::dist::name_of(&file));
         std::fs::rename(&file, &target)
             .with_context(|| format!("moving {} to {}", file.display(), target.display()))?;
     }
@@ -356,7 +358,7 @@ pub fn verify_on_index(dist: &PythonDist, url: &str, runner: &Runner) -> Result<
             "{url} does not serve {}",
             missing
                 .iter()
-                .map(|f| crate::dist::name_of(f))
+                .map(|f| crate::core::dist::name_of(f))
                 .collect::<Vec<_>>()
                 .join(", ")
         );

@@ -26,10 +26,10 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use crate::config::Workspace;
-use crate::runner::{on_path, Cmd, Runner};
+use crate::core::config::Workspace;
+use crate::core::runner::{on_path, Cmd, Runner};
+use crate::python::venv::{dir_size, human_bytes, uv_cache_dir, Venv};
 use crate::tools;
-use crate::venv::{dir_size, human_bytes, uv_cache_dir, Venv};
 use report::{summary, Group};
 
 /// Run every test, Rust and Python, after setting up what they need.

@@ -13,9 +13,9 @@ use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
 use crate::checksums::{hex, sha256_files};
-use crate::config::{HwArch, Model, Workspace};
+use crate::core::config::{HwArch, Model, Workspace};
+use crate::core::runner::{on_path, Runner};
 use crate::model::{architecture, hef, npy};
-use crate::runner::{on_path, Runner};
 use crate::tools::{self, hailo};
 
 /// Compile a model's ONNX export into a HEF with the Hailo DFC.
@@ -116,7 +116,7 @@ impl HefCompile {
             .context("the Hailo Dataflow Compiler (`hailo`) is needed to compile a HEF; `cargo xtask doctor` shows what is installed")?;
         let version = workspace.product_version()?;
         let (model, hw_arch) = self.pick(workspace)?;
-        let staged = crate::dist::Dist::of(&workspace.root, &version)
+        let staged = crate::core::dist::Dist::of(&workspace.root, &version)
             .dir()
             .to_owned();
         let onnx = self
@@ -208,7 +208,7 @@ impl HefCompile {
         std::fs::create_dir_all(&out_dir)
             .with_context(|| format!("creating {}", out_dir.display()))?;
         let manifest_path = target.with_extension("hef.json");
-        crate::atomic::write_all(&[
+        crate::core::atomic::write_all(&[
             (target.clone(), std::fs::read(&compiled)?),
             (manifest_path.clone(), serde_json::to_vec_pretty(&manifest)?),
         ])?;
@@ -376,7 +376,7 @@ fn check_inputs(
     if !problems.is_empty() {
         bail!(
             "cannot compile; nothing was written:\n{}",
-            crate::report::bullets(&problems)
+            crate::core::report::bullets(&problems)
         );
     }
     Ok(shape)

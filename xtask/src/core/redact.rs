@@ -18,12 +18,12 @@ use std::sync::OnceLock;
 
 /// `println!`, with secrets masked.
 macro_rules! say {
-    ($($arg:tt)*) => { $crate::redact::print_line(&format!($($arg)*)) };
+    ($($arg:tt)*) => { $crate::core::redact::print_line(&format!($($arg)*)) };
 }
 
 /// `eprintln!`, with secrets masked.
 macro_rules! tell {
-    ($($arg:tt)*) => { $crate::redact::eprint_line(&format!($($arg)*)) };
+    ($($arg:tt)*) => { $crate::core::redact::eprint_line(&format!($($arg)*)) };
 }
 
 pub fn print_line(text: &str) {

@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use crate::checksums::{check_file_in, hex, sha256_files, CheckOptions, Report, Verbosity};
-use crate::config::Workspace;
-use crate::dist::{NOTES, PROVENANCE, SIGNATURE, SUMS};
+use crate::core::config::Workspace;
+use crate::core::dist::{NOTES, PROVENANCE, SIGNATURE, SUMS};
+use crate::core::runner::Runner;
 use crate::model::hef;
-use crate::runner::Runner;
 use crate::supply_chain::signing_key;
 use crate::tools::{gh, gpg};
 
@@ -96,7 +96,7 @@ impl VerifyRelease {
             bail!(
                 "{} does not verify:\n{}",
                 dir.display(),
-                crate::report::bullets(&problems)
+                crate::core::report::bullets(&problems)
             );
         }
         // Name only what was checked: no "HEF headers" without a HEF.

@@ -21,7 +21,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
-use crate::redact::{redact, SECRET_VARS};
+use crate::core::redact::{redact, SECRET_VARS};
 
 /// What running a command does to the world.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

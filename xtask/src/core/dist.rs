@@ -124,7 +124,7 @@ pub fn refuse_duplicates(planned: &[Planned]) -> Result<()> {
         }
     }
     if !problems.is_empty() {
-        bail!("{}", crate::report::bullets(&problems));
+        bail!("{}", crate::core::report::bullets(&problems));
     }
     Ok(())
 }

@@ -10,8 +10,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use super::{median, secs, verdict};
-use crate::config::Workspace;
-use crate::runner::{Effect, Runner};
+use crate::core::config::Workspace;
+use crate::core::runner::{Effect, Runner};
 use crate::tools::{bench, cargo};
 
 const MIB: u64 = 1 << 20;

@@ -7,10 +7,10 @@
 
 use anyhow::{bail, Result};
 
-use crate::atomic;
-use crate::config::Workspace;
-use crate::diff;
-use crate::runner::Runner;
+use crate::core::atomic;
+use crate::core::config::Workspace;
+use crate::core::diff;
+use crate::core::runner::Runner;
 use crate::version::level::{next_version, Target};
 use crate::version::pep440::{to_pep440, PreKind};
 use crate::version::sources::VersionSources;

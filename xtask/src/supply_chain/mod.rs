@@ -12,14 +12,16 @@
 //! - `X.asc`: `gpg --detach-sign --armor` of `sha256sum.txt` and of the
 //!   provenance, when a signing key is named.
 
+pub mod verify;
+
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
 use crate::checksums::{hex, sha256_files};
-use crate::config::Workspace;
-use crate::runner::Runner;
+use crate::core::config::Workspace;
+use crate::core::runner::Runner;
 use crate::tools::gpg;
 
 /// The key to sign with: `--sign-key`, else RELEASE_GPG_KEY, else the config.
@@ -352,7 +354,7 @@ pub fn python_deps(workspace: &Workspace, wheel: &Path, runner: &Runner) -> Resu
     let script = workspace.root.join("target/xtask-scripts/runtime_deps.py");
     std::fs::create_dir_all(script.parent().expect("a file under target/"))
         .with_context(|| format!("creating {}", script.display()))?;
-    crate::atomic::write_all(&[(
+    crate::core::atomic::write_all(&[(
         script.clone(),
         crate::tools::python::RUNTIME_DEPS_SCRIPT
             .as_bytes()

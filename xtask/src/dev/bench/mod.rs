@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use crate::runner::{Cmd, Measured, Runner};
+use crate::core::runner::{Cmd, Measured, Runner};
 
 /// Measure the xtask against its speed goals, beside a reference.
 #[derive(clap::Subcommand, Debug)]
