@@ -223,6 +223,21 @@ pub fn build_staged(
     PythonDist::find(dist.dir(), &name, pep440)
 }
 
+/// Whether pip's or uv's line says the index could not be reached,
+/// rather than that the package is broken.
+pub fn unreachable_index(said: &str) -> bool {
+    [
+        "Temporary failure in name resolution",
+        "NameResolutionError",
+        "Network is unreachable",
+        "Failed to establish a new connection",
+        "failed to lookup address information",
+        "dns error",
+    ]
+    .iter()
+    .any(|needle| said.contains(needle))
+}
+
 /// How a distribution name starts its file names (wheel and sdist).
 pub fn file_stem(name: &str) -> String {
     name.replace(['-', '.'], "_").to_lowercase()
@@ -246,9 +261,19 @@ pub fn build_into(
         std::fs::remove_dir_all(dir).with_context(|| format!("cleaning {}", dir.display()))?;
     }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut offline: Option<String> = None;
     runner
-        .run(&python::build(source, dir))
-        .context("building the Python package")?;
+        .run_watching(&python::build(source, dir), |line| {
+            if offline.is_none() && unreachable_index(line) {
+                offline = Some(line.trim().to_owned());
+            }
+        })
+        .with_context(|| match &offline {
+            Some(line) => {
+                format!("building the Python package: the index could not be reached ({line})")
+            }
+            None => "building the Python package".to_owned(),
+        })?;
     let dist = PythonDist::find(dir, name, pep440)?;
     for file in dist.files() {
         let found = runner.read(&python::metadata_version(&file))?;

@@ -66,18 +66,37 @@ impl Step for Verify {
     }
 }
 
+/// The staged wheel and sdist; `None` where a dry run could not build them
+/// (the build step listed why).
+fn staged_python(
+    ws: &Workspace,
+    plan: &Plan,
+    runner: &Runner,
+) -> Result<Option<crate::python::PythonDist>> {
+    if ws.release.python.is_none() {
+        return Ok(None);
+    }
+    let found = crate::python::PythonDist::in_dir(
+        plan.dist().dir(),
+        &crate::python::project_name(ws)?,
+        plan.pep440_version.as_deref().unwrap_or_default(),
+    );
+    match found {
+        Err(_) if runner.is_dry_run() => Ok(None),
+        found => found.map(Some),
+    }
+}
+
 /// The index holds nothing of this version, or exactly these files: asked
 /// before the push, so a burned version stops the release while nothing is
 /// published. A dry run that cannot reach the index says so and goes on.
 fn index_is_free(cx: &Cx) -> Result<()> {
-    let Some(package) = &cx.ws.release.python else {
+    let (Some(package), Some(dist)) = (
+        &cx.ws.release.python,
+        staged_python(cx.ws, cx.plan, cx.runner)?,
+    ) else {
         return Ok(());
     };
-    let dist = crate::python::PythonDist::in_dir(
-        cx.plan.dist().dir(),
-        &crate::python::project_name(cx.ws)?,
-        cx.plan.pep440_version.as_deref().unwrap_or_default(),
-    )?;
     let url = crate::python::upload_url(package, None);
     match crate::python::refuse_burned(&dist, &url, cx.runner) {
         Err(err) if cx.dry_run() => {
@@ -119,7 +138,20 @@ fn build(
             workspace.root.join(&package.path)
         };
         let pep440 = plan.pep440_version.clone().unwrap_or_default();
-        crate::python::build_staged(workspace, &source, &dist, &pep440, runner)?;
+        match crate::python::build_staged(workspace, &source, &dist, &pep440, runner) {
+            // Offline, the isolated build cannot fetch its backend: what a
+            // dry run reports, not what stops it.
+            Err(err) if dry_run && crate::python::unreachable_index(&format!("{err:#}")) => needs.push((
+                "the package index (for the build backend)".to_owned(),
+                "the wheel and sdist".to_owned(),
+                "`python -m build` installs pyproject's [build-system] requires from the index, which this machine \
+                 cannot reach; connect it, or point PIP_INDEX_URL at a mirror"
+                    .to_owned(),
+            )),
+            built => {
+                built?;
+            }
+        }
     }
     let torch = torch(workspace, runner)?;
     for model in &workspace.release.models {
@@ -447,12 +479,7 @@ fn verify(workspace: &Workspace, plan: &Plan, runner: &Runner) -> Result<()> {
         );
     }
     let mut ran = vec![dist::SUMS];
-    if workspace.release.python.is_some() {
-        let python = crate::python::PythonDist::in_dir(
-            dist.dir(),
-            &crate::python::project_name(workspace)?,
-            plan.pep440_version.as_deref().unwrap_or_default(),
-        )?;
+    if let Some(python) = staged_python(workspace, plan, runner)? {
         runner
             .run(&python::twine_check(&python.files()))
             .context("twine check --strict failed")?;

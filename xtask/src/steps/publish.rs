@@ -181,14 +181,14 @@ impl Step for Pypi {
         };
         let dist = cx.plan.dist();
         let stem = crate::python::file_stem(&crate::python::project_name(cx.ws)?);
-        let mut files: Vec<_> = cx
-            .asset_names()
-            .into_iter()
-            .filter(|n| {
-                n.starts_with(&format!("{stem}-"))
-                    && (n.ends_with(".whl") || n.ends_with(".tar.gz"))
-            })
-            .collect();
+        let ours = |n: &String| {
+            n.starts_with(&format!("{stem}-")) && (n.ends_with(".whl") || n.ends_with(".tar.gz"))
+        };
+        let mut files: Vec<_> = cx.asset_names().into_iter().filter(ours).collect();
+        if files.is_empty() {
+            // Not built here (a dry run offline): as planned.
+            files = cx.plan.assets.iter().filter(|n| ours(n)).cloned().collect();
+        }
         // The wheel first, as `python publish` uploads them.
         files.sort_by_key(|n| !n.ends_with(".whl"));
         let files: Vec<_> = files.iter().map(|n| dist.file(n)).collect();

@@ -1388,3 +1388,61 @@ fn a_burned_index_version_stops_the_release_before_the_push() {
         "a GitHub release was made"
     );
 }
+
+/// The README's dry run on a machine with no network at all (a fresh
+/// network namespace: only a loopback that is down). It contacts nothing
+/// that changes, and what needs the network (the build backend from the
+/// index) becomes a row of what `--execute` needs.
+#[test]
+#[ignore = "service: needs `unshare -n` (root) to take the network away; `cargo xtask test` runs it"]
+fn a_dry_run_needs_no_network() {
+    let fixture = Fixture::new();
+    let fakes = Fakes::install();
+    let tree = fixture.snapshot();
+    let out = Command::new("unshare")
+        .args(["-n", "--"])
+        .arg(env!("CARGO_BIN_EXE_xtask"))
+        .arg("release")
+        .current_dir(&fixture.root)
+        .envs(fakes.env())
+        .env(
+            "PATH",
+            format!("{}:{}", fakes.bin.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("XTASK_PYTHON", venv_python())
+        .env("GH_TOKEN", GH_TOKEN)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        !stderr.contains("unshare: unshare failed"),
+        "this machine cannot make a network namespace (run as root): {stderr}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    // The isolated build cannot fetch its backend: a row of the table, not
+    // an error.
+    assert!(
+        stdout.contains("the package index (for the build backend)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Dry run: staged and verified"), "{stdout}");
+    assert_eq!(
+        fixture.snapshot(),
+        tree,
+        "the dry run changed the work tree"
+    );
+    let check = Command::new("sha256sum")
+        .args(["-c", "--strict", "sha256sum.txt"])
+        .current_dir(fixture.root.join("target/dist/v0.2.0"))
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+}
