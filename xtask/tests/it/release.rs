@@ -1446,3 +1446,49 @@ fn a_dry_run_needs_no_network() {
         String::from_utf8_lossy(&check.stdout)
     );
 }
+
+/// Every step is usable alone: `--only build` stages and nothing else; an
+/// unknown step name is refused by the parser, listing the real ones.
+#[test]
+fn one_step_alone_and_unknown_steps_refused() {
+    let fixture = Fixture::new();
+    let tree = fixture.snapshot();
+    let only = Xtask::new(&fixture.root)
+        .args(&["release", "--only", "build"])
+        .env("XTASK_PYTHON", venv_python())
+        .run();
+    assert_eq!(only.code, 0, "{}\n{}", only.stdout, only.stderr);
+    let steps: Vec<&str> = only
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("== "))
+        .collect();
+    assert_eq!(steps, ["== build"], "{}", only.stdout);
+    assert!(fixture
+        .root
+        .join("target/dist/v0.2.0/sha256sum.txt")
+        .is_file());
+    assert_eq!(fixture.snapshot(), tree);
+
+    for bad in [
+        &["release", "--skip", "publish"][..],
+        &["release", "--only", "deploy"][..],
+    ] {
+        let run = Xtask::new(&fixture.root).args(bad).run();
+        assert_eq!(run.code, 2, "{bad:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("possible values: preflight, prepare, build, verify, push, github-draft, pypi, docker, github-publish, post-verify"),
+            "{bad:?}: {}",
+            run.stderr
+        );
+    }
+    let preflight = Xtask::new(&fixture.root)
+        .args(&["release", "--skip", "preflight"])
+        .run();
+    assert_eq!(preflight.code, 1);
+    assert!(
+        preflight.stderr.contains("cannot be skipped"),
+        "{}",
+        preflight.stderr
+    );
+}
