@@ -777,11 +777,13 @@ mod tests {
         );
         std::thread::sleep(Duration::from_millis(2500));
         drop(beat);
-        // One line or two: a loaded machine may delay the second.
+        // One line or two, and a second late: a loaded machine may delay
+        // the ticker.
         let lines = said.lock().unwrap().clone();
         assert!((1..=2).contains(&lines.len()), "{lines:?}");
         assert!(
-            lines[0].starts_with("... `cargo` still running after 1s (1s without output)"),
+            lines[0].starts_with("... `cargo` still running after 1s (1s without output)")
+                || lines[0].starts_with("... `cargo` still running after 2s (2s without output)"),
             "{lines:?}"
         );
 
