@@ -345,6 +345,9 @@ fn check_inputs(
             "{}: no ONNX model there; run `cargo xtask onnx-export` or pass --onnx",
             onnx.display()
         ));
+    } else if let Err(why) = crate::model::onnx::read(onnx) {
+        // Never hand the DFC a file that is not a model.
+        problems.push(format!("{}: {why}", onnx.display()));
     }
     if let Some(script) = script.filter(|s| !s.is_file()) {
         problems.push(format!("{}: no model script there", script.display()));

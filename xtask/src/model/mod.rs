@@ -7,6 +7,7 @@ pub mod onnx_export;
 pub mod hef;
 pub mod metadata;
 pub mod npy;
+pub mod onnx;
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +25,16 @@ pub enum Models {
     Check {
         /// Only this model.
         name: Option<String>,
+    },
+    /// Read each ONNX file (IR version, opset, inputs and outputs with their
+    /// shapes, op counts) and report every problem at once (not a model,
+    /// dynamic dims); exit 1 on any.
+    CheckOnnx {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Print the facts as JSON, for CI.
+        #[arg(long)]
+        json: bool,
     },
     /// Print each HEF's header (version, sizes; the architecture when
     /// `hailortcli` is installed); exit 1 if any is not a well-formed HEF.
@@ -72,9 +83,88 @@ impl Models {
                 );
                 Ok(())
             }
+            Models::CheckOnnx { files, json } => check_onnx(&files, json),
             Models::InspectHef { files } => inspect_hefs(&files, &Runner::new(false)),
         }
     }
+}
+
+/// The facts of an ONNX file, or every reason it cannot go to a compiler.
+fn onnx_problems(path: &Path) -> Result<onnx::OnnxModel, String> {
+    let model = onnx::read(path).map_err(|why| format!("{}: {why}", path.display()))?;
+    let dynamic: Vec<String> = model
+        .inputs
+        .iter()
+        .chain(&model.outputs)
+        .filter(|t| t.dims.is_empty() || t.dims.iter().any(Option::is_none))
+        .map(|t| format!("{} {}", t.name, shape(&t.dims)))
+        .collect();
+    if !dynamic.is_empty() {
+        return Err(format!(
+            "{}: dynamic or missing dims in {}; export with static shapes (no dynamic_axes), as the Hailo DFC requires",
+            path.display(),
+            dynamic.join(", ")
+        ));
+    }
+    Ok(model)
+}
+
+fn shape(dims: &[Option<u64>]) -> String {
+    let dims: Vec<String> = dims
+        .iter()
+        .map(|d| d.map_or("?".to_owned(), |v| v.to_string()))
+        .collect();
+    format!("[{}]", dims.join(", "))
+}
+
+/// `models check-onnx`: the facts of each file, every problem at once.
+fn check_onnx(files: &[PathBuf], json: bool) -> Result<()> {
+    let mut problems = Vec::new();
+    let mut facts = Vec::new();
+    for file in files {
+        let read = onnx::read(file).map_err(|why| format!("{}: {why}", file.display()));
+        let checked = onnx_problems(file);
+        if let Err(problem) = &checked {
+            problems.push(problem.clone());
+        }
+        let Ok(model) = read else { continue };
+        if json {
+            facts.push(serde_json::json!({ "file": file, "model": model, "ok": checked.is_ok() }));
+            continue;
+        }
+        let mut ops: Vec<(String, usize)> = Vec::new();
+        for op in &model.ops {
+            match ops.iter_mut().find(|(o, _)| o == op) {
+                Some((_, n)) => *n += 1,
+                None => ops.push((op.clone(), 1)),
+            }
+        }
+        let tensors = |ts: &[onnx::Tensor]| {
+            ts.iter()
+                .map(|t| format!("{} {}", t.name, shape(&t.dims)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        say!(
+            "{}: ONNX IR {}, opset {}, input {}, output {}; ops {}",
+            file.display(),
+            model.ir_version,
+            model.opset().map_or("?".to_owned(), |v| v.to_string()),
+            tensors(&model.inputs),
+            tensors(&model.outputs),
+            ops.iter()
+                .map(|(o, n)| format!("{o} x{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if json {
+        say!("{}", serde_json::to_string_pretty(&facts)?);
+    }
+    if !problems.is_empty() {
+        bail!("{}", crate::core::report::bullets(&problems));
+    }
+    Ok(())
 }
 
 /// A model's `v<X.Y.Z>` metadata directories, oldest first.
@@ -157,6 +247,9 @@ pub fn check(workspace: &Workspace, model: &Model, problems: &mut Vec<String>) {
             if let Err(why) = hef::inspect(asset) {
                 problems.push(format!("{}: {why}", asset.display()));
             }
+        }
+        if asset.extension().is_some_and(|e| e == "onnx") {
+            problems.extend(onnx_problems(asset).err());
         }
     }
 }

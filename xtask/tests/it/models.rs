@@ -209,10 +209,50 @@ fn inspect_hef_accepts_compiled_files_and_rejects_placeholders() {
     );
 }
 
+/// Writes a small but real ONNX model with the `onnx` package's own
+/// helpers: one 1-D `Conv` from `input` (dims; 0 is a symbolic dim) to a
+/// `[1, 64]` output `latent_embeddings`.
+fn write_onnx(path: &std::path::Path, opset: u32, input: &str, dims: &[u32]) {
+    let script = r#"
+import sys, onnx
+from onnx import helper as h, TensorProto as T
+path, opset, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+dims = [int(d) if int(d) else "batch" for d in sys.argv[4].split(",")]
+x = h.make_tensor_value_info(name, T.FLOAT, dims)
+y = h.make_tensor_value_info("latent_embeddings", T.FLOAT, [1, 64])
+w = h.make_tensor("w", T.FLOAT, [64, 9, 3], [0.0] * (64 * 9 * 3))
+conv = h.make_node("Conv", [name, "w"], ["c"], name="/encoder/Conv", kernel_shape=[3])
+pool = h.make_node("GlobalAveragePool", ["c"], ["p"], name="/pool")
+flat = h.make_node("Flatten", ["p"], ["latent_embeddings"], name="/mu/Flatten")
+graph = h.make_graph([conv, pool, flat], "encoder", [x], [y], [w])
+model = h.make_model(graph, opset_imports=[h.make_opsetid("", opset)], producer_name="pytorch")
+model.ir_version = 7
+onnx.save(model, path)
+"#;
+    let dims: Vec<String> = dims.iter().map(u32::to_string).collect();
+    let out = std::process::Command::new(support::venv_python())
+        .args(["-c", script])
+        .arg(path)
+        .args([opset.to_string(), input.to_owned(), dims.join(",")])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A fixture with an ONNX file, a calibration set and an export report.
 fn compile_inputs() -> Fixture {
     let fixture = Fixture::new();
-    fixture.write(&format!("{STAGED}/tcn_encoder.onnx"), "onnx graph bytes");
+    std::fs::create_dir_all(fixture.root.join(STAGED)).unwrap();
+    write_onnx(
+        &fixture.root.join(STAGED).join("tcn_encoder.onnx"),
+        13,
+        "input",
+        &[1, 9, 100],
+    );
     fixture.write(
         &format!("{STAGED}/tcn_encoder.export.json"),
         r#"{"start_nodes": ["/encoder/Conv"], "end_nodes": ["/mu/Gemm", "/logvar/Gemm"]}"#,
@@ -520,4 +560,100 @@ fn a_dfc_that_names_no_version_compiles_nothing() {
         .collect();
     assert!(stages.is_empty(), "DFC stages ran: {stages:?}");
     assert!(!fixture.root.join(STAGED).join("tcn_encoder.hef").exists());
+}
+
+/// `models check-onnx` reports what a real-shaped encoder unlike the example
+/// declares (opset 11, a 1-D `Conv`, input `imu_window [1, 100, 9]`), as the
+/// `onnx` package reads the same file; dynamic dims and text files are
+/// refused, and `hef-compile` never hands a text file to the DFC.
+#[test]
+fn check_onnx_reports_the_facts_and_refuses_what_no_compiler_takes() {
+    let fixture = Fixture::new();
+    let dir = fixture.root.join("onnx");
+    std::fs::create_dir_all(&dir).unwrap();
+    let encoder = dir.join("encoder.onnx");
+    write_onnx(&encoder, 11, "imu_window", &[1, 100, 9]);
+    let check = Xtask::new(&fixture.root)
+        .args(&["models", "check-onnx", "onnx/encoder.onnx"])
+        .run();
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    assert!(
+        check.stdout.contains(
+            "onnx/encoder.onnx: ONNX IR 7, opset 11, input imu_window [1, 100, 9], output latent_embeddings [1, 64]; \
+             ops Conv x1, GlobalAveragePool x1, Flatten x1"
+        ),
+        "{}",
+        check.stdout
+    );
+    // The reference: what the onnx package reads from the same file.
+    let json = Xtask::new(&fixture.root)
+        .args(&["models", "check-onnx", "--json", "onnx/encoder.onnx"])
+        .run();
+    let ours: Value = serde_json::from_str(&json.stdout).unwrap();
+    let reference = std::process::Command::new(support::venv_python())
+        .args([
+            "-c",
+            "import sys, json, onnx; m = onnx.load(sys.argv[1]); g = m.graph; \
+             dims = lambda v: [d.dim_value if d.HasField('dim_value') else None for d in v.type.tensor_type.shape.dim]; \
+             print(json.dumps({'ir_version': m.ir_version, 'opsets': [[o.domain, o.version] for o in m.opset_import], \
+             'inputs': [{'name': i.name, 'dims': dims(i)} for i in g.input], \
+             'outputs': [{'name': o.name, 'dims': dims(o)} for o in g.output], 'ops': [n.op_type for n in g.node]}))",
+        ])
+        .arg(&encoder)
+        .output()
+        .unwrap();
+    let reference: Value = serde_json::from_slice(&reference.stdout).unwrap();
+    assert_eq!(
+        ours[0]["model"], reference,
+        "check-onnx disagrees with the onnx package"
+    );
+
+    write_onnx(&dir.join("dynamic.onnx"), 13, "imu_window", &[0, 100, 9]);
+    fixture.write("onnx/placeholder.onnx", "{\"placeholder\": true}\n");
+    let bad = Xtask::new(&fixture.root)
+        .args(&[
+            "models",
+            "check-onnx",
+            "onnx/dynamic.onnx",
+            "onnx/placeholder.onnx",
+        ])
+        .run();
+    assert_eq!(bad.code, 1, "{}", bad.stdout);
+    for needle in [
+        "onnx/dynamic.onnx: dynamic or missing dims in imu_window [?, 100, 9]",
+        "onnx/placeholder.onnx: not an ONNX model (",
+    ] {
+        assert!(
+            bad.stderr.contains(needle),
+            "no {needle:?} in {}",
+            bad.stderr
+        );
+    }
+
+    let inputs = compile_inputs();
+    inputs.write(
+        &format!("{STAGED}/tcn_encoder.onnx"),
+        "{\"placeholder\": true}\n",
+    );
+    let fakes = Fakes::install();
+    let compile = Xtask::new(&inputs.root)
+        .args(&["hef-compile"])
+        .fakes(&fakes)
+        .path_first(&[&fakes.bin])
+        .run();
+    assert_eq!(compile.code, 1, "{}", compile.stdout);
+    assert!(
+        compile
+            .stderr
+            .contains("tcn_encoder.onnx: not an ONNX model"),
+        "{}",
+        compile.stderr
+    );
+    let stages: Vec<Value> = fakes
+        .calls(Some("hailo"))
+        .into_iter()
+        .filter(|c| c["argv"][0] != "--version")
+        .collect();
+    assert!(stages.is_empty(), "a DFC stage ran: {stages:?}");
+    assert!(!inputs.root.join(STAGED).join("tcn_encoder.hef").exists());
 }
