@@ -297,7 +297,7 @@ fn probe_chains(config: &ReleaseConfig) -> Vec<Vec<Probe>> {
                 name: "twine",
                 tool: &tools::PYTHON,
                 cmd: python::module_version("twine"),
-                needed_for: config.python.as_ref().map(|p| format!("twine check and upload to {}", p.index_url)),
+                needed_for: config.python.as_ref().map(|p| format!("twine check and upload to {}", crate::python::upload_url(p, None))),
                 credential: false,
                 failing_fix: Some(format!("`{} -m pip install -r xtask/python-tools.txt`", python::interpreter())),
                 version: |text| text.split("twine version").nth(1).and_then(first_version),
@@ -408,7 +408,7 @@ fn credentials(config: &ReleaseConfig) -> Vec<Credential> {
         list.push(Credential {
             name: "TWINE_PASSWORD",
             set: set("TWINE_PASSWORD"),
-            needed_for: format!("upload to {}", python.index_url),
+            needed_for: format!("upload to {}", crate::python::upload_url(python, None)),
         });
     }
     if let Some(slug) = &config.github {

@@ -204,7 +204,12 @@ impl fmt::Display for Cmd {
         }
         write!(f, "{}", shell_quote(&self.program))?;
         for arg in &self.args {
-            write!(f, " {}", shell_quote(arg))?;
+            // An inline script (`python -c`) is shown by its size, not its
+            // text: a person reads the command, not the program.
+            match arg.lines().count() {
+                n if n > 1 => write!(f, " '<{n}-line script>'")?,
+                _ => write!(f, " {}", shell_quote(arg))?,
+            }
         }
         if self.cwd.is_some() {
             write!(f, ")")?;
@@ -533,6 +538,9 @@ fn spawn_error(cmd: &Cmd, err: std::io::Error) -> anyhow::Error {
             .install_hint
             .map(|hint| format!("; {hint}"))
             .unwrap_or_default();
+        if cmd.program().contains('/') {
+            return anyhow::anyhow!("`{}` does not exist{hint}", cmd.program());
+        }
         anyhow::anyhow!("`{}` was not found on PATH{hint}", cmd.program())
     } else {
         anyhow::anyhow!(

@@ -47,6 +47,32 @@ enum Step {
     Delete,
 }
 
+/// Which repository `gh` acts on: the config's `github` (as `GH_REPO` in the
+/// child's environment, so neither the checkout's remotes nor a `GH_REPO`
+/// the user has set can send a release elsewhere), run from `cwd`.
+pub struct Repo<'a> {
+    pub slug: Option<&'a str>,
+    pub cwd: &'a Path,
+}
+
+impl<'a> Repo<'a> {
+    pub fn of(workspace: &'a Workspace) -> Repo<'a> {
+        Repo {
+            slug: workspace.release.github.as_deref(),
+            cwd: &workspace.root,
+        }
+    }
+
+    /// `cmd` aimed at this repository.
+    pub fn at(&self, cmd: crate::core::runner::Cmd) -> crate::core::runner::Cmd {
+        let cmd = cmd.cwd(self.cwd);
+        match self.slug {
+            Some(slug) => cmd.env("GH_REPO", slug),
+            None => cmd,
+        }
+    }
+}
+
 /// `gh release view --json` of what the release uses.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -79,8 +105,9 @@ impl GhRelease {
             .clone()
             .unwrap_or_else(|| workspace.root.join(format!("target/dist/v{version}")));
         let cwd = &workspace.root;
+        let repo = Repo::of(&workspace);
         match self.step {
-            Step::Status => match view(&tag, cwd, &runner)? {
+            Step::Status => match view(&tag, &repo, &runner)? {
                 Some(release) => say!(
                     "{tag}: {} {}\n{}",
                     if release.is_draft {
@@ -100,16 +127,16 @@ impl GhRelease {
                     &notes_title(&dist)?,
                     !version.pre.is_empty(),
                     &dist,
-                    cwd,
+                    &repo,
                     &runner,
                 )?
             }
             Step::Publish => {
                 let released = released_versions(&workspace.release, cwd, &runner)?;
-                publish(&tag, is_highest(&version, &released), cwd, &runner)?
+                publish(&tag, is_highest(&version, &released), &repo, &runner)?
             }
             Step::Delete => {
-                runner.run(&gh::release_delete(&tag).cwd(cwd))?;
+                runner.run(&repo.at(gh::release_delete(&tag)))?;
             }
         }
         Ok(())
@@ -133,8 +160,8 @@ fn asset_lines(release: &Release) -> String {
 }
 
 /// The release of `tag`, or `None` when GitHub has none.
-pub fn view(tag: &str, cwd: &Path, runner: &Runner) -> Result<Option<Release>> {
-    let out = runner.output(&gh::release_view(tag).cwd(cwd))?;
+pub fn view(tag: &str, repo: &Repo, runner: &Runner) -> Result<Option<Release>> {
+    let out = runner.output(&repo.at(gh::release_view(tag)))?;
     if out.success() {
         return serde_json::from_str(&out.stdout)
             .map(Some)
@@ -171,7 +198,7 @@ pub fn draft(
     title: &str,
     prerelease: bool,
     dist: &Dist,
-    cwd: &Path,
+    repo: &Repo,
     runner: &Runner,
 ) -> Result<()> {
     let notes = dist.file(crate::core::dist::NOTES);
@@ -183,11 +210,11 @@ pub fn draft(
         );
     }
     let local = Local::of(dist)?;
-    let release = match view(tag, cwd, runner)? {
+    let release = match view(tag, repo, runner)? {
         Some(release) => release,
         None => {
-            runner.run(&gh::release_create(tag, title, &notes, prerelease).cwd(cwd))?;
-            match view(tag, cwd, runner)? {
+            runner.run(&repo.at(gh::release_create(tag, title, &notes, prerelease)))?;
+            match view(tag, repo, runner)? {
                 Some(release) => release,
                 // Dry run: nothing was created.
                 None => Release {
@@ -215,12 +242,12 @@ pub fn draft(
             differs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         );
     }
-    runner.run(&gh::release_upload(tag, &differs).cwd(cwd))?;
+    runner.run(&repo.at(gh::release_upload(tag, &differs)))?;
     if runner.is_dry_run() {
         return Ok(());
     }
     let after =
-        view(tag, cwd, runner)?.with_context(|| format!("{tag} vanished during the upload"))?;
+        view(tag, repo, runner)?.with_context(|| format!("{tag} vanished during the upload"))?;
     if let Some((name, file)) = local
         .files
         .iter()
@@ -282,15 +309,15 @@ impl Local {
 }
 
 /// Out of draft; `latest` only for the highest release.
-pub fn publish(tag: &str, latest: bool, cwd: &Path, runner: &Runner) -> Result<()> {
-    let release = view(tag, cwd, runner)?
+pub fn publish(tag: &str, latest: bool, repo: &Repo, runner: &Runner) -> Result<()> {
+    let release = view(tag, repo, runner)?
         .with_context(|| format!("{tag} has no release on GitHub: run `gh-release draft` first"))?;
     if !release.is_draft {
         say!("{tag} is already published: {}", release.url);
         return Ok(());
     }
-    runner.run(&gh::release_publish(tag, latest).cwd(cwd))?;
-    if !runner.is_dry_run() && view(tag, cwd, runner)?.is_none_or(|r| r.is_draft) {
+    runner.run(&repo.at(gh::release_publish(tag, latest)))?;
+    if !runner.is_dry_run() && view(tag, repo, runner)?.is_none_or(|r| r.is_draft) {
         bail!("{tag} is still a draft after `gh release edit --draft=false`");
     }
     Ok(())

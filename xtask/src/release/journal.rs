@@ -233,10 +233,18 @@ impl Lock {
                 let who = owner.map_or("an unreadable owner".to_owned(), |o| {
                     format!("pid {}", o.pid)
                 });
-                if resume {
+                // Nothing in progress (it died before any change): the lock
+                // guards nothing, so it is taken over whatever was asked.
+                let in_progress = self::path(root).exists();
+                if resume || !in_progress {
                     tell!(
-                        "notice: taking over {} from {who}, which is no longer running",
-                        path.display()
+                        "notice: taking over {} from {who}, which is no longer running{}",
+                        path.display(),
+                        if in_progress {
+                            ""
+                        } else {
+                            "; no release was in progress"
+                        }
                     );
                     crate::core::atomic::write_all(&[(path.clone(), me.line().into_bytes())])?;
                     return Ok(Lock { path });

@@ -114,6 +114,9 @@ pub struct Plan {
     pub latest: bool,
     /// The GPG key that signs the checksums and provenance, if any.
     pub sign_key: Option<String>,
+    /// Where the Python package is uploaded (TWINE_REPOSITORY_URL, else the
+    /// config's index-url), without credentials; a resume uses this one.
+    pub index_url: Option<String>,
     pub file_edits: Vec<String>,
     /// The CHANGELOG.md section this release writes.
     pub changelog: Section,
@@ -225,6 +228,11 @@ pub fn plan(
         branch,
         latest: is_highest(&version, &released),
         sign_key: request.sign_key.clone(),
+        index_url: workspace
+            .release
+            .python
+            .as_ref()
+            .map(|p| crate::python::upload_url(p, None)),
         file_edits,
         changelog: pending.merged,
         dist: Dist::of(&workspace.root, &version).dir().to_owned(),

@@ -37,11 +37,17 @@ impl Rollback {
         } else {
             None
         };
-        let in_progress = super::journal::Journal::load(root)?.map(|j| j.plan.tag);
+        let journal = super::journal::Journal::load(root)?;
+        // Whether this release's pypi step ever started (unknown without its journal).
+        let pypi_started = journal
+            .as_ref()
+            .filter(|j| j.plan.tag == *tag)
+            .map(|j| j.steps.contains_key(&super::plan::StepName::Pypi));
+        let in_progress = journal.map(|j| j.plan.tag);
 
         // What exists of this release, asked before anything is removed.
         let github = if workspace.release.github.is_some() && crate::core::runner::on_path("gh") {
-            match crate::github::view(tag, root, &runner) {
+            match crate::github::view(tag, &crate::github::Repo::of(&workspace), &runner) {
                 Ok(found) => Some(found.is_some()),
                 Err(err) => {
                     say!("GitHub: could not look up {tag} ({err:#}); delete it by hand if it exists: gh release delete {tag} --yes");
@@ -70,7 +76,7 @@ impl Rollback {
         }
 
         if github == Some(true) {
-            runner.run(&gh::release_delete(tag).cwd(root))?;
+            runner.run(&crate::github::Repo::of(&workspace).at(gh::release_delete(tag)))?;
         } else if github == Some(false) {
             say!("GitHub: no release {tag}");
         }
@@ -81,7 +87,7 @@ impl Rollback {
             runner.run(&git.delete_tag(tag))?;
         }
         drop_release_commit(&git, tag, &runner)?;
-        say_what_stays(&workspace, tag);
+        say_what_stays(&workspace, tag, pypi_started);
         match in_progress {
             // Only this release's own journal: another one in progress is
             // left to finish or to be rolled back by its own name.
@@ -146,7 +152,7 @@ fn drop_release_commit(git: &Git, tag: &str, runner: &Runner) -> Result<()> {
 }
 
 /// What a registry and an index keep whatever happens, and what to do.
-fn say_what_stays(workspace: &Workspace, tag: &str) {
+fn say_what_stays(workspace: &Workspace, tag: &str, pypi_started: Option<bool>) {
     let version = tag.trim_start_matches(|c: char| !c.is_ascii_digit());
     let records = workspace
         .root
@@ -166,7 +172,9 @@ fn say_what_stays(workspace: &Workspace, tag: &str) {
             );
         }
     }
-    if let Some(python) = &workspace.release.python {
+    if let (Some(_), Some(false)) = (&workspace.release.python, pypi_started) {
+        say!("PyPI: the release stopped before its pypi step; nothing was uploaded");
+    } else if let Some(python) = &workspace.release.python {
         say!(
             "PyPI: files can never be deleted or replaced; if {version} was uploaded to {}, yank it by hand \
              (on PyPI: Manage -> Releases -> Options -> Yank). The next release needs a new version.",

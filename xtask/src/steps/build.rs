@@ -97,7 +97,7 @@ fn index_is_free(cx: &Cx) -> Result<()> {
     ) else {
         return Ok(());
     };
-    let url = crate::python::upload_url(package, None);
+    let url = cx.index_url(package);
     match crate::python::refuse_burned(&dist, &url, cx.runner) {
         Err(err) if cx.dry_run() => {
             let said = format!("{err:#}");

@@ -66,6 +66,15 @@ impl Cx<'_> {
         }
     }
 
+    /// The index the plan uploads to; a resume never follows a
+    /// TWINE_REPOSITORY_URL that changed since.
+    pub fn index_url(&self, package: &crate::core::config::PythonPackage) -> String {
+        self.plan
+            .index_url
+            .clone()
+            .unwrap_or_else(|| crate::python::upload_url(package, None))
+    }
+
     fn output(&self, step: StepName) -> Option<&Value> {
         self.records.get(&step).map(|r| &r.outputs)
     }

@@ -206,6 +206,19 @@ pub fn configuration(ws: &Workspace, plan: &Plan, runner: &Runner) -> Result<Vec
             ));
         }
     }
+    if let Some(url) = &plan.index_url {
+        let host = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .and_then(|rest| rest.split('/').next())
+            .filter(|host| !host.is_empty());
+        if host.is_none() {
+            problems.push(format!(
+                "the upload URL `{url}` is not an http(s) URL with a host (TWINE_REPOSITORY_URL, else python.index-url \
+                 in [workspace.metadata.release] of Cargo.toml); e.g. https://upload.pypi.org/legacy/"
+            ));
+        }
+    }
     let sources = crate::version::sources::VersionSources::locate(ws, runner)?;
     for (location, expected, agrees) in sources.check() {
         if !agrees {

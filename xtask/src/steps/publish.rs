@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::{Cx, Outcome, Step};
 use crate::core::runner::Cmd;
+use crate::github::Repo;
 use crate::python::PythonDist;
 use crate::release::plan::StepName;
 use crate::tools::gh;
@@ -107,15 +108,16 @@ impl Step for GithubDraft {
         let dist = plan.dist();
         let prerelease = !semver::Version::parse(&plan.version)?.pre.is_empty();
         let files: Vec<_> = cx.asset_names().iter().map(|n| dist.file(n)).collect();
+        let repo = Repo::of(cx.ws);
+        let notes = dist.file(crate::core::dist::NOTES);
         Ok(vec![
-            gh::release_create(
+            repo.at(gh::release_create(
                 &plan.tag,
                 &plan.title,
-                &dist.file(crate::core::dist::NOTES),
+                &notes,
                 prerelease,
-            )
-            .cwd(&cx.ws.root),
-            gh::release_upload(&plan.tag, &files).cwd(&cx.ws.root),
+            )),
+            repo.at(gh::release_upload(&plan.tag, &files)),
         ])
     }
 
@@ -133,7 +135,7 @@ impl Step for GithubDraft {
             &plan.title,
             prerelease,
             &plan.dist(),
-            &cx.ws.root,
+            &Repo::of(cx.ws),
             cx.runner,
         )?;
         Ok(Outcome::default())
@@ -148,7 +150,7 @@ impl Step for GithubPublish {
             return Ok(Vec::new());
         }
         Ok(vec![
-            gh::release_publish(&cx.plan.tag, cx.plan.latest).cwd(&cx.ws.root)
+            Repo::of(cx.ws).at(gh::release_publish(&cx.plan.tag, cx.plan.latest))
         ])
     }
 
@@ -157,7 +159,7 @@ impl Step for GithubPublish {
             return Ok(done);
         }
         if cx.ws.release.github.is_some() {
-            crate::github::publish(&cx.plan.tag, cx.plan.latest, &cx.ws.root, cx.runner)?;
+            crate::github::publish(&cx.plan.tag, cx.plan.latest, &Repo::of(cx.ws), cx.runner)?;
         }
         Ok(Outcome::default())
     }
@@ -192,7 +194,7 @@ impl Step for Pypi {
         // The wheel first, as `python publish` uploads them.
         files.sort_by_key(|n| !n.ends_with(".whl"));
         let files: Vec<_> = files.iter().map(|n| dist.file(n)).collect();
-        let url = crate::python::upload_url(package, None);
+        let url = cx.index_url(package);
         Ok(vec![crate::tools::python::twine_upload(&url, &files)])
     }
 
@@ -203,11 +205,7 @@ impl Step for Pypi {
         let Some(package) = &cx.ws.release.python else {
             return Ok(Outcome::default());
         };
-        crate::python::publish(
-            &python_dist(cx)?,
-            &crate::python::upload_url(package, None),
-            cx.runner,
-        )?;
+        crate::python::publish(&python_dist(cx)?, &cx.index_url(package), cx.runner)?;
         Ok(Outcome::default())
     }
 }
@@ -299,11 +297,7 @@ impl Step for PostVerify {
             checked.push("the GitHub release");
         }
         if let Some(package) = &cx.ws.release.python {
-            crate::python::verify_on_index(
-                &python_dist(cx)?,
-                &crate::python::upload_url(package, None),
-                cx.runner,
-            )?;
+            crate::python::verify_on_index(&python_dist(cx)?, &cx.index_url(package), cx.runner)?;
             checked.push("the index");
         }
         let digests = cx
@@ -332,7 +326,7 @@ impl Step for PostVerify {
 /// The published release has every built asset with its size and digest.
 fn github_holds_the_assets(cx: &Cx) -> Result<()> {
     let tag = &cx.plan.tag;
-    let release = crate::github::view(tag, &cx.ws.root, cx.runner)?
+    let release = crate::github::view(tag, &Repo::of(cx.ws), cx.runner)?
         .with_context(|| format!("{tag} has no GitHub release"))?;
     if release.is_draft {
         bail!("{tag} is still a draft on GitHub");

@@ -49,13 +49,20 @@ impl VerifyRelease {
             std::process::id()
         ));
         let _ = std::fs::remove_dir_all(&dir);
-        let cwd = Workspace::discover()
-            .map(|ws| ws.root)
-            .unwrap_or_else(|_| PathBuf::from("."));
+        let workspace = Workspace::discover().ok();
+        let cwd = workspace
+            .as_ref()
+            .map_or_else(|| PathBuf::from("."), |ws| ws.root.clone());
+        let repo = crate::github::Repo {
+            slug: workspace
+                .as_ref()
+                .and_then(|ws| ws.release.github.as_deref()),
+            cwd: &cwd,
+        };
         crate::tools::require(&[&crate::tools::GH])?;
         let download = Download::Fetched(dir.clone());
         runner
-            .run(&gh::release_download(&self.target, &dir).cwd(&cwd))
+            .run(&repo.at(gh::release_download(&self.target, &dir)))
             .with_context(|| {
                 format!(
                     "downloading the assets of the GitHub release {}",
@@ -215,10 +222,23 @@ fn check_signatures(
 /// Every provenance subject has its sha256, and every file is a subject
 /// (one that is not was added after the release).
 fn check_provenance(dir: &Path, provenance: &Path, problems: &mut Vec<String>) {
-    let Ok(text) = std::fs::read_to_string(provenance) else {
-        return;
+    let text = match std::fs::read_to_string(provenance) {
+        Ok(text) => text,
+        Err(err) => {
+            problems.push(format!(
+                "{}: cannot read ({err}); every release of this tool has one, so files cannot be traced to their build",
+                provenance.display()
+            ));
+            return;
+        }
     };
-    let statement: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    let statement: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(statement) => statement,
+        Err(err) => {
+            problems.push(format!("{}: not JSON ({err})", provenance.display()));
+            return;
+        }
+    };
     let subjects: Vec<(String, String)> = statement["subject"]
         .as_array()
         .into_iter()

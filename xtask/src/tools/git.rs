@@ -133,9 +133,11 @@ impl Git {
         self.query(["rev-list", "--count", "HEAD"])
     }
 
-    /// `git commit --all --quiet --message MESSAGE`.
-    pub fn commit_all(&self, message: &str) -> Cmd {
-        self.change(["commit", "--all", "--quiet", "--message", message])
+    /// `git commit --quiet --message MESSAGE -- PATHS`: those files' changes
+    /// and nothing else.
+    pub fn commit_paths(&self, message: &str, paths: &[String]) -> Cmd {
+        self.change(["commit", "--quiet", "--message", message, "--"])
+            .args(paths)
     }
 
     /// `git tag --annotate TAG --message MESSAGE`.

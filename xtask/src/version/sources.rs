@@ -92,13 +92,26 @@ impl VersionSources {
         let current = finder.workspace_version();
         let bumped_dirs = finder.members(workspace, runner);
         finder.cargo_lock(&bumped_dirs);
+        let missing = |path: &str, key: &str| {
+            format!("{path} does not exist ({key} in [workspace.metadata.release] of Cargo.toml); create it or fix the key")
+        };
         if let Some(python) = &workspace.release.python {
-            finder.pyproject(Path::new(&python.path));
-            finder.dunder_versions(Path::new(&python.path));
+            if workspace.root.join(&python.path).is_dir() {
+                finder.pyproject(Path::new(&python.path));
+                finder.dunder_versions(Path::new(&python.path));
+            } else {
+                finder.problems.push(missing(&python.path, "python.path"));
+            }
         }
         if let Some(current) = &current {
             for file in &workspace.release.version_files {
-                finder.pattern(Path::new(&file.path), &file.search, file.count, current);
+                if workspace.root.join(&file.path).is_file() {
+                    finder.pattern(Path::new(&file.path), &file.search, file.count, current);
+                } else {
+                    finder
+                        .problems
+                        .push(missing(&file.path, "version-files[].path"));
+                }
             }
         }
         match (current, finder.problems.is_empty()) {

@@ -789,15 +789,26 @@ fn rollback_refuses_beside_a_running_release() {
 fn a_lock_naming_a_reused_pid_or_garbage_is_stale() {
     // pid 1 runs, but started long before it could have taken this lock.
     let reused = lock_line(1).replacen(' ', " 9", 1);
+    // With no release in progress (killed before any change) the stale lock
+    // guards nothing and is taken over; with one in progress, `--resume` is
+    // the way (a_release_killed_mid_push_resumes shows that).
     for content in [reused.as_str(), "../../..", "12345"] {
         let fixture = Fixture::new();
         fixture.write("target/release/lock", content);
-        let run = Xtask::new(&fixture.root).args(&["release"]).run();
-        assert_eq!(run.code, 1, "{content:?}: {}", run.stderr);
+        let run = Xtask::new(&fixture.root)
+            .args(&["release"])
+            .env("XTASK_PYTHON", venv_python())
+            .run();
+        assert_eq!(run.code, 0, "{content:?}: {}", run.stderr);
         assert!(
-            run.stderr.contains("is a stale lock"),
+            run.stderr
+                .contains("which is no longer running; no release was in progress"),
             "{content:?}: {}",
             run.stderr
+        );
+        assert!(
+            !fixture.root.join("target/release/lock").exists(),
+            "the lock outlived the run"
         );
     }
 }
@@ -1491,4 +1502,175 @@ fn one_step_alone_and_unknown_steps_refused() {
         "{}",
         preflight.stderr
     );
+}
+
+/// After a kill in prepare the user commits other work, or edits a file the
+/// release does not: resume refuses, naming what is wrong, with nothing
+/// tagged on origin or published.
+#[test]
+fn resume_refuses_work_the_plan_does_not_know() {
+    type Meddle = fn(&Fixture);
+    let cases: [(&str, i32, Meddle, &str); 2] = [
+        (
+            "post-commit",
+            0,
+            |f| {
+                f.write(
+                    "docs/TESTING.md",
+                    &format!("{}\nwip\n", f.read("docs/TESTING.md")),
+                );
+                f.git(&["commit", "--quiet", "-am", "wip: not for release"]);
+            },
+            "neither the commit the release of v0.2.0 was planned from",
+        ),
+        (
+            "pre-commit",
+            1,
+            |f| {
+                f.write(
+                    "docs/TESTING.md",
+                    &format!("{}\nwip\n", f.read("docs/TESTING.md")),
+                )
+            },
+            "docs/TESTING.md changed since the release of v0.2.0 began",
+        ),
+    ];
+    for (hook, exit, meddle, expected) in cases {
+        let server = PypiServer::start(TWINE_PASSWORD);
+        let fixture = releasable(&server);
+        let fakes = Fakes::install();
+        kill_in_hook(&fixture, hook, "", exit);
+        let killed = release(
+            &fixture,
+            &fakes,
+            &["--execute", "--skip-tests"],
+            TWINE_PASSWORD,
+        );
+        assert_ne!(killed.code, 0, "{hook}: not killed");
+        meddle(&fixture);
+        let resumed = release(&fixture, &fakes, &["--resume", "--execute"], TWINE_PASSWORD);
+        assert_eq!(
+            resumed.code, 1,
+            "{hook}: {}\n{}",
+            resumed.stdout, resumed.stderr
+        );
+        assert!(
+            resumed.stderr.contains(expected),
+            "{hook}: {}",
+            resumed.stderr
+        );
+        assert_eq!(
+            origin_ref(&fixture, "refs/tags/v0.2.0"),
+            "",
+            "{hook}: a tag reached origin"
+        );
+        assert!(
+            fakes.state_of("gh")["releases"].get("v0.2.0").is_none(),
+            "{hook}: published"
+        );
+        assert!(
+            !std::fs::read_dir(&server.packages).unwrap().any(|_| true),
+            "{hook}: uploaded"
+        );
+    }
+}
+
+/// The index a release was planned for is the one a resume uploads to, even
+/// when TWINE_REPOSITORY_URL is gone; gh acts on the configured repository
+/// whatever GH_REPO the environment holds.
+#[test]
+fn resume_uploads_where_the_plan_said_and_gh_targets_the_configured_repository() {
+    let planned = PypiServer::start(TWINE_PASSWORD);
+    let configured = PypiServer::start(TWINE_PASSWORD);
+    let fixture = releasable(&configured);
+    let fakes = Fakes::install();
+    let first = Xtask::new(&fixture.root)
+        .args(&["release", "--execute", "--skip-tests"])
+        .fakes(&fakes)
+        .path_first(&[&fakes.bin])
+        .env("XTASK_PYTHON", venv_python())
+        .env("GH_TOKEN", GH_TOKEN)
+        .env("GH_REPO", "someone-else/fork")
+        .env("TWINE_REPOSITORY_URL", &planned.url)
+        .env("TWINE_USERNAME", PypiServer::USER)
+        .env("TWINE_PASSWORD", "not-the-password")
+        .run();
+    assert_eq!(first.code, 1, "{}", first.stdout);
+    assert!(
+        first.stderr.contains("stopped at `pypi`"),
+        "{}",
+        first.stderr
+    );
+    let resumed = release(&fixture, &fakes, &["--resume", "--execute"], TWINE_PASSWORD);
+    assert_eq!(resumed.code, 0, "{}\n{}", resumed.stdout, resumed.stderr);
+    let files = |server: &PypiServer| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&server.packages)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(
+        files(&planned),
+        ["tcn_vae-0.2.0-py3-none-any.whl", "tcn_vae-0.2.0.tar.gz"]
+    );
+    assert!(
+        files(&configured).is_empty(),
+        "uploaded to the configured index instead"
+    );
+    for call in fakes.calls(Some("gh")) {
+        if call["argv"][0] == "release" {
+            assert_eq!(
+                call["env"]["GH_REPO"], "edge-ml/tcn-vae-edge",
+                "{}",
+                call["argv"]
+            );
+        }
+    }
+}
+
+/// A misspelled path or a malformed index URL is named by its key, before
+/// anything changes.
+#[test]
+fn misconfigured_paths_and_urls_are_named_by_their_key() {
+    let cases = [
+        (
+            "path = \"python\"",
+            "path = \"pyhton\"",
+            "pyhton does not exist (python.path in [workspace.metadata.release]",
+        ),
+        (
+            "path = \"README.md\"",
+            "path = \"READ.md\"",
+            "READ.md does not exist (version-files[].path in",
+        ),
+        (
+            "index-url = \"https://upload.pypi.org/legacy/\"",
+            "index-url = \"ftp:/nowhere\"",
+            "the upload URL `ftp:/nowhere` is not an http(s) URL with a host",
+        ),
+    ];
+    for (from, to, expected) in cases {
+        let fixture = Fixture::new();
+        fixture.write(
+            "Cargo.toml",
+            &fixture.read("Cargo.toml").replacen(from, to, 1),
+        );
+        fixture.git(&["commit", "--quiet", "-am", "chore: a typo"]);
+        fixture.git(&["push", "--quiet", "origin", "main"]);
+        let refs = fixture.git(&["for-each-ref"]);
+        let run = Xtask::new(&fixture.root)
+            .args(&["release", "--execute", "--skip-tests"])
+            .env("XTASK_PYTHON", venv_python())
+            .run();
+        assert_eq!(run.code, 1, "{to}: {}", run.stdout);
+        assert!(run.stderr.contains(expected), "{to}: {}", run.stderr);
+        assert_eq!(fixture.git(&["for-each-ref"]), refs, "{to}: a ref changed");
+        assert_eq!(
+            fixture.git(&["status", "--porcelain"]),
+            "",
+            "{to}: the tree changed"
+        );
+    }
 }

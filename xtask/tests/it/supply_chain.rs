@@ -412,3 +412,30 @@ fn with_sign_assets_every_asset_has_a_signature_that_verifies() {
         bad.stderr
     );
 }
+
+/// A release directory without its provenance (or with one that is not
+/// JSON) does not verify: nothing would trace its files to their build.
+#[test]
+fn a_missing_or_unreadable_provenance_fails_verification() {
+    let fixture = Fixture::new();
+    let keyring = Keyring::new();
+    let (dist, _) = signed_release(&fixture, &keyring);
+    let provenance = dist.join("provenance.intoto.json");
+    std::fs::write(&provenance, "not json").unwrap();
+    let run = verify(&fixture, &keyring, &dist);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("provenance.intoto.json: not JSON"),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_file(&provenance).unwrap();
+    let _ = std::fs::remove_file(dist.join("provenance.intoto.json.asc"));
+    let run = verify(&fixture, &keyring, &dist);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("provenance.intoto.json: cannot read"),
+        "{}",
+        run.stderr
+    );
+}
