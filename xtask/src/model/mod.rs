@@ -11,7 +11,7 @@ pub mod onnx;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
 use crate::core::config::{Model, Workspace};
 use crate::core::runner::{on_path, Runner};
@@ -182,6 +182,19 @@ pub fn version_dirs(dir: &Path) -> Vec<(semver::Version, PathBuf)> {
         .collect();
     versions.sort();
     versions
+}
+
+/// The files of a model's newest metadata directory, which a release ships
+/// beside its assets, sorted.
+pub fn metadata_files(workspace: &Workspace, model: &Model) -> Result<Vec<PathBuf>> {
+    let dir = newest_version_dir(&workspace.root.join(&model.metadata))?;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
 }
 
 /// The newest `v<X.Y.Z>` metadata directory.

@@ -333,14 +333,7 @@ fn planned_assets(ws: &Workspace, pep440: Option<&str>, signed: bool) -> Result<
         add(format!("{stem}-{pep440}.tar.gz"), from);
     }
     for model in &ws.release.models {
-        let metadata = crate::model::newest_version_dir(&ws.root.join(&model.metadata))?;
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&metadata)
-            .with_context(|| format!("reading {}", metadata.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file())
-            .collect();
-        files.sort();
-        for file in files {
+        for file in crate::model::metadata_files(ws, model)? {
             let from = file
                 .strip_prefix(&ws.root)
                 .unwrap_or(&file)

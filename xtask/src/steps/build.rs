@@ -275,11 +275,7 @@ fn stage_model(
 ) -> Result<()> {
     let lacking = lacks(workspace, model, torch);
     let metadata = crate::model::newest_version_dir(&workspace.root.join(&model.metadata))?;
-    let mut copies: Vec<PathBuf> = std::fs::read_dir(&metadata)
-        .with_context(|| format!("reading {}", metadata.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file())
-        .collect();
+    let mut copies = crate::model::metadata_files(workspace, model)?;
     copies.extend(
         model
             .assets
