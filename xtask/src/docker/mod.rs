@@ -182,9 +182,9 @@ impl<'a> Plan<'a> {
             } else {
                 vec![host_platform()]
             },
-            record: workspace
-                .root
-                .join(format!("target/release/v{version}/docker/{file_name}.json")),
+            record: workspace.root.join(format!(
+                "target/xtask-release/v{version}/docker/{file_name}.json"
+            )),
             version: version.clone(),
         }
     }

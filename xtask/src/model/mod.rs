@@ -161,10 +161,15 @@ fn check_onnx(files: &[PathBuf], json: bool) -> Result<()> {
     if json {
         say!("{}", serde_json::to_string_pretty(&facts)?);
     }
-    if !problems.is_empty() {
-        bail!("{}", crate::core::report::bullets(&problems));
+    match problems.as_slice() {
+        [] => Ok(()),
+        [one] => bail!("{one}"),
+        many => bail!(
+            "{} files fail the ONNX check:\n{}",
+            many.len(),
+            crate::core::report::bullets(many)
+        ),
     }
-    Ok(())
 }
 
 /// A model's `v<X.Y.Z>` metadata directories, oldest first.

@@ -47,7 +47,9 @@ pub fn read(path: &Path) -> Result<OnnxModel, String> {
 }
 
 pub fn parse(bytes: &[u8]) -> Result<OnnxModel, String> {
-    let not_onnx = |why: &str| format!("not an ONNX model ({why})");
+    let not_onnx = |why: &str| {
+        format!("not an ONNX model: it does not read as ONNX's protobuf ModelProto ({why})")
+    };
     let mut model = OnnxModel::default();
     let mut graph = None;
     for field in Fields::new(bytes) {
@@ -150,6 +152,7 @@ enum Value<'a> {
 /// The fields of one protobuf message, in order.
 struct Fields<'a> {
     rest: &'a [u8],
+    len: usize,
     failed: bool,
 }
 
@@ -157,8 +160,14 @@ impl<'a> Fields<'a> {
     fn new(bytes: &'a [u8]) -> Fields<'a> {
         Fields {
             rest: bytes,
+            len: bytes.len(),
             failed: false,
         }
+    }
+
+    /// How far into the message the reader is.
+    fn consumed(&self) -> usize {
+        self.len - self.rest.len()
     }
 
     fn varint(&mut self) -> Result<u64, String> {
@@ -200,7 +209,12 @@ impl<'a> Fields<'a> {
                 Value::Bytes(self.take(n)?)
             }
             5 => self.take(4).map(|_| Value::Fixed)?,
-            other => return Err(format!("wire type {other}")),
+            other => {
+                return Err(format!(
+                    "an unknown field encoding {other} near byte {}",
+                    self.consumed()
+                ))
+            }
         };
         Ok((number, value))
     }
@@ -312,7 +326,12 @@ mod tests {
             &[0x08, 0x07, 0x3a, 0x10, 0x0a][..],
         ] {
             let err = parse(bytes).unwrap_err();
-            assert!(err.starts_with("not an ONNX model ("), "{err}");
+            assert!(
+                err.starts_with(
+                    "not an ONNX model: it does not read as ONNX's protobuf ModelProto ("
+                ),
+                "{err}"
+            );
         }
     }
 }

@@ -200,7 +200,7 @@ pub fn build_staged(
     runner: &Runner,
 ) -> Result<PythonDist> {
     let name = project_name(workspace)?;
-    let scratch = workspace.root.join("target/release/python-build");
+    let scratch = workspace.root.join("target/xtask-release/python-build");
     let built = build_into(source, &scratch, &name, pep440, runner)?;
     dist.create()?;
     let stem = format!("{}-", file_stem(&name));

@@ -275,7 +275,7 @@ pub fn packaging_tools(root: &Path, runner: &Runner) -> Result<()> {
     let venv = Venv {
         dir: root.join(PACKAGING_DIR),
         requirements: root.join("xtask/python-tools.txt"),
-        download: "about 25 MB",
+        download: "about 25 MB, plus about 18 MB for the pinned uv the first time on this machine",
     };
     tell!(
         "python: `{base}` lacks one of {}; using {}",

@@ -1,6 +1,6 @@
 //! What a release has done so far, and the lock that keeps it to one.
 //!
-//! The journal (`target/release/journal.json`) holds the plan and each step's
+//! The journal (`target/xtask-release/journal.json`) holds the plan and each step's
 //! status and outputs, written atomically after every step, so a failed or
 //! killed release can be finished with `--resume`. While it exists and is not
 //! complete, a plain `release` refuses to start another.
@@ -43,7 +43,7 @@ pub struct Journal {
 }
 
 pub fn path(root: &Path) -> PathBuf {
-    root.join("target/release/journal.json")
+    root.join("target/xtask-release/journal.json")
 }
 
 impl Journal {
@@ -121,7 +121,7 @@ impl Journal {
 
     /// A finished release keeps its journal beside its other records.
     pub fn archive(self, root: &Path) -> Result<()> {
-        let dir = root.join(format!("target/release/v{}", self.plan.version));
+        let dir = root.join(format!("target/xtask-release/v{}", self.plan.version));
         std::fs::create_dir_all(&dir)?;
         std::fs::rename(&self.path, dir.join("journal.json"))
             .context("archiving the release journal")
@@ -138,7 +138,7 @@ impl Journal {
     }
 }
 
-/// `target/release/lock`, holding the pid of the running release.
+/// `target/xtask-release/lock`, holding the pid of the running release.
 pub struct Lock {
     path: PathBuf,
 }
@@ -205,7 +205,7 @@ impl Lock {
     /// Takes the lock. `resume` may take over a lock whose release died (a
     /// kill leaves it behind; resuming is what comes next).
     pub fn acquire(root: &Path, resume: bool) -> Result<Lock> {
-        let path = root.join("target/release/lock");
+        let path = root.join("target/xtask-release/lock");
         std::fs::create_dir_all(path.parent().expect("has a parent"))?;
         let me = Owner::me();
         match std::fs::OpenOptions::new()

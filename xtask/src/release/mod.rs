@@ -106,7 +106,7 @@ impl Release {
     ) -> Result<Option<(Journal, Vec<FileChange>)>> {
         if self.resume {
             let journal = existing.context(
-                "nothing to resume: no release is in progress (target/release/journal.json)",
+                "nothing to resume: no release is in progress (target/xtask-release/journal.json)",
             )?;
             if !self.execute {
                 say!(
@@ -233,12 +233,21 @@ impl Release {
             }
             return Ok(());
         }
+        if let Some(only) = self.only {
+            // One step proves only itself: no claim about the rest.
+            if !needs.is_empty() {
+                say!("\nWhat `{only}` lacks on this machine:\n");
+                print_needs(needs);
+            }
+            say!(
+                "\nDry run of `{only}` alone: nothing was committed, tagged, pushed or published. \
+                 `cargo xtask release` runs every step and lists all that --execute needs."
+            );
+            return Ok(());
+        }
         if !needs.is_empty() {
             say!("\nWhat `--execute` needs that this machine lacks:\n");
-            let width = needs.iter().map(|n| n.0.len()).max().unwrap_or(0);
-            for (what, why, how) in needs {
-                say!("  {what:<width$}  for {why}\n  {:<width$}  -> {how}", "");
-            }
+            print_needs(needs);
         }
         let when = if needs.is_empty() {
             "To release for real"
@@ -251,5 +260,13 @@ impl Release {
             self.target.as_ref().map(|t| format!("{t} ")).unwrap_or_default()
         );
         Ok(())
+    }
+}
+
+/// The table of what this machine lacks: what, for what, and how to get it.
+fn print_needs(needs: &[Need]) {
+    let width = needs.iter().map(|n| n.0.len()).max().unwrap_or(0);
+    for (what, why, how) in needs {
+        say!("  {what:<width$}  for {why}\n  {:<width$}  -> {how}", "");
     }
 }

@@ -156,7 +156,7 @@ fn say_what_stays(workspace: &Workspace, tag: &str, pypi_started: Option<bool>) 
     let version = tag.trim_start_matches(|c: char| !c.is_ascii_digit());
     let records = workspace
         .root
-        .join(format!("target/release/v{version}/docker"));
+        .join(format!("target/xtask-release/v{version}/docker"));
     for record in std::fs::read_dir(&records)
         .into_iter()
         .flatten()

@@ -338,16 +338,6 @@ fn records(
         }
         None => None,
     };
-    let version = semver::Version::parse(&plan.version)?;
-    let fingerprint = signing.as_ref().map(|(_, fpr)| fpr.as_str());
-    let notes = crate::changelog::notes(
-        workspace,
-        &version,
-        &plan.changelog,
-        dist.dir(),
-        fingerprint,
-    )?;
-    std::fs::write(dist.file(dist::NOTES), notes)?;
     let manifest = json!({
         "version": plan.version,
         "pep440_version": plan.pep440_version,
@@ -382,6 +372,18 @@ fn records(
         };
         supply_chain::sign(key, &signed, runner)?;
     }
+    // The notes last: their asset table lists every file, the records and
+    // signatures included (the notes are the release's body, not an asset).
+    let version = semver::Version::parse(&plan.version)?;
+    let fingerprint = signing.as_ref().map(|(_, fpr)| fpr.as_str());
+    let notes = crate::changelog::notes(
+        workspace,
+        &version,
+        &plan.changelog,
+        dist.dir(),
+        fingerprint,
+    )?;
+    std::fs::write(dist.file(dist::NOTES), notes)?;
     assets_of(&dist, &dist.assets()?)
 }
 
@@ -507,7 +509,7 @@ fn edited_copy(
 ) -> Result<PathBuf> {
     let copy = workspace
         .root
-        .join(format!("target/release/v{version}/source"));
+        .join(format!("target/xtask-release/v{version}/source"));
     if copy.exists() {
         std::fs::remove_dir_all(&copy)?;
     }

@@ -246,7 +246,7 @@ pub fn configuration(ws: &Workspace, plan: &Plan, runner: &Runner) -> Result<Vec
 
 /// Signs a scratch file with `key`, as the build will sign the checksums.
 fn test_signature(ws: &Workspace, key: &str, runner: &Runner) -> Result<()> {
-    let dir = ws.root.join("target/release");
+    let dir = ws.root.join("target/xtask-release");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let file = dir.join("preflight-signature-test");
     std::fs::write(&file, b"cargo xtask release: can this key sign?\n")

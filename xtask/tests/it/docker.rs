@@ -84,7 +84,7 @@ fn plain_engine_publishes_the_tag_set_once_and_never_overwrites_a_version() {
     assert_eq!(digest("0.1.0"), digest("latest"));
     assert_eq!(digest("0.1.0"), digest("0.1"));
     let record_path = format!(
-        "target/release/v0.1.0/docker/{}.json",
+        "target/xtask-release/v0.1.0/docker/{}.json",
         name.replace(['/', ':'], "_")
     );
     let record: Value = serde_json::from_str(&fixture.read(&record_path)).unwrap();

@@ -621,7 +621,7 @@ fn check_onnx_reports_the_facts_and_refuses_what_no_compiler_takes() {
     assert_eq!(bad.code, 1, "{}", bad.stdout);
     for needle in [
         "onnx/dynamic.onnx: dynamic or missing dims in imu_window [?, 100, 9]",
-        "onnx/placeholder.onnx: not an ONNX model (",
+        "onnx/placeholder.onnx: not an ONNX model: it does not read as ONNX's protobuf ModelProto (",
     ] {
         assert!(
             bad.stderr.contains(needle),

@@ -107,6 +107,19 @@ fn assert_released(fixture: &Fixture, fakes: &Fakes, server: &PypiServer) {
         .contains("version = \"0.2.0\""));
 
     let dist = fixture.root.join("target/dist/v0.2.0");
+    // The notes' asset table names every uploaded file.
+    let notes = std::fs::read_to_string(dist.join("release-notes.md")).unwrap();
+    for name in [
+        "manifest.json",
+        "provenance.intoto.json",
+        "sha256sum.txt",
+        "sbom.cdx.json",
+    ] {
+        assert!(
+            notes.contains(&format!("| `{name}` |")),
+            "the notes do not list {name}:\n{notes}"
+        );
+    }
     let read_json = |name: &str| -> Value {
         serde_json::from_str(&std::fs::read_to_string(dist.join(name)).unwrap()).unwrap()
     };
@@ -178,11 +191,14 @@ fn assert_released(fixture: &Fixture, fakes: &Fakes, server: &PypiServer) {
     assert!(
         fixture
             .root
-            .join("target/release/v0.2.0/journal.json")
+            .join("target/xtask-release/v0.2.0/journal.json")
             .exists(),
         "the journal is archived"
     );
-    assert!(!fixture.root.join("target/release/journal.json").exists());
+    assert!(!fixture
+        .root
+        .join("target/xtask-release/journal.json")
+        .exists());
 }
 
 fn assert_no_secret(fixture: &Fixture, fakes: &Fakes, runs: &[&support::Run]) {
@@ -194,8 +210,8 @@ fn assert_no_secret(fixture: &Fixture, fakes: &Fakes, runs: &[&support::Run]) {
         );
     }
     for journal in [
-        "target/release/journal.json",
-        "target/release/v0.2.0/journal.json",
+        "target/xtask-release/journal.json",
+        "target/xtask-release/v0.2.0/journal.json",
     ] {
         if let Ok(text) = std::fs::read_to_string(fixture.root.join(journal)) {
             assert!(
@@ -249,7 +265,10 @@ fn a_dry_run_stages_and_verifies_and_leaves_everything_as_it_was() {
         run.stdout
     );
     assert!(
-        !fixture.root.join("target/release/journal.json").exists(),
+        !fixture
+            .root
+            .join("target/xtask-release/journal.json")
+            .exists(),
         "a dry run wrote a journal"
     );
     let dist = fixture.root.join("target/dist/v0.2.0");
@@ -560,7 +579,7 @@ fn fail_once_then_resume(step: &str, arrange: impl FnOnce(&Fixture, &Fakes), fir
     );
 
     // A rollback of a mistyped version touches nothing of this release.
-    let journal = fixture.root.join("target/release/journal.json");
+    let journal = fixture.root.join("target/xtask-release/journal.json");
     let before = std::fs::read(&journal).unwrap();
     let typo = Xtask::new(&fixture.root)
         .args(&["rollback", "v0.2.9", "--execute"])
@@ -690,7 +709,7 @@ fn killed_then_resumed(
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(
-        fixture.root.join("target/release/lock").exists(),
+        fixture.root.join("target/xtask-release/lock").exists(),
         "a killed release leaves its lock"
     );
 
@@ -759,7 +778,7 @@ fn lock_line(pid: u32) -> String {
 fn a_running_release_holds_the_lock() {
     let fixture = Fixture::new();
     // This test process stands for the running release.
-    fixture.write("target/release/lock", &lock_line(std::process::id()));
+    fixture.write("target/xtask-release/lock", &lock_line(std::process::id()));
     let run = Xtask::new(&fixture.root).args(&["release"]).run();
     assert_eq!(run.code, 1);
     assert!(
@@ -772,7 +791,7 @@ fn a_running_release_holds_the_lock() {
 #[test]
 fn rollback_refuses_beside_a_running_release() {
     let fixture = Fixture::new();
-    fixture.write("target/release/lock", &lock_line(std::process::id()));
+    fixture.write("target/xtask-release/lock", &lock_line(std::process::id()));
     let run = Xtask::new(&fixture.root)
         .args(&["rollback", "v0.1.0", "--execute"])
         .run();
@@ -782,7 +801,7 @@ fn rollback_refuses_beside_a_running_release() {
         "{}",
         run.stderr
     );
-    assert!(fixture.root.join("target/release/lock").exists());
+    assert!(fixture.root.join("target/xtask-release/lock").exists());
 }
 
 #[test]
@@ -794,7 +813,7 @@ fn a_lock_naming_a_reused_pid_or_garbage_is_stale() {
     // the way (a_release_killed_mid_push_resumes shows that).
     for content in [reused.as_str(), "../../..", "12345"] {
         let fixture = Fixture::new();
-        fixture.write("target/release/lock", content);
+        fixture.write("target/xtask-release/lock", content);
         let run = Xtask::new(&fixture.root)
             .args(&["release"])
             .env("XTASK_PYTHON", venv_python())
@@ -807,7 +826,7 @@ fn a_lock_naming_a_reused_pid_or_garbage_is_stale() {
             run.stderr
         );
         assert!(
-            !fixture.root.join("target/release/lock").exists(),
+            !fixture.root.join("target/xtask-release/lock").exists(),
             "the lock outlived the run"
         );
     }
@@ -871,7 +890,10 @@ fn rollback_removes_what_it_can_and_says_what_it_cannot() {
         run.stdout
     );
     assert!(run.stdout.contains("yank it by hand"), "{}", run.stdout);
-    assert!(!fixture.root.join("target/release/journal.json").exists());
+    assert!(!fixture
+        .root
+        .join("target/xtask-release/journal.json")
+        .exists());
 }
 
 #[test]
@@ -1017,7 +1039,17 @@ fn normalized(text: &str, fixture: &Fixture) -> String {
         }
     }
     flush(&mut word, &mut out);
-    out
+    // Hunk positions move with every edit of the repository's own files.
+    out.lines()
+        .map(|l| {
+            if l.starts_with("@@ -") {
+                "@@ [HUNK] @@"
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The plan `--json` prints and the dry run's report are reviewed like
@@ -1362,7 +1394,10 @@ fn checks_that_can_fail_run_before_any_change() {
         );
         assert_eq!(world(&fixture, &fakes), before, "{name}: something changed");
         assert!(
-            !fixture.root.join("target/release/journal.json").exists(),
+            !fixture
+                .root
+                .join("target/xtask-release/journal.json")
+                .exists(),
             "{name}: a journal"
         );
     }
@@ -1480,6 +1515,13 @@ fn one_step_alone_and_unknown_steps_refused() {
         .join("target/dist/v0.2.0/sha256sum.txt")
         .is_file());
     assert_eq!(fixture.snapshot(), tree);
+    // It claims only what it did.
+    assert!(
+        only.stdout.contains("Dry run of `build` alone"),
+        "{}",
+        only.stdout
+    );
+    assert!(!only.stdout.contains("verified"), "{}", only.stdout);
 
     for bad in [
         &["release", "--skip", "publish"][..],
