@@ -242,10 +242,18 @@ pub fn check_asset_name(
     else {
         return;
     };
-    let actual = (metrics.validation_accuracy * 100.0).round() as u32;
-    if pct != actual {
+    // Projects write the percent rounded (0.5768 -> 58) or truncated (-> 57):
+    // either matches.
+    let percent = metrics.validation_accuracy * 100.0;
+    let (rounded, truncated) = (percent.round() as u32, (percent + 1e-9).floor() as u32);
+    if pct != rounded && pct != truncated {
+        let which = if rounded == truncated {
+            format!("{rounded}%")
+        } else {
+            format!("{truncated}% truncated, {rounded}% rounded")
+        };
         problems.push(format!(
-            "{}: the name says {pct}% but {} has `validation_accuracy` {} ({actual}%); rename the weights or fix the metrics",
+            "{}: the name says {pct}% but {} has `validation_accuracy` {} ({which}); rename the weights or fix the metrics",
             asset.display(),
             metrics_file.display(),
             metrics.validation_accuracy

@@ -657,3 +657,33 @@ fn check_onnx_reports_the_facts_and_refuses_what_no_compiler_takes() {
     assert!(stages.is_empty(), "a DFC stage ran: {stages:?}");
     assert!(!inputs.root.join(STAGED).join("tcn_encoder.hef").exists());
 }
+
+/// 0.5768 is "57pct" to a project that truncates and "58pct" to one that
+/// rounds: both names pass, any other does not.
+#[test]
+fn a_weights_name_may_truncate_or_round_the_accuracy() {
+    for (name, passes) in [("57pct", true), ("58pct", true), ("56pct", false)] {
+        let fixture = Fixture::new();
+        edit_json(&fixture, "eval_metrics.json", |m| {
+            m["validation_accuracy"] = json!(0.5768);
+            m["thresholds"]["min_validation_accuracy"] = json!(0.5);
+        });
+        let weights = format!("weights/encoder_for_edgeinfer_{name}.pth");
+        fixture.write(&weights, "weights");
+        let manifest = fixture.read("Cargo.toml").replace(
+            "metadata = \"models/tcn_encoder\"",
+            &format!("metadata = \"models/tcn_encoder\"\nassets = [\"{weights}\"]"),
+        );
+        fixture.write("Cargo.toml", &manifest);
+        let run = Xtask::new(&fixture.root).args(&["models", "check"]).run();
+        assert_eq!(run.code == 0, passes, "{name}: {}", run.stderr);
+        if !passes {
+            assert!(
+                run.stderr.contains("the name says 56% but")
+                    && run.stderr.contains("(57% truncated, 58% rounded)"),
+                "{}",
+                run.stderr
+            );
+        }
+    }
+}
