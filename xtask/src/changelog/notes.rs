@@ -31,7 +31,9 @@ impl Notes<'_> {
         let assets = self.assets()?;
         let mut out = format!("# {}\n\n", title(ws, version, self.section));
 
-        out.push_str("## Model Performance\n\n| model | validation accuracy | release threshold | model size | target platform |\n|---|---|---|---|---|\n");
+        if !ws.release.models.is_empty() {
+            out.push_str("## Model Performance\n\n| model | validation accuracy | release threshold | model size | target platform |\n|---|---|---|---|---|\n");
+        }
         for model in &ws.release.models {
             let metrics = model_metrics(&ws.root.join(&model.metadata), version)?;
             let size: u64 = assets
@@ -61,7 +63,10 @@ impl Notes<'_> {
             ));
         }
 
-        out.push_str("\n## Assets\n\n");
+        if !ws.release.models.is_empty() {
+            out.push('\n');
+        }
+        out.push_str("## Assets\n\n");
         if assets.is_empty() {
             out.push_str("Nothing is staged yet; `cargo xtask release` stages the assets under `target/dist/`.\n");
         } else {

@@ -107,8 +107,13 @@ fn assert_released(fixture: &Fixture, fakes: &Fakes, server: &PypiServer) {
         .contains("version = \"0.2.0\""));
 
     let dist = fixture.root.join("target/dist/v0.2.0");
-    // The notes' asset table names every uploaded file.
+    // The notes' asset table names every uploaded file; a release without
+    // models has no model table.
     let notes = std::fs::read_to_string(dist.join("release-notes.md")).unwrap();
+    assert!(
+        !notes.contains("Model Performance") && notes.contains("\n## Assets\n"),
+        "{notes}"
+    );
     for name in [
         "manifest.json",
         "provenance.intoto.json",
