@@ -144,7 +144,7 @@ pub fn parse(hash: &str, subject: &str, body: &str) -> Commit {
             merge: false,
         };
     }
-    match conventional(subject) {
+    match conventional(subject).or_else(|| conventional(without_gitmoji(subject)?)) {
         Some((kind, scope, bang, description)) => Commit {
             hash: hash.to_owned(),
             kind: Kind::Typed(kind.to_ascii_lowercase()),
@@ -167,6 +167,20 @@ pub fn parse(hash: &str, subject: &str, body: &str) -> Commit {
 }
 
 /// `type(scope)!: description` -> (type, scope, bang, description).
+/// The subject after a leading gitmoji, as emoji (`✨ feat: ...`) or as
+/// shortcode (`:sparkles: feat: ...`); `None` without one.
+fn without_gitmoji(subject: &str) -> Option<&str> {
+    let (first, rest) = subject.trim_start().split_once(' ')?;
+    let shortcode = first.len() > 2
+        && first.starts_with(':')
+        && first.ends_with(':')
+        && first[1..first.len() - 1]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let emoji = !first.is_empty() && first.chars().all(|c| !c.is_ascii());
+    (shortcode || emoji).then_some(rest.trim_start())
+}
+
 fn conventional(subject: &str) -> Option<(&str, Option<&str>, bool, &str)> {
     let (head, description) = subject.split_once(':')?;
     let description = description.strip_prefix(' ')?.trim();
@@ -209,6 +223,30 @@ mod tests {
     #[test]
     fn parses_every_commit_form() {
         let cases: &[Case] = &[
+            (
+                "✨ feat(models): check any ONNX",
+                "",
+                kind("feat"),
+                Some("models"),
+                "check any ONNX",
+                None,
+            ),
+            (
+                "🎉 initial commit",
+                "",
+                Kind::Other,
+                None,
+                "🎉 initial commit",
+                None,
+            ),
+            (
+                ":bug: fix: no HEF in the root",
+                "",
+                kind("fix"),
+                None,
+                "no HEF in the root",
+                None,
+            ),
             (
                 "feat: add HEF compile",
                 "",
