@@ -531,7 +531,9 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
             .expect("a name")
             .to_string_lossy()
             .into_owned();
-        if ["build", "dist", "__pycache__", ".pytest_cache"].contains(&name.as_str())
+        // `target/` holds this very copy when the package is the root.
+        if ["build", "dist", "__pycache__", "target"].contains(&name.as_str())
+            || (name.starts_with('.') && path.is_dir())
             || name.ends_with(".egg-info")
         {
             continue;

@@ -618,7 +618,14 @@ fn collect_py_files(dir: &Path, out: &mut Vec<PathBuf>) {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         if path.is_dir() {
-            if !SKIP.contains(&name.as_str()) && !name.ends_with(".egg-info") {
+            // `target/` (cargo's, with every staged copy) and hidden
+            // directories (`.git`, `.venv`) when the package is the root.
+            let hidden = name.starts_with('.');
+            if !SKIP.contains(&name.as_str())
+                && name != "target"
+                && !hidden
+                && !name.ends_with(".egg-info")
+            {
                 collect_py_files(&path, out);
             }
         } else if name.ends_with(".py") {

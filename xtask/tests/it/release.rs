@@ -1721,3 +1721,52 @@ fn misconfigured_paths_and_urls_are_named_by_their_key() {
         );
     }
 }
+
+/// A service whose `pyproject.toml` is at the repository root
+/// (`python.path = "."`): the dry run stages its wheel without copying
+/// `target/` into itself, and `__version__` is found once, never in the
+/// copies under `target/`, however often it runs.
+#[test]
+fn a_python_package_at_the_root_releases() {
+    let fixture = Fixture::new();
+    fixture.git(&["mv", "python/pyproject.toml", "pyproject.toml"]);
+    fixture.git(&["mv", "python/src", "src"]);
+    fixture.git(&["mv", "python/tests", "tests"]);
+    let manifest = fixture.read("Cargo.toml").replace(
+        "[workspace.metadata.release.python]\npath = \"python\"",
+        "[workspace.metadata.release.python]\npath = \".\"",
+    );
+    assert!(
+        manifest.contains("path = \".\""),
+        "the fixture's config changed shape"
+    );
+    fixture.write(
+        "Cargo.toml",
+        &drop_table(&drop_table(&manifest, "docker"), "models"),
+    );
+    fixture.git(&["add", "-A"]);
+    fixture.git(&[
+        "commit",
+        "--quiet",
+        "-m",
+        "refactor: the package is the repository",
+    ]);
+    fixture.git(&["push", "--quiet", "origin", "main"]);
+    for run in 1..=2 {
+        let dry = Xtask::new(&fixture.root)
+            .args(&["release"])
+            .env("XTASK_PYTHON", venv_python())
+            .run();
+        assert_eq!(dry.code, 0, "run {run}: {}\n{}", dry.stdout, dry.stderr);
+        assert!(
+            fixture
+                .root
+                .join("target/dist/v0.2.0/tcn_vae-0.2.0-py3-none-any.whl")
+                .is_file(),
+            "run {run}: no wheel"
+        );
+        let version = Xtask::new(&fixture.root).args(&["version", "--json"]).run();
+        let dunders = version.stdout.matches("__version__").count();
+        assert_eq!(dunders, 1, "run {run}: {}", version.stdout);
+    }
+}
