@@ -336,6 +336,27 @@ pub struct Model {
     pub assets: Vec<String>,
     /// Compile a HEF for the Hailo accelerator.
     pub hef: Option<Hef>,
+    /// What the model's ONNX must declare; `models check` and
+    /// `check-onnx --model` check every ONNX of the model against it.
+    pub onnx: Option<OnnxSpec>,
+}
+
+/// A model's ONNX interface as the project declares it.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct OnnxSpec {
+    /// Input name -> static shape, e.g. `{ imu_window = [1, 100, 9] }`.
+    #[serde(default)]
+    pub inputs: std::collections::BTreeMap<String, Vec<u64>>,
+    /// Output name -> static shape.
+    #[serde(default)]
+    pub outputs: std::collections::BTreeMap<String, Vec<u64>>,
+    /// The default-domain opsets accepted (empty: any).
+    #[serde(default)]
+    pub opsets: Vec<u64>,
+    /// Op types the target is known to reject or the project forbids.
+    #[serde(default)]
+    pub forbidden_ops: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]

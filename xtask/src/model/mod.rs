@@ -32,6 +32,10 @@ pub enum Models {
     CheckOnnx {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+        /// Also check against what this model's `onnx` table in the config
+        /// declares (inputs, outputs, opsets, forbidden ops).
+        #[arg(long, value_name = "NAME")]
+        model: Option<String>,
         /// Print the facts as JSON, for CI.
         #[arg(long)]
         json: bool,
@@ -83,10 +87,88 @@ impl Models {
                 );
                 Ok(())
             }
-            Models::CheckOnnx { files, json } => check_onnx(&files, json),
+            Models::CheckOnnx { files, model, json } => {
+                let workspace = match &model {
+                    Some(_) => Some(Workspace::discover()?),
+                    None => None,
+                };
+                let spec = match (&workspace, &model) {
+                    (Some(ws), Some(name)) => {
+                        let found = ws.release.models.iter().find(|m| m.name == *name);
+                        let found = found.with_context(|| {
+                            format!("no model {name} in [workspace.metadata.release.models]")
+                        })?;
+                        Some(found.onnx.as_ref().with_context(|| {
+                            format!("model {name} declares no `onnx` table (inputs, outputs, opsets) in Cargo.toml")
+                        })?)
+                    }
+                    _ => None,
+                };
+                check_onnx(&files, spec, json)
+            }
             Models::InspectHef { files } => inspect_hefs(&files, &Runner::new(false)),
         }
     }
+}
+
+/// Every way `model` differs from what the config declares for it.
+fn against_spec(
+    path: &Path,
+    model: &onnx::OnnxModel,
+    spec: &crate::core::config::OnnxSpec,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let file = path.display();
+    let sides = [
+        ("input", &spec.inputs, &model.inputs),
+        ("output", &spec.outputs, &model.outputs),
+    ];
+    for (side, declared, found) in sides {
+        for (name, shape) in declared {
+            match found.iter().find(|t| t.name == *name) {
+                None => problems.push(format!(
+                    "{file}: no {side} `{name}`; its {side}s are {}",
+                    found
+                        .iter()
+                        .map(|t| format!("`{}`", t.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+                Some(t) if t.dims != shape.iter().map(|d| Some(*d)).collect::<Vec<_>>() => problems
+                    .push(format!(
+                        "{file}: {side} `{name}` is {}, but the config declares {}",
+                        self::shape(&t.dims),
+                        self::shape(&shape.iter().map(|d| Some(*d)).collect::<Vec<_>>())
+                    )),
+                Some(_) => {}
+            }
+        }
+    }
+    if let (false, Some(opset)) = (spec.opsets.is_empty(), model.opset()) {
+        if !spec.opsets.contains(&opset) {
+            problems.push(format!(
+                "{file}: opset {opset}, but the config accepts {:?}",
+                spec.opsets
+            ));
+        }
+    }
+    let mut forbidden: Vec<&String> = model
+        .ops
+        .iter()
+        .filter(|op| spec.forbidden_ops.contains(op))
+        .collect();
+    forbidden.dedup();
+    if !forbidden.is_empty() {
+        problems.push(format!(
+            "{file}: uses {}, which the config forbids (models[].onnx.forbidden-ops)",
+            forbidden
+                .iter()
+                .map(|o| format!("`{o}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    problems
 }
 
 /// The facts of an ONNX file, or every reason it cannot go to a compiler.
@@ -118,18 +200,25 @@ fn shape(dims: &[Option<u64>]) -> String {
 }
 
 /// `models check-onnx`: the facts of each file, every problem at once.
-fn check_onnx(files: &[PathBuf], json: bool) -> Result<()> {
+fn check_onnx(
+    files: &[PathBuf],
+    spec: Option<&crate::core::config::OnnxSpec>,
+    json: bool,
+) -> Result<()> {
     let mut problems = Vec::new();
     let mut facts = Vec::new();
     for file in files {
-        let read = onnx::read(file).map_err(|why| format!("{}: {why}", file.display()));
-        let checked = onnx_problems(file);
-        if let Err(problem) = &checked {
-            problems.push(problem.clone());
+        let before = problems.len();
+        problems.extend(onnx_problems(file).err());
+        let Ok(model) = onnx::read(file) else {
+            continue;
+        };
+        if let Some(spec) = spec {
+            problems.extend(against_spec(file, &model, spec));
         }
-        let Ok(model) = read else { continue };
         if json {
-            facts.push(serde_json::json!({ "file": file, "model": model, "ok": checked.is_ok() }));
+            let ok = problems.len() == before;
+            facts.push(serde_json::json!({ "file": file, "model": model, "ok": ok }));
             continue;
         }
         let mut ops: Vec<(String, usize)> = Vec::new();
@@ -267,7 +356,11 @@ pub fn check(workspace: &Workspace, model: &Model, problems: &mut Vec<String>) {
             }
         }
         if asset.extension().is_some_and(|e| e == "onnx") {
-            problems.extend(onnx_problems(asset).err());
+            match (onnx_problems(asset), &model.onnx) {
+                (Err(problem), _) => problems.push(problem),
+                (Ok(read), Some(spec)) => problems.extend(against_spec(asset, &read, spec)),
+                (Ok(_), None) => {}
+            }
         }
     }
 }

@@ -608,6 +608,49 @@ fn check_onnx_reports_the_facts_and_refuses_what_no_compiler_takes() {
         "check-onnx disagrees with the onnx package"
     );
 
+    // Declared in the config, the real layout passes; another does not.
+    // The example's own declaration goes; the one under test takes its place.
+    let original: String = fixture
+        .read("Cargo.toml")
+        .lines()
+        .filter(|l| !l.starts_with("onnx = "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let declare = |spec: &str| {
+        let manifest = original.replace(
+            "metadata = \"models/tcn_encoder\"",
+            &format!("metadata = \"models/tcn_encoder\"\nonnx = {spec}"),
+        );
+        fixture.write("Cargo.toml", &manifest);
+        Xtask::new(&fixture.root)
+            .args(&[
+                "models",
+                "check-onnx",
+                "--model",
+                "tcn_encoder",
+                "onnx/encoder.onnx",
+            ])
+            .run()
+    };
+    let real = declare("{ inputs = { imu_window = [1, 100, 9] }, outputs = { latent_embeddings = [1, 64] }, opsets = [11] }");
+    assert_eq!(real.code, 0, "{}", real.stderr);
+    let other = declare(
+        "{ inputs = { imu_window = [1, 9, 1, 100] }, outputs = { mu = [1, 64] }, opsets = [13], forbidden-ops = [\"Conv\"] }",
+    );
+    assert_eq!(other.code, 1, "{}", other.stdout);
+    for needle in [
+        "input `imu_window` is [1, 100, 9], but the config declares [1, 9, 1, 100]",
+        "no output `mu`; its outputs are `latent_embeddings`",
+        "opset 11, but the config accepts [13]",
+        "uses `Conv`, which the config forbids",
+    ] {
+        assert!(
+            other.stderr.contains(needle),
+            "no {needle:?} in {}",
+            other.stderr
+        );
+    }
+
     write_onnx(&dir.join("dynamic.onnx"), 13, "imu_window", &[0, 100, 9]);
     fixture.write("onnx/placeholder.onnx", "{\"placeholder\": true}\n");
     let bad = Xtask::new(&fixture.root)
