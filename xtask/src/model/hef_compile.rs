@@ -43,7 +43,8 @@ pub struct HefCompile {
     /// [default: from the export report].
     #[arg(long, num_args = 1.., value_name = "NODE")]
     end_node_names: Vec<String>,
-    /// Where the .hef and its manifest go [default: beside the ONNX].
+    /// Where the .hef and its manifest go [default: the release directory
+    /// target/dist/v<VERSION>/, never the repository itself].
     #[arg(long, value_name = "DIR")]
     out_dir: Option<PathBuf>,
     /// Seconds a DFC stage may take before it is stopped.
@@ -127,10 +128,7 @@ impl HefCompile {
             .calib
             .clone()
             .unwrap_or_else(|| onnx.with_file_name(format!("{}.calib.npy", model.name)));
-        let out_dir = self
-            .out_dir
-            .clone()
-            .unwrap_or_else(|| onnx.parent().unwrap_or(Path::new(".")).to_owned());
+        let out_dir = self.out_dir.clone().unwrap_or_else(|| staged.clone());
         let report = export_report(&onnx);
         let or_report = |given: &[String], found: Vec<String>| {
             if given.is_empty() {

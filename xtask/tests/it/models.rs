@@ -730,3 +730,43 @@ fn a_weights_name_may_truncate_or_round_the_accuracy() {
         }
     }
 }
+
+/// An ONNX given from the repository's root: the HEF and its manifest go to
+/// the release directory, never beside the ONNX in the repository.
+#[test]
+fn hef_compile_never_writes_into_the_repository() {
+    let fixture = compile_inputs();
+    std::fs::copy(
+        fixture.root.join(STAGED).join("tcn_encoder.onnx"),
+        fixture.root.join("encoder.onnx"),
+    )
+    .unwrap();
+    let fakes = Fakes::install();
+    let calib = format!("{STAGED}/tcn_encoder.calib.npy");
+    let run = Xtask::new(&fixture.root)
+        .args(&[
+            "hef-compile",
+            "--onnx",
+            "encoder.onnx",
+            "--calib",
+            &calib,
+            "--end-node-names",
+            "/mu/Flatten",
+        ])
+        .fakes(&fakes)
+        .path_first(&[&fakes.bin])
+        .run();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(fixture.root.join(STAGED).join("tcn_encoder.hef").is_file());
+    assert!(fixture
+        .root
+        .join(STAGED)
+        .join("tcn_encoder.hef.json")
+        .is_file());
+    let stray: Vec<_> = std::fs::read_dir(&fixture.root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.contains(".hef"))
+        .collect();
+    assert!(stray.is_empty(), "HEF files in the repository: {stray:?}");
+}
