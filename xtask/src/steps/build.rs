@@ -346,9 +346,9 @@ fn records(
         "assets": assets_of(&dist, &dist.assets()?)?,
         "images": plan.images,
     });
-    std::fs::write(
-        dist.file(dist::MANIFEST),
-        serde_json::to_vec_pretty(&manifest)?,
+    write(
+        &dist.file(dist::MANIFEST),
+        &serde_json::to_vec_pretty(&manifest)?,
     )?;
     let subjects = supply_chain::hash_all(dist.dir(), &paths(&dist.assets()?))?;
     let statement = supply_chain::provenance(
@@ -360,9 +360,9 @@ fn records(
         arguments,
         &subjects,
     );
-    std::fs::write(
-        dist.file(dist::PROVENANCE),
-        serde_json::to_vec_pretty(&statement)?,
+    write(
+        &dist.file(dist::PROVENANCE),
+        &serde_json::to_vec_pretty(&statement)?,
     )?;
     if let Some((key, _)) = &signing {
         let signed: Vec<PathBuf> = if workspace.release.sign_assets {
@@ -383,7 +383,7 @@ fn records(
         dist.dir(),
         fingerprint,
     )?;
-    std::fs::write(dist.file(dist::NOTES), notes)?;
+    write(&dist.file(dist::NOTES), notes.as_bytes())?;
     assets_of(&dist, &dist.assets()?)
 }
 
@@ -416,7 +416,7 @@ fn sbom_and_sums(
         &hashed,
         python_deps.as_ref(),
     )?;
-    std::fs::write(dist.file(dist::SBOM), serde_json::to_vec_pretty(&sbom)?)?;
+    write(&dist.file(dist::SBOM), &serde_json::to_vec_pretty(&sbom)?)?;
     let mut files = dist.payload()?;
     files.push(dist::SBOM.to_owned());
     files.sort();
@@ -424,6 +424,11 @@ fn sbom_and_sums(
         dist.file(dist::SUMS),
         sums_file(dist.dir(), &paths(&files))?,
     )])
+}
+
+/// Writes `path`; an error names it ("No space left on device" alone does not).
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
 fn paths(names: &[String]) -> Vec<PathBuf> {
@@ -511,19 +516,19 @@ fn edited_copy(
         .root
         .join(format!("target/xtask-release/v{version}/source"));
     if copy.exists() {
-        std::fs::remove_dir_all(&copy)?;
+        std::fs::remove_dir_all(&copy).with_context(|| format!("removing {}", copy.display()))?;
     }
     copy_tree(&workspace.root.join(package), &copy)?;
     for edit in edits {
         if let Ok(rel) = edit.file.strip_prefix(package) {
-            std::fs::write(copy.join(rel), &edit.after)?;
+            write(&copy.join(rel), edit.after.as_bytes())?;
         }
     }
     Ok(copy)
 }
 
 fn copy_tree(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to)?;
+    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
     for entry in std::fs::read_dir(from)? {
         let path = entry?.path();
         let name = path
@@ -541,7 +546,8 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
         if path.is_dir() {
             copy_tree(&path, &to.join(&name))?;
         } else {
-            std::fs::copy(&path, to.join(&name))?;
+            std::fs::copy(&path, to.join(&name))
+                .with_context(|| format!("copying {} into {}", path.display(), to.display()))?;
         }
     }
     Ok(())
