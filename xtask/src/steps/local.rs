@@ -2,7 +2,7 @@
 //! and its annotated tag. Safe to run again after a kill at any point: it
 //! finds the edits, the commit and the tag that are already there.
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use serde_json::json;
 
 use super::{Cx, Outcome, Step};
@@ -72,56 +72,163 @@ impl Step for Prepare {
 }
 
 /// The release commit: made here from the planned commit, or found when a
-/// killed run made it. Anything else at HEAD (a commit the plan does not
-/// know, an edit outside the planned files) is refused: it would be tagged
-/// and pushed as the release.
+/// killed run made it. Anything else (a commit the plan does not know, an
+/// edit the release did not write, an amended release commit) is refused:
+/// it would be tagged and pushed as the release.
 fn commit(cx: &Cx, changes: &[FileChange]) -> Result<String> {
     let git = Git::at(&cx.ws.root);
     let plan = cx.plan;
     let read = |cmd: Cmd| -> Result<String> { Ok(cx.runner.read(&cmd)?.trim().to_owned()) };
     let head = read(git.resolve("HEAD"))?;
+    let saved = Intent::load(&cx.ws.root, &plan.tag)?;
     if head != plan.commit {
         let parent = read(git.resolve("HEAD^")).unwrap_or_default();
         let subject = read(git.head_subject())?;
         if parent == plan.commit && subject == release_commit_message(&plan.tag) {
+            let committed = lines(&read(git.changed_paths(&plan.commit, Some("HEAD")))?);
+            let intent = saved
+                .context("the release commit exists, but not the record of what prepare wrote")?;
+            // Untrimmed: the file as the commit holds it, byte for byte.
+            let in_commit = |path: &str| cx.runner.read(&git.show_file("HEAD", path));
+            intent.check(&committed, in_commit, "the release commit")?;
             return Ok(head);
         }
-        bail!(
-            "HEAD is {head}, neither the commit the release of {} was planned from ({}) nor its release commit; \
-             check out {} at {} (`git checkout {} && git reset --keep {}`), then `cargo xtask release --resume --execute`, \
-             or undo the release with `cargo xtask rollback {} --execute`",
-            plan.tag,
-            plan.commit,
-            plan.branch,
-            plan.commit,
-            plan.branch,
-            plan.commit,
-            plan.tag
-        );
+        bail!("{}", unknown_head(cx, &head)?);
     }
-    // Not trimmed: `git status --porcelain` lines start with a space.
-    let status = cx.runner.read(&git.tracked_changes())?;
-    let stray: Vec<&str> = status
-        .lines()
-        .filter_map(|l| l.get(3..))
-        .filter(|path| !plan.file_edits.iter().any(|f| f == path))
-        .collect();
-    if !stray.is_empty() {
-        bail!(
-            "{} changed since the release of {} began, and would go into its commit; \
-             `git stash` them, then `cargo xtask release --resume --execute`",
-            stray.join(", "),
-            plan.tag
-        );
+    let written = lines(&read(git.changed_paths(&plan.commit, None))?);
+    // A killed run's record holds while its edits are on disk; with none
+    // on disk, this run's edits are the record (its CHANGELOG date is today's).
+    let intent = match saved {
+        Some(intent) if !written.is_empty() => intent,
+        _ => {
+            let intent = Intent::of(&plan.tag, changes);
+            intent.save(&cx.ws.root)?;
+            intent
+        }
+    };
+    let on_disk = |path: &str| -> Result<String> {
+        let file = cx.ws.root.join(path);
+        std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))
+    };
+    intent.check(&written, on_disk, "the work tree")?;
+    if written.is_empty() {
+        let files: Vec<_> = changes
+            .iter()
+            .map(|c| (cx.ws.root.join(&c.file), c.after.clone().into_bytes()))
+            .collect();
+        crate::core::atomic::write_all(&files)?;
     }
-    let files: Vec<_> = changes
-        .iter()
-        .map(|c| (cx.ws.root.join(&c.file), c.after.clone().into_bytes()))
-        .collect();
-    crate::core::atomic::write_all(&files)?;
     let commit = Prepare.commands(cx)?.swap_remove(0);
     cx.runner.run(&commit)?;
     read(git.resolve("HEAD"))
+}
+
+fn lines(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Why HEAD cannot be released, and how to get back without losing work.
+fn unknown_head(cx: &Cx, head: &str) -> Result<String> {
+    let plan = cx.plan;
+    let git = Git::at(&cx.ws.root);
+    let tagged = cx
+        .runner
+        .output(&git.resolve(&format!("refs/tags/{}^{{commit}}", plan.tag)))?;
+    let back_to = if tagged.success() {
+        tagged.stdout.trim().to_owned()
+    } else {
+        plan.commit.clone()
+    };
+    Ok(format!(
+        "HEAD is {head}, neither the commit the release of {} was planned from ({}) nor its release commit. \
+         Keep your work on a branch (`git branch keep-wip`), return to {back_to} on {} \
+         (`git checkout {} && git reset --keep {back_to}`), then `cargo xtask release --resume --execute`; \
+         or undo the release with `cargo xtask rollback {} --execute`",
+        plan.tag, plan.commit, plan.branch, plan.branch, plan.tag
+    ))
+}
+
+/// What prepare writes, recorded before it writes it
+/// (`target/xtask-release/intent-<tag>.json`): each file's sha256. A resume
+/// accepts a file only with that content.
+#[derive(serde::Deserialize, serde::Serialize)]
+struct Intent {
+    tag: String,
+    files: std::collections::BTreeMap<String, String>,
+}
+
+impl Intent {
+    fn of(tag: &str, changes: &[FileChange]) -> Intent {
+        Intent {
+            tag: tag.to_owned(),
+            files: changes
+                .iter()
+                .map(|c| (c.file.display().to_string(), sha256(&c.after)))
+                .collect(),
+        }
+    }
+
+    fn path(root: &std::path::Path, tag: &str) -> std::path::PathBuf {
+        root.join(format!("target/xtask-release/intent-{tag}.json"))
+    }
+
+    fn load(root: &std::path::Path, tag: &str) -> Result<Option<Intent>> {
+        let path = Intent::path(root, tag);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).map(Some).with_context(|| {
+                format!(
+                    "{}: not a record of prepare's edits; remove it",
+                    path.display()
+                )
+            }),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(err).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+
+    fn save(&self, root: &std::path::Path) -> Result<()> {
+        let path = Intent::path(root, &self.tag);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        crate::core::atomic::write_all(&[(path, serde_json::to_vec_pretty(self)?)])
+    }
+
+    /// Every path in `changed` is one prepare writes, with exactly its content.
+    fn check(
+        &self,
+        changed: &[String],
+        content: impl Fn(&str) -> Result<String>,
+        place: &str,
+    ) -> Result<()> {
+        let mut problems = Vec::new();
+        for path in changed {
+            match self.files.get(path) {
+                None => problems.push(format!("{path} is not a file the release edits")),
+                Some(expected) if sha256(&content(path)?) != *expected => {
+                    problems.push(format!("{path} is not what the release wrote"))
+                }
+                Some(_) => {}
+            }
+        }
+        if problems.is_empty() {
+            return Ok(());
+        }
+        bail!(
+            "{place} holds changes the release of {} did not make: {}. Move them away (`git stash`, or for a commit \
+             `git branch keep-wip` and `git reset --keep HEAD^`), then `cargo xtask release --resume --execute`",
+            self.tag,
+            problems.join("; ")
+        )
+    }
+}
+
+fn sha256(text: &str) -> String {
+    use sha2::Digest;
+    crate::checksums::hex(&sha2::Sha256::digest(text.as_bytes()).into())
 }
 
 /// The files prepare writes: the version sources (unless a killed run

@@ -78,12 +78,6 @@ impl Git {
         self.query(["status", "--porcelain"])
     }
 
-    /// `git status --porcelain --untracked-files=no`: changes a commit
-    /// `--all` would take.
-    pub fn tracked_changes(&self) -> Cmd {
-        self.query(["status", "--porcelain", "--untracked-files=no"])
-    }
-
     /// `git merge-base --is-ancestor A B`: succeeds when A is in B's history.
     pub fn is_ancestor(&self, ancestor: &str, descendant: &str) -> Cmd {
         self.query(["merge-base", "--is-ancestor", ancestor, descendant])
@@ -151,6 +145,18 @@ impl Git {
         let head = format!("{rev}:refs/heads/{branch}");
         let tag = format!("refs/tags/{tag}");
         self.change(["push", "--atomic", "origin", &head, &tag])
+    }
+
+    /// `git diff --name-only FROM [TO]`: the paths that differ between FROM
+    /// and TO (without TO: the work tree), one per line.
+    pub fn changed_paths(&self, from: &str, to: Option<&str>) -> Cmd {
+        self.query(["diff", "--name-only", "--no-renames", from])
+            .args(to)
+    }
+
+    /// `git show REV:PATH`: a file as a commit holds it.
+    pub fn show_file(&self, rev: &str, path: &str) -> Cmd {
+        self.query(["show", &format!("{rev}:{path}")])
     }
 
     /// `git check-ref-format REF`: fails when git would refuse REF as a name.

@@ -1557,15 +1557,12 @@ fn one_step_alone_and_unknown_steps_refused() {
 #[test]
 fn resume_refuses_work_the_plan_does_not_know() {
     type Meddle = fn(&Fixture);
-    let cases: [(&str, i32, Meddle, &str); 2] = [
+    let cases: [(&str, i32, Meddle, &str); 4] = [
         (
             "post-commit",
             0,
             |f| {
-                f.write(
-                    "docs/TESTING.md",
-                    &format!("{}\nwip\n", f.read("docs/TESTING.md")),
-                );
+                f.write("docs/TESTING.md", &format!("{}\nwip\n", f.read("docs/TESTING.md")));
                 f.git(&["commit", "--quiet", "-am", "wip: not for release"]);
             },
             "neither the commit the release of v0.2.0 was planned from",
@@ -1573,13 +1570,25 @@ fn resume_refuses_work_the_plan_does_not_know() {
         (
             "pre-commit",
             1,
+            |f| f.write("docs/TESTING.md", &format!("{}\nwip\n", f.read("docs/TESTING.md"))),
+            "the work tree holds changes the release of v0.2.0 did not make: docs/TESTING.md is not a file the release edits",
+        ),
+        (
+            // A file the release does edit, edited again by hand.
+            "pre-commit",
+            1,
+            |f| f.write("README.md", &format!("{}\nmine\n", f.read("README.md"))),
+            "README.md is not what the release wrote",
+        ),
+        (
+            // The release commit amended with other work.
+            "post-commit",
+            0,
             |f| {
-                f.write(
-                    "docs/TESTING.md",
-                    &format!("{}\nwip\n", f.read("docs/TESTING.md")),
-                )
+                f.write("docs/TESTING.md", &format!("{}\nwip\n", f.read("docs/TESTING.md")));
+                f.git(&["commit", "--quiet", "--amend", "--no-edit", "-a"]);
             },
-            "docs/TESTING.md changed since the release of v0.2.0 began",
+            "the release commit holds changes the release of v0.2.0 did not make: docs/TESTING.md is not a file the release edits",
         ),
     ];
     for (hook, exit, meddle, expected) in cases {
