@@ -58,6 +58,15 @@ fn release(fixture: &Fixture, fakes: &Fakes, args: &[&str], twine_password: &str
         .run()
 }
 
+/// GNU `sha256sum -c --strict sha256sum.txt` in `dir`: the reference.
+fn gnu_check(dir: impl AsRef<Path>) -> std::process::Output {
+    Command::new("sha256sum")
+        .args(["-c", "--strict", "sha256sum.txt"])
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
 fn sha256(path: &Path) -> String {
     use sha2::{Digest, Sha256};
     Sha256::digest(std::fs::read(path).unwrap())
@@ -183,11 +192,7 @@ fn assert_released(fixture: &Fixture, fakes: &Fakes, server: &PypiServer) {
             "{name}"
         );
     }
-    let check = Command::new("sha256sum")
-        .args(["-c", "--strict", "sha256sum.txt"])
-        .current_dir(&dist)
-        .output()
-        .unwrap();
+    let check = gnu_check(&dist);
     assert!(
         check.status.success(),
         "GNU sha256sum -c: {}",
@@ -277,11 +282,7 @@ fn a_dry_run_stages_and_verifies_and_leaves_everything_as_it_was() {
         "a dry run wrote a journal"
     );
     let dist = fixture.root.join("target/dist/v0.2.0");
-    let check = Command::new("sha256sum")
-        .args(["-c", "--strict", "sha256sum.txt"])
-        .current_dir(&dist)
-        .output()
-        .unwrap();
+    let check = gnu_check(&dist);
     assert!(
         check.status.success(),
         "{}",
@@ -491,13 +492,7 @@ fn downloaded_assets_verify(fixture: &Fixture, fakes: &Fakes) {
         "{}",
         String::from_utf8_lossy(&gh.stderr)
     );
-    let sha256sum = || {
-        Command::new("sha256sum")
-            .args(["-c", "--strict", "sha256sum.txt"])
-            .current_dir(downloads.path())
-            .output()
-            .unwrap()
-    };
+    let sha256sum = || gnu_check(downloads.path());
     let verify = |target: &str| {
         Xtask::new(&fixture.root)
             .args(&["verify-release", target])
@@ -1486,11 +1481,7 @@ fn a_dry_run_needs_no_network() {
         tree,
         "the dry run changed the work tree"
     );
-    let check = Command::new("sha256sum")
-        .args(["-c", "--strict", "sha256sum.txt"])
-        .current_dir(fixture.root.join("target/dist/v0.2.0"))
-        .output()
-        .unwrap();
+    let check = gnu_check(fixture.root.join("target/dist/v0.2.0"));
     assert!(
         check.status.success(),
         "{}",
