@@ -68,7 +68,7 @@ impl Step for Verify {
 
 /// The staged wheel and sdist; `None` where a dry run could not build them
 /// (the build step listed why).
-fn staged_python(
+pub(super) fn staged_python(
     ws: &Workspace,
     plan: &Plan,
     runner: &Runner,

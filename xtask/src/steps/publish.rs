@@ -167,11 +167,12 @@ impl Step for GithubPublish {
 
 /// The wheel and sdist the release ships, as staged.
 fn python_dist(cx: &Cx) -> Result<PythonDist> {
-    PythonDist::in_dir(
-        cx.plan.dist().dir(),
-        &crate::python::project_name(cx.ws)?,
-        cx.plan.pep440_version.as_deref().unwrap_or_default(),
-    )
+    super::build::staged_python(cx.ws, cx.plan, cx.runner)?.with_context(|| {
+        format!(
+            "no wheel and sdist staged in {}",
+            cx.plan.dist().dir().display()
+        )
+    })
 }
 
 pub struct Pypi;

@@ -59,28 +59,9 @@ fn plain_engine_publishes_the_tag_set_once_and_never_overwrites_a_version() {
         !publish.all().contains(password),
         "the registry password leaked"
     );
-    let (status, _, body) = registry.get("/v2/edge/edgeinfer/tags/list", password, "*/*");
-    assert_eq!(status, 200, "{body}");
-    let mut tags: Vec<String> = serde_json::from_str::<Value>(&body).unwrap()["tags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t.as_str().unwrap().to_owned())
-        .collect();
-    tags.sort();
+    let tags = registry.tags("edge/edgeinfer", password);
     assert_eq!(tags, ["0.1", "0.1.0", "latest"], "0.x gets no `0` tag");
-    let digest = |tag: &str| {
-        let (_, head, _) = registry.get(
-            &format!("/v2/edge/edgeinfer/manifests/{tag}"),
-            password,
-            "application/vnd.docker.distribution.manifest.v2+json",
-        );
-        head.lines()
-            .find_map(|l| l.strip_prefix("Docker-Content-Digest: "))
-            .unwrap()
-            .trim()
-            .to_owned()
-    };
+    let digest = |tag: &str| registry.digest("edge/edgeinfer", tag, password);
     assert_eq!(digest("0.1.0"), digest("latest"));
     assert_eq!(digest("0.1.0"), digest("0.1"));
     let record_path = format!(

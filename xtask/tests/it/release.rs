@@ -944,27 +944,9 @@ fn a_failed_image_push_resumes_to_the_same_end_state() {
     let resumed = run(&["--resume", "--execute"], registry_password);
     assert_eq!(resumed.code, 0, "{}\n{}", resumed.stdout, resumed.stderr);
     assert_released(&fixture, &fakes, &server);
-    let (_, _, body) = registry.get("/v2/edge/edgeinfer/tags/list", registry_password, "*/*");
-    let mut tags: Vec<String> = serde_json::from_str::<Value>(&body).unwrap()["tags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t.as_str().unwrap().to_owned())
-        .collect();
-    tags.sort();
+    let tags = registry.tags("edge/edgeinfer", registry_password);
     assert_eq!(tags, ["0.2", "0.2.0", "latest"]);
-    let digest = |tag: &str| {
-        let (_, head, _) = registry.get(
-            &format!("/v2/edge/edgeinfer/manifests/{tag}"),
-            registry_password,
-            "application/vnd.docker.distribution.manifest.v2+json",
-        );
-        head.lines()
-            .find_map(|l| l.strip_prefix("Docker-Content-Digest: "))
-            .unwrap()
-            .trim()
-            .to_owned()
-    };
+    let digest = |tag: &str| registry.digest("edge/edgeinfer", tag, registry_password);
     assert_eq!(digest("0.2.0"), digest("latest"));
     for out in [&failed, &resumed] {
         assert!(

@@ -654,6 +654,35 @@ impl DockerRegistry {
         }
     }
 
+    /// The tags of `repo` (e.g. `edge/edgeinfer`), sorted.
+    pub fn tags(&self, repo: &str, password: &str) -> Vec<String> {
+        let (status, _, body) = self.get(&format!("/v2/{repo}/tags/list"), password, "*/*");
+        assert_eq!(status, 200, "{body}");
+        let listed: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let mut tags: Vec<String> = listed["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap().to_owned())
+            .collect();
+        tags.sort();
+        tags
+    }
+
+    /// The manifest digest `repo:tag` resolves to.
+    pub fn digest(&self, repo: &str, tag: &str, password: &str) -> String {
+        let (_, head, _) = self.get(
+            &format!("/v2/{repo}/manifests/{tag}"),
+            password,
+            "application/vnd.docker.distribution.manifest.v2+json",
+        );
+        head.lines()
+            .find_map(|l| l.strip_prefix("Docker-Content-Digest: "))
+            .unwrap()
+            .trim()
+            .to_owned()
+    }
+
     /// `GET http://HOST{path}` with basic auth: (status, headers, body).
     pub fn get(&self, path: &str, password: &str, accept: &str) -> (u16, String, String) {
         use std::io::{Read, Write};
