@@ -52,7 +52,8 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--config", type=Path, default=Path("models/tcn_encoder/v0.1.0/model_config.json"))
     parser.add_argument("--normalization", type=Path, default=Path("models/tcn_encoder/v0.1.0/normalization.json"))
-    parser.add_argument("--out", type=Path, default=Path("target/synthetic-weights"))
+    parser.add_argument("--out", type=Path, default=Path("target/synthetic-weights"),
+                        help="a directory (writes tcn_vae_synthetic.pth there) or the .pth file to write")
     args = parser.parse_args(argv)
     if not args.synthetic:
         print("only --synthetic training is available here: real datasets are out of scope", file=sys.stderr)
@@ -60,11 +61,14 @@ def main(argv=None) -> int:
     torch.set_num_threads(1)
     config, norm = ModelConfig.load(args.config), Normalization.load(args.normalization)
     model, losses = train(config, norm, args.seed, args.windows, args.epochs)
-    args.out.mkdir(parents=True, exist_ok=True)
-    weights = args.out / "tcn_vae_synthetic.pth"
+    if args.out.suffix == ".pth":
+        weights, report_path = args.out, args.out.with_suffix(".train.json")
+    else:
+        weights, report_path = args.out / "tcn_vae_synthetic.pth", args.out / "train_report.json"
+    weights.parent.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), weights)
     report = {"seed": args.seed, "windows": args.windows, "epochs": args.epochs, "first_loss": losses[0], "last_loss": losses[-1], "weights": str(weights)}
-    (args.out / "train_report.json").write_text(json.dumps(report, indent=2) + "\n")
+    report_path.write_text(json.dumps(report, indent=2) + "\n")
     print(f"trained on {args.windows} synthetic windows: loss {losses[0]:.4f} -> {losses[-1]:.4f}; wrote {weights}")
     return 0
 

@@ -5,7 +5,7 @@
 
 pub mod commits;
 mod file;
-mod notes;
+pub mod notes;
 pub mod section;
 
 use std::path::PathBuf;
@@ -37,9 +37,13 @@ pub struct Changelog {
     /// With --write: change the file.
     #[arg(long, requires = "write")]
     execute: bool,
-    /// Print the release notes (the GitHub release body).
+    /// Print the release notes (the GitHub release body), rendered from
+    /// `notes.template` (docs/RELEASE-NOTES.md).
     #[arg(long)]
     notes: bool,
+    /// Print what a notes template can use, as JSON, instead of the notes.
+    #[arg(long, requires = "notes")]
+    context: bool,
     /// With --notes: the staged release directory [default: target/dist/v<VERSION>].
     #[arg(long, requires = "notes", value_name = "DIR")]
     dist: Option<PathBuf>,
@@ -281,14 +285,33 @@ impl Changelog {
                     .root
                     .join(format!("target/dist/v{}", pending.version))
             });
+            let version = &pending.version;
+            let tag = workspace
+                .release
+                .tag_name
+                .replace("{version}", &version.to_string());
+            let image_tag = crate::docker::tag_version(version).to_string();
             let notes = notes::Notes {
                 workspace: &workspace,
-                version: &pending.version,
+                version,
+                tag: &tag,
+                previous_tag: pending.previous.as_ref().map(|p| p.tag.as_str()),
+                date: &date,
                 section: &pending.merged,
+                images: workspace
+                    .release
+                    .docker
+                    .iter()
+                    .map(|i| (i.name.clone(), vec![image_tag.clone()]))
+                    .collect(),
                 dist: Some(&dist),
                 fingerprint: None,
             };
-            say!("{}", notes.render()?.trim_end());
+            if self.context {
+                say!("{}", serde_json::to_string_pretty(&notes.context()?)?);
+            } else {
+                say!("{}", notes.render()?.trim_end());
+            }
         } else if self.write {
             self.write(&workspace, &pending, &date)?;
             pending.tell_left_out();
@@ -390,29 +413,6 @@ pub fn release_edit(
             }
         }),
     )
-}
-
-/// The release notes of `version` with `section`, listing what is staged in `dist`.
-pub fn notes(
-    workspace: &Workspace,
-    version: &Version,
-    section: &Section,
-    dist: &std::path::Path,
-    fingerprint: Option<&str>,
-) -> Result<String> {
-    notes::Notes {
-        workspace,
-        version,
-        section,
-        dist: Some(dist),
-        fingerprint,
-    }
-    .render()
-}
-
-/// The release notes' title, which is the GitHub release's title too.
-pub fn notes_title(workspace: &Workspace, version: &Version, section: &Section) -> String {
-    notes::title(workspace, version, section)
 }
 
 fn since(pending: &Pending) -> String {

@@ -1,22 +1,35 @@
-//! Release notes (`release-notes.md`, the GitHub release body), in the
-//! template our users already write by hand: title, Model Performance (from
-//! each model's `eval_metrics.json` and the real asset sizes), Assets, Usage,
-//! Verification, Installation, then the changelog section.
+//! Release notes (`release-notes.md`, the GitHub release body) and the
+//! release's title, rendered from Jinja templates: the repository's own
+//! (`[workspace.metadata.release.notes] template`) or the built-in one. The
+//! context is one JSON document, documented in docs/RELEASE-NOTES.md and
+//! printed by `cargo xtask changelog --notes-context`.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use semver::Version;
+use serde_json::{json, Value};
 
 use super::section::Section;
-use crate::core::config::Workspace;
+use crate::core::config::{Model, Workspace};
+use crate::core::template;
+use crate::model::metadata;
 use crate::version::pep440::to_pep440;
+
+/// The built-in notes: no model-specific words, every section optional.
+const DEFAULT_TEMPLATE: &str = include_str!("release-notes.md.j2");
 
 /// Everything the notes say, gathered by the caller.
 pub struct Notes<'a> {
     pub workspace: &'a Workspace,
     pub version: &'a Version,
+    pub tag: &'a str,
+    pub previous_tag: Option<&'a str>,
+    /// The release date, `YYYY-MM-DD`.
+    pub date: &'a str,
     pub section: &'a Section,
+    /// Each image with the tags it is pushed under.
+    pub images: Vec<(String, Vec<String>)>,
     /// The staged release directory, when it exists.
     pub dist: Option<&'a Path>,
     /// The fingerprint of the key that signed the release, if it is signed.
@@ -26,134 +39,162 @@ pub struct Notes<'a> {
 impl Notes<'_> {
     pub fn render(&self) -> Result<String> {
         let ws = self.workspace;
-        let version = self.version;
-        let pep440 = to_pep440(version)?;
-        let assets = self.assets()?;
-        let mut out = format!("# {}\n\n", title(ws, version, self.section));
-
-        if !ws.release.models.is_empty() {
-            out.push_str("## Model Performance\n\n| model | validation accuracy | release threshold | model size | target platform |\n|---|---|---|---|---|\n");
-        }
-        for model in &ws.release.models {
-            let metrics = model_metrics(&ws.root.join(&model.metadata), version)?;
-            let size: u64 = assets
-                .iter()
-                .filter(|a| {
-                    // The model's binaries, not its metadata.
-                    let name = a.path.to_string_lossy();
-                    name.contains(&model.name)
-                        && [".pth", ".onnx", ".hef"].iter().any(|e| name.ends_with(e))
-                })
-                .map(|a| a.size)
-                .sum();
-            let platform = match &model.hef {
-                Some(hef) => format!("Raspberry Pi + Hailo-8 ({})", hef.hw_arch.as_str()),
-                None => "CPU (ONNX Runtime)".to_owned(),
-            };
-            out.push_str(&format!(
-                "| {} | {} | {} | {} | {platform} |\n",
-                model.name,
-                percent(metrics.accuracy),
-                percent(metrics.threshold),
-                if size == 0 {
-                    "not staged".to_owned()
-                } else {
-                    human(size)
-                },
-            ));
-        }
-
-        if !ws.release.models.is_empty() {
-            out.push('\n');
-        }
-        out.push_str("## Assets\n\n");
-        if assets.is_empty() {
-            out.push_str("Nothing is staged yet; `cargo xtask release` stages the assets under `target/dist/`.\n");
-        } else {
-            out.push_str("| file | size | purpose |\n|---|---|---|\n");
-            for asset in &assets {
-                out.push_str(&format!(
-                    "| `{}` | {} | {} |\n",
-                    asset.path.display(),
-                    human(asset.size),
-                    purpose(&asset.path)
-                ));
+        let context = self.context()?;
+        match &ws.release.notes.template {
+            Some(path) => {
+                let file = ws.root.join(path);
+                let source = std::fs::read_to_string(&file).with_context(|| {
+                    format!("reading {path} (notes.template in [workspace.metadata.release])")
+                })?;
+                template::render(path, &source, &context)
             }
+            None => template::render("<built-in release notes>", DEFAULT_TEMPLATE, &context),
         }
-
-        let package = python_package(ws)?;
-        out.push_str("\n## Usage\n\n```python\nfrom tcn_vae import ModelConfig, Normalization\n\n");
-        out.push_str("norm = Normalization.load(\"normalization.json\")\nwindow = norm.apply(raw_window)  # 100 rows of 9 IMU values\n```\n");
-        out.push_str("\n## Verification\n\n```sh\nsha256sum -c sha256sum.txt\n");
-        if let Some(fingerprint) = self.fingerprint {
-            out.push_str(&format!(
-                "gpg --verify sha256sum.txt.asc sha256sum.txt   # signed by {fingerprint}\n\
-                 gpg --verify provenance.intoto.json.asc provenance.intoto.json\n"
-            ));
-        }
-        out.push_str("cargo xtask verify-release .   # checksums, signatures, provenance, HEF headers\n```\n");
-        out.push_str("\n## Installation\n\n```sh\n");
-        if let Some(package) = &package {
-            out.push_str(&format!("pip install {package}=={pep440}\n"));
-        }
-        for image in &ws.release.docker {
-            out.push_str(&format!("docker pull {}:{version}\n", image.name));
-        }
-        out.push_str("```\n\n## Changes\n\n");
-        out.push_str(&if self.section.is_empty() {
-            "No notable changes.\n".to_owned()
-        } else {
-            self.section.render("\n")
-        });
-        Ok(out)
     }
 
-    fn assets(&self) -> Result<Vec<Asset>> {
+    /// Renders the template once with every list holding at least one item,
+    /// so a misspelt variable inside a loop fails now, not at the build.
+    pub fn probe(&self) -> Result<()> {
+        let Some(path) = &self.workspace.release.notes.template else {
+            return Ok(());
+        };
+        let mut context = self.context()?;
+        if context["assets"].as_array().is_some_and(Vec::is_empty) {
+            context["assets"] = json!([{
+                "name": "example.whl", "size": 1, "size_human": "1 B",
+                "sha256": "0".repeat(64), "purpose": "release file",
+            }]);
+        }
+        if context["sections"].as_array().is_some_and(Vec::is_empty) {
+            context["sections"] = json!([{"name": "Added", "entries": ["an entry"]}]);
+        }
+        let source = std::fs::read_to_string(self.workspace.root.join(path))
+            .with_context(|| format!("reading {path} (notes.template)"))?;
+        template::render(path, &source, &context).map(drop)
+    }
+
+    /// What a template can use.
+    pub fn context(&self) -> Result<Value> {
+        let ws = self.workspace;
+        let version = self.version;
+        let assets = self.assets()?;
+        let mut context = title_context(ws, version, self.tag, self.section);
+        context["title"] = json!(title(ws, version, self.tag, self.section)?);
+        let packages = python_packages(ws, version)?;
+        let mut install: Vec<String> = packages
+            .iter()
+            .map(|p| {
+                format!(
+                    "pip install {}=={}",
+                    p["name"].as_str().unwrap_or_default(),
+                    p["version"].as_str().unwrap_or_default()
+                )
+            })
+            .collect();
+        install.extend(
+            self.images
+                .iter()
+                .filter_map(|(name, tags)| Some(format!("docker pull {name}:{}", tags.first()?))),
+        );
+        let mut verify = vec!["sha256sum -c sha256sum.txt".to_owned()];
+        if let Some(fingerprint) = self.fingerprint {
+            verify.push(format!(
+                "gpg --verify sha256sum.txt.asc sha256sum.txt   # signed by {fingerprint}"
+            ));
+            verify
+                .push("gpg --verify provenance.intoto.json.asc provenance.intoto.json".to_owned());
+        }
+        verify.push(format!("cargo xtask verify-release {}", self.tag));
+        let models = ws
+            .release
+            .models
+            .iter()
+            .map(|m| model(ws, m, version, &assets))
+            .collect::<Result<Vec<_>>>()?;
+        let extra = json!({
+            "pep440": to_pep440(version)?,
+            "previous_tag": self.previous_tag,
+            "date": self.date,
+            "github": ws.release.github,
+            "changes": if self.section.is_empty() {
+                String::new()
+            } else {
+                self.section.render("\n")
+            },
+            "sections": self.section.groups.iter().map(|(name, entries)| json!({
+                "name": name,
+                "entries": entries.iter().map(|e| e.text.as_str()).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "models": models,
+            "assets": assets,
+            "images": self.images.iter().map(|(name, tags)| json!({
+                "name": name,
+                "tags": tags,
+                "refs": tags.iter().map(|t| format!("{name}:{t}")).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "packages": packages,
+            "install": install,
+            "verify": verify,
+            "signed_by": self.fingerprint,
+        });
+        if let (Value::Object(context), Value::Object(extra)) = (&mut context, extra) {
+            context.extend(extra);
+        }
+        Ok(context)
+    }
+
+    /// Every staged file but the notes, by name, with size and sha256.
+    fn assets(&self) -> Result<Vec<Value>> {
         let Some(dist) = self.dist.filter(|d| d.is_dir()) else {
             return Ok(Vec::new());
         };
-        let mut files = Vec::new();
-        collect(dist, dist, &mut files)?;
-        files.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(files
+        let dist = crate::core::dist::Dist::at(dist);
+        let names: Vec<PathBuf> = dist.assets()?.into_iter().map(PathBuf::from).collect();
+        let hashed = crate::supply_chain::hash_all(dist.dir(), &names)?;
+        hashed
             .into_iter()
-            .filter(|a| a.path != Path::new("release-notes.md"))
-            .collect())
+            .map(|h| {
+                let size = std::fs::metadata(dist.dir().join(&h.path))?.len();
+                let name = h.path.display().to_string();
+                Ok(json!({
+                    "name": name,
+                    "size": size,
+                    "size_human": human(size),
+                    "sha256": h.sha256,
+                    "purpose": purpose(&name),
+                }))
+            })
+            .collect()
     }
 }
 
-struct Asset {
-    /// Relative to the staged directory.
-    path: PathBuf,
-    size: u64,
+/// What the title template can use: `name`, `version`, `tag`, `summary`.
+fn title_context(ws: &Workspace, version: &Version, tag: &str, section: &Section) -> Value {
+    json!({
+        "name": project_name(ws),
+        "version": version.to_string(),
+        "tag": tag,
+        "summary": summary(section),
+    })
 }
 
-fn collect(base: &Path, dir: &Path, out: &mut Vec<Asset>) -> Result<()> {
-    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect(base, &path, out)?;
-        } else {
-            let size = std::fs::metadata(&path)?.len();
-            out.push(Asset {
-                path: path.strip_prefix(base).unwrap_or(&path).to_owned(),
-                size,
-            });
-        }
-    }
-    Ok(())
+/// The notes' title and the GitHub release's: `notes.title` rendered,
+/// `tcn-vae-edge v0.2.0 - 2 features, 1 fix` by default.
+pub fn title(ws: &Workspace, version: &Version, tag: &str, section: &Section) -> Result<String> {
+    let context = title_context(ws, version, tag, section);
+    let title = template::render("notes.title", &ws.release.notes.title, &context)?;
+    Ok(title.trim().to_owned())
 }
 
-/// The notes' first line and the GitHub release's title:
-/// `<repository> v<X.Y.Z> - 2 features, 1 fix`.
-pub fn title(ws: &Workspace, version: &Version, section: &Section) -> String {
-    let name = ws
-        .release
+/// The repository's name from `github`, else the root directory's name.
+fn project_name(ws: &Workspace) -> String {
+    ws.release
         .github
         .as_deref()
         .and_then(|s| s.split('/').nth(1))
-        .unwrap_or("release");
-    format!("{name} v{version} - {}", summary(section))
+        .map(str::to_owned)
+        .or_else(|| Some(ws.root.file_name()?.to_str()?.to_owned()))
+        .unwrap_or_else(|| "release".to_owned())
 }
 
 /// `2 features, 1 fix` from the section's counts.
@@ -185,46 +226,60 @@ fn summary(section: &Section) -> String {
     }
 }
 
-struct Metrics {
-    accuracy: Option<f64>,
-    threshold: Option<f64>,
-}
-
-/// `eval_metrics.json` of the model version released with `version`, or of
-/// the newest model version before it.
-fn model_metrics(dir: &Path, version: &Version) -> Result<Metrics> {
-    let mut versions: Vec<(Version, PathBuf)> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter_map(|p| {
-            Some((
-                Version::parse(p.file_name()?.to_str()?.strip_prefix('v')?).ok()?,
-                p,
-            ))
+/// One model for the notes: its facts as its metadata writes them (of the
+/// model version released with `version`, or the newest before it), its
+/// staged files and their total size.
+fn model(ws: &Workspace, model: &Model, version: &Version, assets: &[Value]) -> Result<Value> {
+    let dir = ws.root.join(&model.metadata);
+    // A model's versions need not follow the product's: the newest at or
+    // below the release, else the newest there is.
+    let versions = crate::model::version_dirs(&dir);
+    let newest = versions
+        .iter()
+        .rfind(|(v, _)| v <= version)
+        .or(versions.last());
+    let read = newest
+        .map(|(v, path)| metadata::read(&ws.root, model, path, &v.to_string(), &mut Vec::new()));
+    let facts: serde_json::Map<String, Value> = model
+        .facts
+        .all()
+        .iter()
+        .map(|(name, _)| {
+            let value = read.as_ref().and_then(|r| r.fact(name));
+            (
+                name.replace('-', "_"),
+                value.map_or(Value::Null, |f| f.value.clone()),
+            )
         })
-        .filter(|(v, _)| v <= version)
         .collect();
-    versions.sort_by(|a, b| a.0.cmp(&b.0));
-    let Some((_, newest)) = versions.pop() else {
-        return Ok(Metrics {
-            accuracy: None,
-            threshold: None,
-        });
-    };
-    let path = newest.join("eval_metrics.json");
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let json: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not valid JSON", path.display()))?;
-    Ok(Metrics {
-        accuracy: json["validation_accuracy"].as_f64(),
-        threshold: json["thresholds"]["min_validation_accuracy"].as_f64(),
-    })
+    let model_version = read.as_ref().map(|r| r.version.clone());
+    let percent = |fact: &str| facts.get(fact).and_then(metadata::percent);
+    let files: Vec<&Value> = assets
+        .iter()
+        .filter(|a| {
+            let name = a["name"].as_str().unwrap_or_default();
+            name.contains(&model.name)
+                && [".pth", ".onnx", ".hef"].iter().any(|e| name.ends_with(e))
+        })
+        .collect();
+    let size: u64 = files.iter().filter_map(|a| a["size"].as_u64()).sum();
+    Ok(json!({
+        "name": model.name,
+        "version": model_version,
+        "accuracy_percent": percent("accuracy"),
+        "min_accuracy_percent": percent("min_accuracy"),
+        "target": model.hef.as_ref().map(|h| h.hw_arch.as_str()),
+        "files": files.iter().map(|a| &a["name"]).collect::<Vec<_>>(),
+        "size": size,
+        "size_human": human(size),
+        "facts": facts,
+    }))
 }
 
-fn python_package(ws: &Workspace) -> Result<Option<String>> {
+/// Each Python package released, with the version it is released under.
+fn python_packages(ws: &Workspace, version: &Version) -> Result<Vec<Value>> {
     let Some(python) = &ws.release.python else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
     let path = ws.root.join(&python.path).join("pyproject.toml");
     let text =
@@ -232,18 +287,17 @@ fn python_package(ws: &Workspace) -> Result<Option<String>> {
     let doc: toml_edit::DocumentMut = text
         .parse()
         .with_context(|| format!("{}: not valid TOML", path.display()))?;
-    Ok(doc
+    let name = doc
         .get("project")
         .and_then(|p| p.get("name"))
-        .and_then(|n| n.as_str())
-        .map(str::to_owned))
+        .and_then(|n| n.as_str());
+    Ok(name
+        .map(|name| json!({"name": name, "version": to_pep440(version).unwrap_or_default()}))
+        .into_iter()
+        .collect())
 }
 
-fn percent(value: Option<f64>) -> String {
-    value.map_or("-".to_owned(), |v| format!("{:.1}%", v * 100.0))
-}
-
-fn human(bytes: u64) -> String {
+pub fn human(bytes: u64) -> String {
     match bytes {
         b if b >= 1 << 30 => format!("{:.2} GiB", b as f64 / (1u64 << 30) as f64),
         b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
@@ -253,26 +307,21 @@ fn human(bytes: u64) -> String {
 }
 
 /// What a staged file is for, by its name.
-fn purpose(path: &Path) -> &'static str {
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
+fn purpose(name: &str) -> &'static str {
     match name {
         "sha256sum.txt" => "SHA-256 checksums of every asset",
         "manifest.json" => "what this release contains, with sizes and hashes",
-        "eval_metrics.json" => "evaluation metrics and release thresholds",
-        "model_config.json" => "model architecture",
-        "normalization.json" => "input normalisation (per-channel mean and std)",
-        "MODEL_CARD.md" => "model card",
+        "provenance.intoto.json" => "build provenance (SLSA)",
         _ if name.ends_with(".whl") => "Python wheel",
         _ if name.ends_with(".tar.gz") => "Python source distribution",
-        _ if name.ends_with(".onnx") => "ONNX model, input [1, 9, 1, 100]",
+        _ if name.ends_with(".onnx") => "ONNX model",
         _ if name.ends_with(".hef") => "compiled model for the Hailo accelerator",
-        _ if name.ends_with(".pth") => "PyTorch weights",
+        _ if name.ends_with(".pth") || name.ends_with(".pt") => "PyTorch weights",
         _ if name.ends_with(".npy") => "calibration set",
         _ if name.ends_with(".asc") || name.ends_with(".sig") => "signature",
         _ if name.ends_with(".cdx.json") => "SBOM (CycloneDX)",
+        _ if name.ends_with(".json") => "metadata",
+        _ if name.ends_with(".md") => "documentation",
         _ => "release file",
     }
 }

@@ -151,6 +151,8 @@ pub struct ReleaseConfig {
     pub tag_name: String,
     #[serde(default)]
     pub changelog: ChangelogConfig,
+    #[serde(default)]
+    pub notes: NotesConfig,
     /// Workspace members that carry their own `version` instead of
     /// `version.workspace = true`, by package name.
     #[serde(default)]
@@ -177,6 +179,7 @@ impl Default for ReleaseConfig {
             branches: default_branches(),
             tag_name: default_tag_name(),
             changelog: ChangelogConfig::default(),
+            notes: NotesConfig::default(),
             crates: Vec::new(),
             version_files: Vec::new(),
             python: None,
@@ -194,6 +197,32 @@ fn default_branches() -> Vec<String> {
 
 fn default_tag_name() -> String {
     "v{version}".to_owned()
+}
+
+/// `[workspace.metadata.release.notes]`: the release notes (the GitHub
+/// release's body) and title, as Jinja templates (docs/RELEASE-NOTES.md).
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct NotesConfig {
+    /// The notes' template, relative to the root [default: the built-in one,
+    /// which names no model-specific facts].
+    pub template: Option<String>,
+    /// The release's title.
+    #[serde(default = "default_title")]
+    pub title: String,
+}
+
+impl Default for NotesConfig {
+    fn default() -> Self {
+        NotesConfig {
+            template: None,
+            title: default_title(),
+        }
+    }
+}
+
+fn default_title() -> String {
+    "{{ name }} v{{ version }} - {{ summary }}".to_owned()
 }
 
 /// `[workspace.metadata.release.changelog]`: how commits become the
@@ -339,6 +368,213 @@ pub struct Model {
     /// What the model's ONNX must declare; `models check` and
     /// `check-onnx --model` check every ONNX of the model against it.
     pub onnx: Option<OnnxSpec>,
+    /// How the build makes `<name>.onnx` from the weights. Without it, an
+    /// `.onnx` among the assets is the model's ONNX, shipped as it is.
+    pub export: Option<Export>,
+    /// The model card in each version directory; `""`: the project keeps none.
+    #[serde(default = "default_card")]
+    pub card: String,
+    /// Where each fact the release relies on lives in the version directory's
+    /// JSON files; the defaults are the example's files.
+    #[serde(default)]
+    pub facts: Facts,
+}
+
+/// The project's own export programs, run from the repository root. Every
+/// argument and `env` value may hold placeholders: `{python}` (the
+/// interpreter, `XTASK_PYTHON`), `{root}`, `{name}`, `{metadata}` (the newest
+/// `v<X.Y.Z>/` directory), `{weights}`, `{onnx}`, `{calibration}`, `{out}`
+/// (the staged directory).
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Export {
+    /// Writes `{onnx}` from `{weights}`.
+    pub command: Vec<String>,
+    /// Writes the DFC calibration set `{calibration}` (`.npy`).
+    #[serde(default)]
+    pub calibration: Vec<String>,
+    /// Trains deterministic weights into `{weights}` (`onnx-export --synthetic`).
+    #[serde(default)]
+    pub synthetic: Vec<String>,
+    /// Further files `command` writes beside the ONNX, `<name>.<suffix>`.
+    #[serde(default)]
+    pub outputs: Vec<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Python modules the programs import: missing ones are named before
+    /// anything runs.
+    #[serde(default)]
+    pub python_modules: Vec<String>,
+    /// How to get them, for the message when they are missing.
+    pub install: Option<String>,
+}
+
+/// The placeholders an export argument may hold.
+pub const EXPORT_PLACEHOLDERS: &[&str] = &[
+    "python",
+    "root",
+    "name",
+    "metadata",
+    "weights",
+    "onnx",
+    "calibration",
+    "out",
+];
+
+impl Export {
+    /// Every `{word}` in the commands and env that is not a placeholder.
+    fn problems(&self, key: &str) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.command.is_empty() {
+            problems.push(format!(
+                "{key}.command is empty: name the program that writes {{onnx}} from {{weights}}"
+            ));
+        }
+        let lists = [
+            ("command", &self.command),
+            ("calibration", &self.calibration),
+            ("synthetic", &self.synthetic),
+        ];
+        let args = lists
+            .iter()
+            .flat_map(|(list, args)| {
+                args.iter()
+                    .enumerate()
+                    .map(move |(i, a)| (format!("{list}[{i}]"), a))
+            })
+            .chain(self.env.iter().map(|(k, v)| (format!("env.{k}"), v)));
+        for (at, arg) in args {
+            for word in placeholders(arg) {
+                if !EXPORT_PLACEHOLDERS.contains(&word) {
+                    problems.push(format!(
+                        "{key}.{at} = {arg:?}: unknown placeholder `{{{word}}}`; use one of {}",
+                        EXPORT_PLACEHOLDERS
+                            .iter()
+                            .map(|p| format!("{{{p}}}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+            }
+        }
+        problems
+    }
+}
+
+/// The `{word}`s in `text`.
+pub fn placeholders(text: &str) -> Vec<&str> {
+    text.split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(word, _)| word))
+        .collect()
+}
+
+fn default_card() -> String {
+    "MODEL_CARD.md".to_owned()
+}
+
+/// Each fact as one or more sources `file#/json/pointer` (RFC 6901). The file
+/// is relative to the model's `v<X.Y.Z>/` directory, or to the repository root
+/// when it starts with `/`. Several sources must hold the same value; `[]`:
+/// the project does not record that fact.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Facts {
+    /// Must equal the model's configured name.
+    #[serde(deserialize_with = "one_or_many")]
+    pub name: Vec<String>,
+    /// The input window as the device sees it, channels last: `[100, 9]`.
+    #[serde(deserialize_with = "one_or_many")]
+    pub input_shape: Vec<String>,
+    /// Size of the output (latent) vector.
+    #[serde(deserialize_with = "one_or_many")]
+    pub output_dim: Vec<String>,
+    /// Validation accuracy as a fraction, `0.5768`.
+    #[serde(deserialize_with = "one_or_many")]
+    pub accuracy: Vec<String>,
+    /// The release threshold for `accuracy` (may be absent from the file).
+    #[serde(deserialize_with = "one_or_many")]
+    pub min_accuracy: Vec<String>,
+    /// Normalisation, one entry per input channel.
+    #[serde(deserialize_with = "one_or_many")]
+    pub mean: Vec<String>,
+    #[serde(deserialize_with = "one_or_many")]
+    pub std: Vec<String>,
+    #[serde(deserialize_with = "one_or_many")]
+    pub channels: Vec<String>,
+    /// Must equal the directory's version (may be absent from the file).
+    #[serde(deserialize_with = "one_or_many")]
+    pub model_version: Vec<String>,
+    /// Where the model runs, as the project words it.
+    #[serde(deserialize_with = "one_or_many")]
+    pub platform: Vec<String>,
+}
+
+impl Default for Facts {
+    fn default() -> Self {
+        let list = |sources: &[&str]| sources.iter().map(|s| (*s).to_owned()).collect();
+        Facts {
+            name: list(&["model_config.json#/name"]),
+            input_shape: list(&[
+                "model_config.json#/input_shape",
+                "normalization.json#/window_shape",
+            ]),
+            output_dim: list(&[
+                "model_config.json#/latent_dim",
+                "eval_metrics.json#/latent_dim",
+            ]),
+            accuracy: list(&["eval_metrics.json#/validation_accuracy"]),
+            min_accuracy: list(&["eval_metrics.json#/thresholds/min_validation_accuracy"]),
+            mean: list(&["normalization.json#/mean"]),
+            std: list(&["normalization.json#/std"]),
+            channels: list(&["normalization.json#/channels"]),
+            model_version: list(&["eval_metrics.json#/model_version"]),
+            platform: Vec::new(),
+        }
+    }
+}
+
+impl Facts {
+    /// Every fact with its key and sources, in the order checks report them.
+    pub fn all(&self) -> [(&'static str, &[String]); 10] {
+        [
+            ("name", &self.name),
+            ("input-shape", &self.input_shape),
+            ("output-dim", &self.output_dim),
+            ("accuracy", &self.accuracy),
+            ("min-accuracy", &self.min_accuracy),
+            ("mean", &self.mean),
+            ("std", &self.std),
+            ("channels", &self.channels),
+            ("model-version", &self.model_version),
+            ("platform", &self.platform),
+        ]
+    }
+}
+
+/// A string or a list of strings, as a list.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    struct Visitor;
+    impl<'de> serde::de::Visitor<'de> for Visitor {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a source \"file.json#/pointer\" or a list of them")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(vec![v.to_owned()])
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(s) = seq.next_element::<String>()? {
+                out.push(s);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_any(Visitor)
 }
 
 /// A model's ONNX interface as the project declares it.
@@ -365,19 +601,32 @@ pub struct Hef {
     pub hw_arch: HwArch,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum HwArch {
-    Hailo8,
-    Hailo8l,
-}
+/// A Hailo target as the DFC's `--hw-arch` names it (`hailo8`, `hailo8l`,
+/// `hailo15h`, ...). Which ones exist is the installed DFC's to say: it
+/// refuses one it does not know, before anything is compiled.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(transparent)]
+pub struct HwArch(String);
 
 impl HwArch {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HwArch::Hailo8 => "hailo8",
-            HwArch::Hailo8l => "hailo8l",
+    /// `hailo` and a generation with its variant: lower-case letters and digits.
+    pub fn parse(text: &str) -> Result<HwArch, String> {
+        let rest = text.strip_prefix("hailo").unwrap_or_default();
+        if rest.starts_with(|c: char| c.is_ascii_digit())
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+        {
+            Ok(HwArch(text.to_owned()))
+        } else {
+            Err(format!(
+                "{text:?} is not a Hailo target as the DFC names them (`hailo8`, `hailo8l`, `hailo15h`, ...)"
+            ))
         }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -474,6 +723,26 @@ impl ReleaseConfig {
         }
         let mut names = std::collections::BTreeSet::new();
         for (i, model) in self.models.iter().enumerate() {
+            for (fact, sources) in model.facts.all() {
+                for source in sources {
+                    if !matches!(source.split_once('#'), Some((file, pointer)) if !file.is_empty() && pointer.starts_with('/'))
+                    {
+                        problems.push(format!(
+                            "models[{i}].facts.{fact} = {source:?}: expected `file.json#/json/pointer`, e.g. \"eval_metrics.json#/validation_accuracy\""
+                        ));
+                    }
+                }
+            }
+            if let Some(Err(why)) = model
+                .hef
+                .as_ref()
+                .map(|h| HwArch::parse(h.hw_arch.as_str()))
+            {
+                problems.push(format!("models[{i}].hef.hw-arch = {why}"));
+            }
+            if let Some(export) = &model.export {
+                problems.extend(export.problems(&format!("models[{i}].export")));
+            }
             if !names.insert(model.name.as_str()) {
                 problems.push(format!("models[{i}].name = {:?}: listed twice", model.name));
             }
@@ -591,10 +860,13 @@ platforms = ["amd64"]
     #[test]
     fn a_bad_hw_arch_is_refused() {
         let err = load(
-            "[workspace]\n[[workspace.metadata.release.models]]\nname = \"m\"\nmetadata = \"models/m\"\nhef = { hw-arch = \"hailo10\" }\n",
+            "[workspace]\n[[workspace.metadata.release.models]]\nname = \"m\"\nmetadata = \"models/m\"\nhef = { hw-arch = \"Hailo-8\" }\n",
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("hailo10"), "{err}");
+        assert!(
+            err.contains("models[0].hef.hw-arch = \"Hailo-8\" is not a Hailo target"),
+            "{err}"
+        );
     }
 }

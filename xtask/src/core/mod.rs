@@ -12,3 +12,4 @@ pub mod diff;
 pub mod dist;
 pub mod report;
 pub mod runner;
+pub mod template;

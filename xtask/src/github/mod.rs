@@ -173,7 +173,7 @@ pub fn view(tag: &str, repo: &Repo, runner: &Runner) -> Result<Option<Release>> 
     bail!("gh release view {tag} failed: {}", out.stderr.trim())
 }
 
-/// The title of the notes `dist` holds: their first line.
+/// The title of the notes `dist` holds: their first `# ` heading.
 fn notes_title(dist: &Dist) -> Result<String> {
     let notes = dist.file(crate::core::dist::NOTES);
     let body = std::fs::read_to_string(&notes).with_context(|| {
@@ -183,9 +183,10 @@ fn notes_title(dist: &Dist) -> Result<String> {
             notes.display()
         )
     })?;
-    Ok(body
-        .lines()
-        .next()
+    // The first heading; a template may open with anything else.
+    let heading = body.lines().find(|l| l.starts_with("# "));
+    Ok(heading
+        .or_else(|| body.lines().find(|l| !l.trim().is_empty()))
         .unwrap_or_default()
         .trim_start_matches('#')
         .trim()

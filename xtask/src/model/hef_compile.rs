@@ -24,9 +24,10 @@ pub struct HefCompile {
     /// The model [default: the only model with `hef` in the config].
     #[arg(long)]
     model: Option<String>,
-    /// Target accelerator [default: the model's `hef.hw-arch`].
-    #[arg(long, value_enum)]
-    hw_arch: Option<Arch>,
+    /// Target accelerator as the DFC names it (hailo8, hailo8l, hailo15h,
+    /// ...) [default: the model's `hef.hw-arch`].
+    #[arg(long, value_parser = HwArch::parse)]
+    hw_arch: Option<HwArch>,
     /// The ONNX model [default: target/dist/v<VERSION>/<MODEL>.onnx].
     #[arg(long, value_name = "FILE")]
     onnx: Option<PathBuf>,
@@ -50,12 +51,6 @@ pub struct HefCompile {
     /// Seconds a DFC stage may take before it is stopped.
     #[arg(long, default_value_t = 4 * 3600)]
     timeout: u64,
-}
-
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
-enum Arch {
-    Hailo8,
-    Hailo8l,
 }
 
 /// What a compile produced from what, written beside the HEF.
@@ -176,7 +171,7 @@ impl HefCompile {
                 )
             })?;
         }
-        let (compiled, header, arch) = compiled_hef(&scratch.join("out"), hw_arch, &runner)?;
+        let (compiled, header, arch) = compiled_hef(&scratch.join("out"), &hw_arch, &runner)?;
 
         let target = out_dir.join(format!("{}.hef", model.name));
         let mut inputs = vec![compiled.clone(), onnx.clone(), calib.clone()];
@@ -235,10 +230,9 @@ impl HefCompile {
                 hef_models.len()
             ),
         };
-        let hw_arch = match (self.hw_arch, model.hef.as_ref()) {
-            (Some(Arch::Hailo8), _) => HwArch::Hailo8,
-            (Some(Arch::Hailo8l), _) => HwArch::Hailo8l,
-            (None, Some(h)) => h.hw_arch,
+        let hw_arch = match (&self.hw_arch, model.hef.as_ref()) {
+            (Some(arch), _) => arch.clone(),
+            (None, Some(h)) => h.hw_arch.clone(),
             (None, None) => bail!(
                 "model {} has no `hef` in the config; pass --hw-arch",
                 model.name
@@ -252,7 +246,7 @@ impl HefCompile {
 /// `hailortcli` reads from it (where installed), which must be `hw_arch`.
 fn compiled_hef(
     out: &Path,
-    hw_arch: HwArch,
+    hw_arch: &HwArch,
     runner: &Runner,
 ) -> Result<(PathBuf, hef::HefHeader, Option<String>)> {
     let hefs: Vec<PathBuf> = std::fs::read_dir(out)?

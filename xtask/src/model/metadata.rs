@@ -1,80 +1,194 @@
-//! A model's metadata, `models/<name>/v<X.Y.Z>/`: the serde types of
-//! `model_config.json`, `normalization.json` and `eval_metrics.json` in one
-//! place, and every check a release relies on, each failure naming the file,
-//! the field and the fix; all of them are reported together.
+//! A model's metadata, `models/<name>/v<X.Y.Z>/`: the facts a release relies
+//! on (input shape, accuracy, normalisation, ...), read from wherever the
+//! project's own JSON files keep them (the model's `facts` in the config,
+//! the example's files by default), and every check on them, each failure
+//! naming the file, the field and the fix; all of them are reported together.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde_json::Value;
 
-/// `model_config.json`: the architecture.
-#[derive(Debug, Deserialize)]
-pub struct ModelConfig {
-    pub name: String,
-    pub input_shape: Vec<i64>,
-    pub channels: Vec<i64>,
-    pub kernel_sizes: Vec<i64>,
-    pub dilations: Vec<i64>,
-    pub latent_dim: i64,
-    pub onnx: Option<OnnxSpec>,
+use crate::core::config::Model;
+
+/// One fact as read: its value and where it came from.
+#[derive(Debug)]
+pub struct Found {
+    pub value: Value,
+    pub file: PathBuf,
+    /// The JSON pointer, `/thresholds/min_validation_accuracy`.
+    pub pointer: String,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct OnnxSpec {
-    pub opset: i64,
-    pub input_shape: Vec<i64>,
-}
-
-/// `normalization.json`: what the device applies to every raw window.
-#[derive(Debug, Deserialize)]
-pub struct Normalization {
-    pub window_shape: Vec<i64>,
-    pub channels: Vec<String>,
-    pub mean: Vec<f64>,
-    pub std: Vec<f64>,
-}
-
-/// `eval_metrics.json`: how good the weights are, and the bar to release.
-#[derive(Debug, Deserialize)]
-pub struct EvalMetrics {
-    pub model_version: Option<String>,
-    pub validation_accuracy: f64,
-    pub latent_dim: i64,
-    #[serde(default)]
-    pub thresholds: Thresholds,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct Thresholds {
-    pub min_validation_accuracy: Option<f64>,
+impl Found {
+    /// `eval_metrics.json: `thresholds.min_validation_accuracy``, for messages.
+    fn at(&self) -> String {
+        format!("{}: `{}`", self.file.display(), field(&self.pointer))
+    }
 }
 
 /// One model version's directory, read.
 pub struct ModelVersion {
     pub dir: PathBuf,
     pub version: String,
-    pub config: Option<ModelConfig>,
-    pub normalization: Option<Normalization>,
-    pub metrics: Option<EvalMetrics>,
+    facts: BTreeMap<&'static str, Found>,
 }
 
-/// Reads one version directory; unreadable or malformed files are problems.
-pub fn read(dir: &Path, version: &str, problems: &mut Vec<String>) -> ModelVersion {
-    ModelVersion {
-        dir: dir.to_owned(),
-        version: version.to_owned(),
-        config: json(&dir.join("model_config.json"), problems),
-        normalization: json(&dir.join("normalization.json"), problems),
-        metrics: json(&dir.join("eval_metrics.json"), problems),
+impl ModelVersion {
+    pub fn fact(&self, name: &str) -> Option<&Found> {
+        self.facts.get(name)
+    }
+
+    fn number(&self, name: &str) -> Option<f64> {
+        self.fact(name).and_then(|f| f.value.as_f64())
+    }
+
+    fn list(&self, name: &str) -> Option<&[Value]> {
+        self.fact(name)
+            .and_then(|f| f.value.as_array())
+            .map(Vec::as_slice)
     }
 }
 
-fn json<T: for<'de> Deserialize<'de>>(path: &Path, problems: &mut Vec<String>) -> Option<T> {
+/// What a fact's value must look like.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// Positive integers: `[100, 9]`.
+    Shape,
+    /// A positive integer.
+    Count,
+    /// A number in [0, 1].
+    Fraction,
+    /// Finite numbers.
+    Numbers,
+    /// Strings.
+    Names,
+    Text,
+}
+
+/// Each fact's kind, and whether the file may leave it out.
+fn kind(fact: &str) -> (Kind, bool) {
+    match fact {
+        "input-shape" => (Kind::Shape, false),
+        "output-dim" => (Kind::Count, false),
+        "accuracy" => (Kind::Fraction, false),
+        "min-accuracy" => (Kind::Fraction, true),
+        "mean" | "std" => (Kind::Numbers, false),
+        "channels" => (Kind::Names, false),
+        "model-version" => (Kind::Text, true),
+        _ => (Kind::Text, false),
+    }
+}
+
+/// Reads the facts of one version directory; unreadable or malformed files,
+/// missing or mistyped values and sources that disagree are problems.
+pub fn read(
+    root: &Path,
+    model: &Model,
+    dir: &Path,
+    version: &str,
+    problems: &mut Vec<String>,
+) -> ModelVersion {
+    let mut files: BTreeMap<PathBuf, Option<Value>> = BTreeMap::new();
+    let mut facts = BTreeMap::new();
+    for (fact, sources) in model.facts.all() {
+        let (kind, optional) = kind(fact);
+        let mut first: Option<Found> = None;
+        for source in sources {
+            let Some((file, pointer)) = source.split_once('#') else {
+                continue; // refused when the config was read
+            };
+            let path = match file.strip_prefix('/') {
+                Some(from_root) => root.join(from_root),
+                None => dir.join(file),
+            };
+            let json = files
+                .entry(path.clone())
+                .or_insert_with(|| json(&path, problems));
+            let Some(json) = json else { continue };
+            let found = Found {
+                value: json.pointer(pointer).cloned().unwrap_or(Value::Null),
+                file: path,
+                pointer: pointer.to_owned(),
+            };
+            if found.value.is_null() {
+                if !optional {
+                    problems.push(format!(
+                        "{}: no `{}`; the model's `facts.{fact}` in Cargo.toml reads it from \
+                         {source:?} (add it, or point the fact at where the project keeps it)",
+                        found.file.display(),
+                        field(pointer)
+                    ));
+                }
+                continue;
+            }
+            if let Err(why) = check_kind(kind, &found.value) {
+                problems.push(format!(
+                    "{} {why}; found {}",
+                    found.at(),
+                    show(&found.value)
+                ));
+                continue;
+            }
+            match &first {
+                Some(f) if f.value != found.value => problems.push(format!(
+                    "{} {} differs from `{}` {} in {}; they must be the same {fact}",
+                    found.at(),
+                    show(&found.value),
+                    field(&f.pointer),
+                    show(&f.value),
+                    f.file.display()
+                )),
+                Some(_) => {}
+                None => first = Some(found),
+            }
+        }
+        if let Some(found) = first {
+            facts.insert(fact, found);
+        }
+    }
+    ModelVersion {
+        dir: dir.to_owned(),
+        version: version.to_owned(),
+        facts,
+    }
+}
+
+fn check_kind(kind: Kind, value: &Value) -> Result<(), &'static str> {
+    let positive = |v: &Value| v.as_u64().is_some_and(|n| n > 0);
+    let ok = match kind {
+        Kind::Shape => value
+            .as_array()
+            .is_some_and(|a| !a.is_empty() && a.iter().all(positive)),
+        Kind::Count => positive(value),
+        Kind::Fraction => value.as_f64().is_some_and(|v| (0.0..=1.0).contains(&v)),
+        Kind::Numbers => value
+            .as_array()
+            .is_some_and(|a| a.iter().all(|v| v.as_f64().is_some_and(f64::is_finite))),
+        Kind::Names => value
+            .as_array()
+            .is_some_and(|a| a.iter().all(Value::is_string)),
+        Kind::Text => value.is_string(),
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(match kind {
+        Kind::Shape => "must be a list of positive integers, e.g. [100, 9]",
+        Kind::Count => "must be a positive integer",
+        Kind::Fraction => "must be a fraction between 0 and 1",
+        Kind::Numbers => "must be a list of finite numbers",
+        Kind::Names => "must be a list of strings",
+        Kind::Text => "must be a string",
+    })
+}
+
+fn json(path: &Path, problems: &mut Vec<String>) -> Option<Value> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(err) => {
             problems.push(format!(
-                "{}: cannot read: {err}; every model version needs this file",
+                "{}: cannot read: {err}; the model's `facts` in Cargo.toml read from it",
                 path.display()
             ));
             return None;
@@ -84,7 +198,7 @@ fn json<T: for<'de> Deserialize<'de>>(path: &Path, problems: &mut Vec<String>) -
         Ok(value) => Some(value),
         Err(err) => {
             problems.push(format!(
-                "{}: {err} (fix the field or the JSON syntax there)",
+                "{}: {err} (fix the JSON syntax there)",
                 path.display()
             ));
             None
@@ -92,146 +206,116 @@ fn json<T: for<'de> Deserialize<'de>>(path: &Path, problems: &mut Vec<String>) -
     }
 }
 
-/// Every rule of one version directory, `model` being its configured name.
-pub fn check(model: &str, m: &ModelVersion, problems: &mut Vec<String>) {
-    let file = |name: &str| m.dir.join(name).display().to_string();
-    if let Some(c) = &m.config {
-        let f = file("model_config.json");
-        if c.name != model {
-            problems.push(format!(
-                "{f}: `name` is {:?}, but the model is configured as {model:?} in Cargo.toml",
-                c.name
-            ));
-        }
-        if c.input_shape.len() != 2 || c.input_shape.iter().any(|d| *d <= 0) {
-            problems.push(format!(
-                "{f}: `input_shape` must be [timesteps, channels], e.g. [100, 9]; found {:?}",
-                c.input_shape
-            ));
-        }
-        let blocks = [c.channels.len(), c.kernel_sizes.len(), c.dilations.len()];
-        if blocks[0] == 0 || blocks.iter().any(|n| *n != blocks[0]) {
-            problems.push(format!("{f}: `channels`, `kernel_sizes` and `dilations` need one entry per temporal block; found {blocks:?} entries"));
-        }
-        for (field, values) in [
-            ("channels", &c.channels),
-            ("kernel_sizes", &c.kernel_sizes),
-            ("dilations", &c.dilations),
-        ] {
-            if values.iter().any(|v| *v <= 0) {
-                problems.push(format!(
-                    "{f}: every `{field}` entry must be a positive integer; found {values:?}"
-                ));
-            }
-        }
-        if c.latent_dim <= 0 {
-            problems.push(format!(
-                "{f}: `latent_dim` must be positive; found {}",
-                c.latent_dim
-            ));
-        }
-        if let (Some(onnx), [t, ch]) = (&c.onnx, c.input_shape.as_slice()) {
-            if onnx.input_shape != [1, *ch, 1, *t] {
-                problems.push(format!(
-                    "{f}: `onnx.input_shape` must be [1, {ch}, 1, {t}] (NCHW of the [{t}, {ch}] window, the DFC's (1, k) convolutions); found {:?}",
-                    onnx.input_shape
-                ));
-            }
-            if !(11..=17).contains(&onnx.opset) {
-                problems.push(format!(
-                    "{f}: `onnx.opset` {} is outside what the Hailo DFC 3.x parses well (use 13)",
-                    onnx.opset
-                ));
-            }
-        }
+/// `/thresholds/min_validation_accuracy` -> `thresholds.min_validation_accuracy`.
+fn field(pointer: &str) -> String {
+    pointer.trim_start_matches('/').replace('/', ".")
+}
+
+/// A value as a person writes it: `[100, 9]`, `0.5768`, `"imu"`.
+fn show(value: &Value) -> String {
+    match value {
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(show).collect::<Vec<_>>().join(", ")
+        ),
+        other => other.to_string(),
     }
-    if let Some(n) = &m.normalization {
-        let f = file("normalization.json");
-        if let Some(c) = &m.config {
-            if n.window_shape != c.input_shape {
-                problems.push(format!(
-                    "{f}: `window_shape` {:?} differs from `input_shape` {:?} in model_config.json; they must be the same window",
-                    n.window_shape, c.input_shape
-                ));
-            }
-        }
-        let width = n.window_shape.get(1).copied().unwrap_or(0);
-        for (field, len) in [
-            ("channels", n.channels.len()),
-            ("mean", n.mean.len()),
-            ("std", n.std.len()),
-        ] {
-            if len as i64 != width {
-                problems.push(format!(
-                    "{f}: `{field}` has {len} entries, but the window has {width} channels"
-                ));
-            }
-        }
-        for (i, s) in n.std.iter().enumerate() {
-            if !s.is_finite() || *s <= 0.0 {
-                problems.push(format!(
-                    "{f}: `std[{i}]` = {s} must be finite and > 0 (the device divides by it)"
-                ));
-            }
-        }
-        for (i, v) in n.mean.iter().enumerate().filter(|(_, v)| !v.is_finite()) {
-            problems.push(format!("{f}: `mean[{i}]` = {v} must be finite"));
-        }
+}
+
+/// Every rule on the facts of one version directory of `model`.
+pub fn check(model: &Model, m: &ModelVersion, problems: &mut Vec<String>) {
+    if let Some(name) = m.fact("name").filter(|f| f.value != model.name.as_str()) {
+        problems.push(format!(
+            "{} is {}, but the model is configured as {:?} in Cargo.toml",
+            name.at(),
+            show(&name.value),
+            model.name
+        ));
     }
-    if let Some(e) = &m.metrics {
-        let f = file("eval_metrics.json");
-        if !(0.0..=1.0).contains(&e.validation_accuracy) {
+    check_normalization(m, problems);
+    if let (Some(accuracy), Some(min)) = (m.fact("accuracy"), m.number("min-accuracy")) {
+        if accuracy.value.as_f64().is_some_and(|a| a < min) {
+            let threshold = m.fact("min-accuracy").map_or(String::new(), |t| {
+                let elsewhere = if t.file == accuracy.file {
+                    String::new()
+                } else {
+                    format!(" in {}", t.file.display())
+                };
+                format!("`{}` {min}{elsewhere}", field(&t.pointer))
+            });
             problems.push(format!(
-                "{f}: `validation_accuracy` {} must be a fraction between 0 and 1",
-                e.validation_accuracy
-            ));
-        }
-        if let Some(c) = m.config.as_ref().filter(|c| c.latent_dim != e.latent_dim) {
-            problems.push(format!(
-                "{f}: `latent_dim` {} differs from `latent_dim` {} in model_config.json; the metrics must be of this model",
-                e.latent_dim, c.latent_dim
-            ));
-        }
-        if let Some(min) = e
-            .thresholds
-            .min_validation_accuracy
-            .filter(|min| e.validation_accuracy < *min)
-        {
-            problems.push(format!(
-                "{f}: `validation_accuracy` {} is below the release threshold `thresholds.min_validation_accuracy` {min}; this model may not be released",
-                e.validation_accuracy
-            ));
-        }
-        if let Some(v) = e.model_version.as_ref().filter(|v| **v != m.version) {
-            problems.push(format!(
-                "{f}: `model_version` {v:?} differs from the directory's version {}",
-                m.version
+                "{} {} is below the release threshold {threshold}; this model may not be released",
+                accuracy.at(),
+                show(&accuracy.value),
             ));
         }
     }
-    let card = m.dir.join("MODEL_CARD.md");
-    match std::fs::read_to_string(&card) {
-        Ok(text) if text.contains(&m.version) => {}
-        Ok(_) => problems.push(format!(
-            "{}: does not name the version {}; say which version it describes",
-            card.display(),
+    if let Some(v) = m
+        .fact("model-version")
+        .filter(|v| v.value != m.version.as_str())
+    {
+        problems.push(format!(
+            "{} {} differs from the directory's version {}",
+            v.at(),
+            show(&v.value),
             m.version
-        )),
-        Err(_) => problems.push(format!(
-            "{}: missing; every model version needs a model card",
-            card.display()
-        )),
+        ));
+    }
+    if !model.card.is_empty() {
+        let card = m.dir.join(&model.card);
+        match std::fs::read_to_string(&card) {
+            Ok(text) if text.contains(&m.version) => {}
+            Ok(_) => problems.push(format!(
+                "{}: does not name the version {}; say which version it describes",
+                card.display(),
+                m.version
+            )),
+            Err(_) => problems.push(format!(
+                "{}: missing; every model version needs a model card (`card` in the model's \
+                 config names it; `card = \"\"` if the project keeps none)",
+                card.display()
+            )),
+        }
+    }
+}
+
+/// One mean, std and channel name per input channel (the input's last
+/// dimension); the device divides by every std.
+fn check_normalization(m: &ModelVersion, problems: &mut Vec<String>) {
+    let width = m
+        .list("input-shape")
+        .and_then(|s| s.last())
+        .and_then(Value::as_u64);
+    for fact in ["channels", "mean", "std"] {
+        let (Some(found), Some(width)) = (m.fact(fact), width) else {
+            continue;
+        };
+        let len = found.value.as_array().map_or(0, Vec::len);
+        if len as u64 != width {
+            problems.push(format!(
+                "{} has {len} entries, but the input has {width} channels",
+                found.at()
+            ));
+        }
+    }
+    let Some(std) = m.fact("std") else { return };
+    for (i, s) in std.value.as_array().into_iter().flatten().enumerate() {
+        if let Some(s) = s.as_f64().filter(|s| *s <= 0.0) {
+            problems.push(format!(
+                "{}: `{}[{i}]` = {s} must be finite and > 0 (the device divides by it)",
+                std.file.display(),
+                field(&std.pointer)
+            ));
+        }
     }
 }
 
 /// `best_tcn_vae_72pct.pth`: the accuracy in a weights file's name must be
-/// the one in eval_metrics.json (rounded to a whole percent).
-pub fn check_asset_name(
-    asset: &Path,
-    metrics: &EvalMetrics,
-    metrics_file: &Path,
-    problems: &mut Vec<String>,
-) {
+/// the model's `accuracy` fact.
+pub fn check_asset_name(asset: &Path, m: &ModelVersion, problems: &mut Vec<String>) {
+    let Some(accuracy) = m.fact("accuracy") else {
+        return;
+    };
     let Some(name) = asset.file_name().and_then(|n| n.to_str()) else {
         return;
     };
@@ -244,7 +328,7 @@ pub fn check_asset_name(
     };
     // Projects write the percent rounded (0.5768 -> 58) or truncated (-> 57):
     // either matches.
-    let percent = metrics.validation_accuracy * 100.0;
+    let percent = accuracy.value.as_f64().unwrap_or_default() * 100.0;
     let (rounded, truncated) = (percent.round() as u32, (percent + 1e-9).floor() as u32);
     if pct != rounded && pct != truncated {
         let which = if rounded == truncated {
@@ -253,10 +337,51 @@ pub fn check_asset_name(
             format!("{truncated}% truncated, {rounded}% rounded")
         };
         problems.push(format!(
-            "{}: the name says {pct}% but {} has `validation_accuracy` {} ({which}); rename the weights or fix the metrics",
+            "{}: the name says {pct}% but {} is {} ({which}); rename the weights or fix the metrics",
             asset.display(),
-            metrics_file.display(),
-            metrics.validation_accuracy
+            accuracy.at(),
+            show(&accuracy.value),
         ));
+    }
+}
+
+/// A fraction as the percent its digits say, without float rounding:
+/// `0.5768` -> `57.68%`, `0.9` -> `90%`.
+pub fn percent(value: &Value) -> Option<String> {
+    let text = value.as_f64().map(|_| value.to_string())?;
+    if text.contains(['e', 'E', '-']) {
+        return value.as_f64().map(|v| format!("{}%", v * 100.0));
+    }
+    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let frac = format!("{frac:0<2}");
+    let (whole, rest) = frac.split_at(2);
+    let whole = format!("{int}{whole}").trim_start_matches('0').to_owned();
+    let whole = if whole.is_empty() { "0" } else { &whole };
+    Some(if rest.is_empty() {
+        format!("{whole}%")
+    } else {
+        format!("{whole}.{rest}%")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn percent_shifts_the_digits_as_written() {
+        for (value, want) in [
+            (json!(0.5768), "57.68%"),
+            (json!(0.9), "90%"),
+            (json!(0.72), "72%"),
+            (json!(1), "100%"),
+            (json!(0.05), "5%"),
+            (json!(0.123456), "12.3456%"),
+            (json!(0), "0%"),
+        ] {
+            assert_eq!(percent(&value).as_deref(), Some(want), "{value}");
+        }
+        assert_eq!(percent(&json!("0.5")), None);
     }
 }

@@ -112,7 +112,7 @@ impl Models {
 }
 
 /// Every way `model` differs from what the config declares for it.
-fn against_spec(
+pub fn against_spec(
     path: &Path,
     model: &onnx::OnnxModel,
     spec: &crate::core::config::OnnxSpec,
@@ -172,7 +172,7 @@ fn against_spec(
 }
 
 /// The facts of an ONNX file, or every reason it cannot go to a compiler.
-fn onnx_problems(path: &Path) -> Result<onnx::OnnxModel, String> {
+pub fn onnx_problems(path: &Path) -> Result<onnx::OnnxModel, String> {
     let model = onnx::read(path).map_err(|why| format!("{}: {why}", path.display()))?;
     let dynamic: Vec<String> = model
         .inputs
@@ -314,8 +314,8 @@ pub fn check(workspace: &Workspace, model: &Model, problems: &mut Vec<String>) {
     }
     let mut newest = None;
     for (version, path) in &versions {
-        let read = metadata::read(path, &version.to_string(), problems);
-        metadata::check(&model.name, &read, problems);
+        let read = metadata::read(&workspace.root, model, path, &version.to_string(), problems);
+        metadata::check(model, &read, problems);
         newest = Some(read);
     }
     let mut assets: Vec<PathBuf> = model
@@ -343,12 +343,8 @@ pub fn check(workspace: &Workspace, model: &Model, problems: &mut Vec<String>) {
             ));
             continue;
         }
-        if let Some(metrics) = newest.as_ref().and_then(|m| {
-            m.metrics
-                .as_ref()
-                .map(|e| (e, m.dir.join("eval_metrics.json")))
-        }) {
-            metadata::check_asset_name(asset, metrics.0, &metrics.1, problems);
+        if let Some(newest) = &newest {
+            metadata::check_asset_name(asset, newest, problems);
         }
         if asset.extension().is_some_and(|e| e == "hef") {
             if let Err(why) = hef::inspect(asset) {

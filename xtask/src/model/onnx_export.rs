@@ -1,34 +1,34 @@
-//! `cargo xtask onnx-export`: the model's encoder to ONNX with a real torch,
-//! verified (checker, static dims, opset, no op the DFC rejects, onnxruntime
-//! parity), plus the DFC calibration set, staged under
-//! the release directory `target/dist/v<X.Y.Z>/` where `hef-compile` finds them.
-//! The work is done by the package's own `tcn_vae.export`,
-//! `tcn_vae.calibration` and `tcn_vae.train` modules.
+//! `cargo xtask onnx-export`: a model's ONNX made by the project's own export
+//! program (`export` in the model's config, any program with placeholders),
+//! then checked here like any ONNX the release ships (`models check-onnx`
+//! against the model's declared interface), plus the DFC calibration set,
+//! staged in the release directory `target/dist/v<X.Y.Z>/` where
+//! `hef-compile` finds them. The example's export is its `tcn_vae` package,
+//! named in Cargo.toml, not here.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use crate::core::config::{Model, Workspace};
+use crate::core::config::{Export, Model, Workspace};
 use crate::core::runner::Runner;
 use crate::tools::python;
 
-/// Export a model to ONNX with torch, verify it, and write its calibration set.
+/// Export a model to ONNX with its configured command, check it, and write
+/// its calibration set.
 #[derive(clap::Args, Debug)]
 pub struct OnnxExport {
     /// The model [default: the only configured model].
     #[arg(long)]
     model: Option<String>,
-    /// Trained weights: a state dict of the whole TCN-VAE [default: the
-    /// model's .pth asset in the config].
+    /// Trained weights [default: the model's .pth asset in the config].
     #[arg(long, value_name = "FILE", conflicts_with = "synthetic")]
     weights: Option<PathBuf>,
-    /// Train deterministic weights on synthetic IMU-like data first (seed 0).
+    /// Train deterministic weights first, with the model's
+    /// `export.synthetic` command.
     #[arg(long)]
     synthetic: bool,
-    /// Calibration windows to write (fewer than 1024 loses accuracy on the device).
-    #[arg(long, default_value_t = 1024)]
-    calib_count: usize,
 }
 
 impl OnnxExport {
@@ -36,31 +36,10 @@ impl OnnxExport {
         let workspace = Workspace::discover()?;
         let runner = Runner::new(false);
         let model = pick(&workspace, self.model.as_deref())?;
-        let package = workspace.release.python.as_ref().context("Cargo.toml: [workspace.metadata.release.python] is not configured; the export runs the package's tcn_vae.export")?;
-        let src = workspace.root.join(&package.path).join("src");
-        if !runner
-            .output(&python::can_import(python::EXPORT_MODULES))?
-            .success()
-        {
-            let test_venv = workspace.root.join("target/test-venv/bin/python");
-            let reuse = if test_venv.exists() && !python::overridden() {
-                format!(
-                    "; `cargo xtask test` already made one that can: \
-                     `XTASK_PYTHON={} cargo xtask onnx-export ...`",
-                    test_venv.display()
-                )
-            } else {
-                String::new()
-            };
-            bail!(
-                "{} cannot import torch, onnx, onnxruntime and numpy: `{} -m pip install '{}[export]'` \
-                 (torch pulls about 3 GB of CUDA wheels; it runs on CPU){reuse}",
-                python::interpreter(),
-                python::interpreter(),
-                workspace.root.join(&package.path).display()
-            );
+        let export = configured(model)?;
+        if let Some(missing) = missing_modules(export, &runner)? {
+            bail!("{missing}");
         }
-        let metadata = crate::model::newest_version_dir(&workspace.root.join(&model.metadata))?;
         let staged = crate::core::dist::Dist::of(&workspace.root, &workspace.product_version()?)
             .dir()
             .to_owned();
@@ -69,43 +48,58 @@ impl OnnxExport {
         let weights = match (&self.weights, self.synthetic) {
             (Some(weights), _) => weights.clone(),
             (None, true) => {
-                let args = vec![
-                    "--synthetic".to_owned(),
-                    "--seed".to_owned(),
-                    "0".to_owned(),
-                    "--config".to_owned(),
-                    path(&metadata.join("model_config.json")),
-                    "--normalization".to_owned(),
-                    path(&metadata.join("normalization.json")),
-                    "--out".to_owned(),
-                    path(&staged),
-                ];
-                runner.run(&python::module(&src, "tcn_vae.train", args))?;
-                staged.join("tcn_vae_synthetic.pth")
+                // Outside the release directory: synthetic weights never ship.
+                let weights = workspace
+                    .root
+                    .join(format!("target/synthetic-weights/{}.pth", model.name));
+                if export.synthetic.is_empty() {
+                    bail!(
+                        "model {} has no `export.synthetic` command in Cargo.toml to train weights with; \
+                         pass --weights FILE",
+                        model.name
+                    );
+                }
+                let places = Places::new(&workspace, model, &weights, &staged)?;
+                runner.run(&places.command(&workspace, &export.synthetic, &export.env))?;
+                weights
             }
             (None, false) => match model.assets.iter().find(|a| a.ends_with(".pth")) {
                 Some(asset) => workspace.root.join(asset),
                 None => bail!(
                     "model {} lists no .pth weights in models[].assets: pass --weights FILE, or \
-                     --synthetic to train deterministic weights on synthetic data",
+                     --synthetic to train deterministic weights",
                     model.name
                 ),
             },
         };
-        stage(
-            &src,
-            &metadata,
-            model,
-            &weights,
-            &staged,
-            self.calib_count,
-            &runner,
-        )
+        stage(&workspace, model, &weights, &staged, &runner)
     }
 }
 
-fn path(p: &Path) -> String {
-    p.display().to_string()
+/// The model's export, or why there is none.
+pub fn configured(model: &Model) -> Result<&Export> {
+    model.export.as_ref().with_context(|| {
+        format!(
+            "model {} configures no `export` in Cargo.toml (docs/MODELS.md): name the program \
+             that writes its ONNX, or list the ONNX among its assets",
+            model.name
+        )
+    })
+}
+
+/// What the export's Python needs and cannot import, with how to get it.
+pub fn missing_modules(export: &Export, runner: &Runner) -> Result<Option<String>> {
+    let modules: Vec<&str> = export.python_modules.iter().map(String::as_str).collect();
+    if modules.is_empty() || runner.output(&python::can_import(&modules))?.success() {
+        return Ok(None);
+    }
+    let install = export.install.as_deref().unwrap_or("install them into it");
+    Ok(Some(format!(
+        "{} cannot import {} (the model's `export.python-modules`): {install}, or point \
+         XTASK_PYTHON at an interpreter that has them",
+        python::interpreter(),
+        modules.join(", ")
+    )))
 }
 
 fn pick<'a>(workspace: &'a Workspace, name: Option<&str>) -> Result<&'a Model> {
@@ -123,54 +117,103 @@ fn pick<'a>(workspace: &'a Workspace, name: Option<&str>) -> Result<&'a Model> {
     }
 }
 
-/// Exports `weights` of `model` into `staged` (`<name>.onnx`, its report
-/// `<name>.export.json` and calibration set `<name>.calib.npy`), verified; the release's build step uses it too.
-#[allow(clippy::too_many_arguments)]
+/// The values of the export placeholders for one model.
+struct Places(BTreeMap<&'static str, String>);
+
+impl Places {
+    fn new(ws: &Workspace, model: &Model, weights: &Path, staged: &Path) -> Result<Places> {
+        let metadata = crate::model::newest_version_dir(&ws.root.join(&model.metadata))?;
+        let path = |p: &Path| p.display().to_string();
+        Ok(Places(BTreeMap::from([
+            ("python", python::interpreter()),
+            ("root", path(&ws.root)),
+            ("name", model.name.clone()),
+            ("metadata", path(&metadata)),
+            ("weights", path(weights)),
+            ("onnx", path(&staged.join(format!("{}.onnx", model.name)))),
+            (
+                "calibration",
+                path(&staged.join(format!("{}.calib.npy", model.name))),
+            ),
+            ("out", path(staged)),
+        ])))
+    }
+
+    fn fill(&self, text: &str) -> String {
+        self.0.iter().fold(text.to_owned(), |text, (key, value)| {
+            text.replace(&format!("{{{key}}}"), value)
+        })
+    }
+
+    fn command(
+        &self,
+        ws: &Workspace,
+        argv: &[String],
+        env: &BTreeMap<String, String>,
+    ) -> crate::core::runner::Cmd {
+        let argv: Vec<String> = argv.iter().map(|a| self.fill(a)).collect();
+        let env = env.iter().map(|(k, v)| (k.clone(), self.fill(v))).collect();
+        crate::tools::project(&argv, &env, &ws.root)
+    }
+}
+
+/// Exports `weights` of `model` into `staged` (`<name>.onnx`, the export's
+/// other outputs, the calibration set `<name>.calib.npy`), checked against
+/// the model's declared ONNX interface; the release's build step uses it too.
 pub fn stage(
-    src: &Path,
-    metadata: &Path,
+    ws: &Workspace,
     model: &Model,
     weights: &Path,
     staged: &Path,
-    calib_count: usize,
     runner: &Runner,
 ) -> Result<()> {
+    let export = configured(model)?;
+    let places = Places::new(ws, model, weights, staged)?;
     let onnx = staged.join(format!("{}.onnx", model.name));
-    let args = vec![
-        "--config".to_owned(),
-        path(&metadata.join("model_config.json")),
-        "--weights".to_owned(),
-        path(weights),
-        "--out".to_owned(),
-        path(&onnx),
-    ];
     runner
-        .run(&python::module(src, "tcn_vae.export", args))
-        .context("the ONNX export failed its checks; nothing was staged as verified")?;
-    let calib = staged.join(format!("{}.calib.npy", model.name));
-    let args = vec![
-        "--normalization".to_owned(),
-        path(&metadata.join("normalization.json")),
-        "--count".to_owned(),
-        calib_count.to_string(),
-        "--out".to_owned(),
-        path(&calib),
-    ];
-    runner.run(&python::module(src, "tcn_vae.calibration", args))?;
-
-    let report_path = onnx.with_extension("export.json");
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report_path)?)
-            .with_context(|| format!("{}: not JSON", report_path.display()))?;
+        .run(&places.command(ws, &export.command, &export.env))
+        .context("the model's export command failed; nothing was staged as checked")?;
+    let mut problems = match crate::model::onnx_problems(&onnx) {
+        Err(problem) => vec![problem],
+        Ok(read) => model
+            .onnx
+            .as_ref()
+            .map(|spec| crate::model::against_spec(&onnx, &read, spec))
+            .unwrap_or_default(),
+    };
+    for suffix in &export.outputs {
+        let file = staged.join(format!("{}.{suffix}", model.name));
+        if !file.is_file() {
+            problems.push(format!(
+                "{}: the export command did not write it (`export.outputs` lists it)",
+                file.display()
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        std::fs::remove_file(&onnx).ok();
+        bail!(
+            "the exported ONNX fails its checks (removed):\n{}",
+            crate::core::report::bullets(&problems)
+        );
+    }
+    if !export.calibration.is_empty() {
+        runner.run(&places.command(ws, &export.calibration, &export.env))?;
+    }
     say!(
-        "{}: input {}, opset {}, max |onnxruntime - torch| = {:.2e}, end nodes {}; report {}, calibration set {}",
-        onnx.display(),
-        report["input_shape"],
-        report["opset"],
-        report["max_abs_diff"].as_f64().unwrap_or(f64::NAN),
-        report["end_nodes"],
-        report_path.display(),
-        calib.display()
+        "{}: exported by the model's export command and checked",
+        onnx.display()
     );
+    let report = onnx.with_extension("export.json");
+    if let Ok(text) = std::fs::read_to_string(&report) {
+        let json: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not JSON", report.display()))?;
+        if let Some(diff) = json["max_abs_diff"].as_f64() {
+            say!(
+                "{}: max |onnxruntime - reference| = {diff:.2e} (the export's own parity check)",
+                report.display()
+            );
+        }
+    }
     Ok(())
 }

@@ -214,15 +214,17 @@ pub fn plan(
     file_edits.push(workspace.release.changelog.path.clone());
     let planned = planned_assets(workspace, pep440.as_deref(), request.sign_key.is_some())?;
     crate::core::dist::refuse_duplicates(&planned).context("the release's assets")?;
+    let tag = workspace
+        .release
+        .tag_name
+        .replace("{version}", &version.to_string());
+    let title = crate::changelog::notes::title(workspace, &version, &tag, &pending.merged)?;
     let mut plan = Plan {
         version: version.to_string(),
         pep440_version: pep440,
         current_version: current.to_string(),
-        title: crate::changelog::notes_title(workspace, &version, &pending.merged),
-        tag: workspace
-            .release
-            .tag_name
-            .replace("{version}", &version.to_string()),
+        title,
+        tag,
         previous_tag: pending.previous.as_ref().map(|p| p.tag.clone()),
         previous_version: pending.previous.as_ref().map(|p| p.version.to_string()),
         branch,
@@ -347,10 +349,16 @@ fn planned_assets(ws: &Workspace, pep440: Option<&str>, signed: bool) -> Result<
                 asset.clone(),
             );
         }
-        let exported =
-            ws.release.python.is_some() && model.assets.iter().any(|a| a.ends_with(".pth"));
-        if exported {
-            for suffix in ["onnx", "export.json", "calib.npy"] {
+        let exported = model
+            .export
+            .as_ref()
+            .filter(|_| model.assets.iter().any(|a| a.ends_with(".pth")));
+        if let Some(export) = exported {
+            let calibration = (!export.calibration.is_empty()).then(|| "calib.npy".to_owned());
+            let suffixes = std::iter::once("onnx".to_owned())
+                .chain(export.outputs.iter().cloned())
+                .chain(calibration);
+            for suffix in suffixes {
                 add(
                     format!("{}.{suffix}", model.name),
                     format!("the ONNX export of {}", model.name),

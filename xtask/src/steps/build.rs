@@ -19,6 +19,7 @@ use crate::checksums::{
 use crate::core::config::Workspace;
 use crate::core::dist::{self, Dist};
 use crate::core::runner::{on_path, Runner};
+use crate::model::onnx_export;
 use crate::release::plan::{Asset, Plan};
 use crate::supply_chain;
 use crate::tools::python;
@@ -153,9 +154,8 @@ fn build(
             }
         }
     }
-    let torch = torch(workspace, runner)?;
     for model in &workspace.release.models {
-        stage_model(workspace, model, &dist, torch, &mut needs, runner)?;
+        stage_model(workspace, model, &dist, &mut needs, runner)?;
     }
     let assets = records(workspace, plan, commit, arguments, &mut needs, runner)?;
     Ok((assets, needs))
@@ -164,34 +164,20 @@ fn build(
 /// What this machine lacks to build everything the plan ships, found
 /// without building: preflight asks before anything changes.
 pub fn predict(ws: &Workspace, plan: &Plan, runner: &Runner) -> Result<Vec<Need>> {
-    let torch = torch(ws, runner)?;
-    let mut needs: Vec<Need> = ws
-        .release
-        .models
-        .iter()
-        .flat_map(|m| lacks(ws, m, torch))
-        .collect();
+    let mut needs: Vec<Need> = Vec::new();
+    for model in &ws.release.models {
+        needs.extend(lacks(ws, model, runner)?);
+    }
     if let (Some(key), false) = (&plan.sign_key, on_path("gpg")) {
         needs.push(gpg_need(key));
     }
     Ok(needs)
 }
 
-/// Whether the interpreter can run the ONNX export (asked only when a
-/// model is exported).
-fn torch(ws: &Workspace, runner: &Runner) -> Result<bool> {
-    if ws.release.models.iter().all(|m| exported(ws, m).is_none()) {
-        return Ok(false);
-    }
-    Ok(runner
-        .output(&python::can_import(python::EXPORT_MODULES))?
-        .success())
-}
-
-/// The weights a model's ONNX export starts from, when it is exported: a
-/// `.pth` among its assets and a Python package to export with.
+/// The weights a model's ONNX export starts from, when it is exported: an
+/// `export` command and a `.pth` among its assets.
 fn exported(ws: &Workspace, model: &crate::core::config::Model) -> Option<PathBuf> {
-    ws.release.python.as_ref()?;
+    model.export.as_ref()?;
     model
         .assets
         .iter()
@@ -207,9 +193,9 @@ fn gpg_need(key: &str) -> Need {
     )
 }
 
-/// What `model` needs that is not here: listed assets, the weights, torch
-/// for the export, the DFC for the HEF.
-fn lacks(ws: &Workspace, model: &crate::core::config::Model, torch: bool) -> Vec<Need> {
+/// What `model` needs that is not here: listed assets, the weights and
+/// the Python modules of its export, the DFC for the HEF.
+fn lacks(ws: &Workspace, model: &crate::core::config::Model, runner: &Runner) -> Result<Vec<Need>> {
     let mut needs: Vec<Need> = model
         .assets
         .iter()
@@ -222,33 +208,29 @@ fn lacks(ws: &Workspace, model: &crate::core::config::Model, torch: bool) -> Vec
             )
         })
         .collect();
-    let weights = model
-        .assets
-        .iter()
-        .find(|a| a.ends_with(".pth"))
-        .map(|a| ws.root.join(a))
-        .filter(|w| w.is_file());
-    let onnx = match (&weights, torch) {
-        // Nothing to export with: the ONNX, if any, is one of the assets.
-        _ if ws.release.python.is_none() => model.assets.iter().any(|a| a.ends_with(".onnx")),
-        (Some(_), true) => true,
-        (None, _) => {
+    let onnx = match &model.export {
+        // Not exported: the ONNX, if any, is one of the assets.
+        None => model.assets.iter().any(|a| a.ends_with(".onnx")),
+        Some(_) if exported(ws, model).is_none() => {
             needs.push((
                 format!("trained weights (.pth) of {}", model.name),
                 "the ONNX model and the HEF".to_owned(),
-                "list them in models[].assets (`python -m tcn_vae.train` makes synthetic ones)"
+                "list them in models[].assets (`cargo xtask onnx-export --synthetic` trains                  deterministic ones when the model's export.synthetic is set)"
                     .to_owned(),
             ));
             false
         }
-        (Some(_), false) => {
-            needs.push((
-                "torch, onnx, onnxruntime".to_owned(),
-                format!("the ONNX export of {}", model.name),
-                "`pip install 'python[export]'` (~3 GB with torch's CUDA wheels)".to_owned(),
-            ));
-            false
-        }
+        Some(export) => match onnx_export::missing_modules(export, runner)? {
+            None => true,
+            Some(missing) => {
+                needs.push((
+                    export.python_modules.join(", "),
+                    format!("the ONNX export of {}", model.name),
+                    missing,
+                ));
+                false
+            }
+        },
     };
     if let Some(hef) = &model.hef {
         if !(on_path("hailo") && onnx) {
@@ -260,7 +242,7 @@ fn lacks(ws: &Workspace, model: &crate::core::config::Model, torch: bool) -> Vec
             ));
         }
     }
-    needs
+    Ok(needs)
 }
 
 /// A model's metadata, its listed assets, its ONNX export and HEF, flat in
@@ -269,12 +251,10 @@ fn stage_model(
     workspace: &Workspace,
     model: &crate::core::config::Model,
     dist: &Dist,
-    torch: bool,
     needs: &mut Vec<Need>,
     runner: &Runner,
 ) -> Result<()> {
-    let lacking = lacks(workspace, model, torch);
-    let metadata = crate::model::newest_version_dir(&workspace.root.join(&model.metadata))?;
+    let lacking = lacks(workspace, model, runner)?;
     let mut copies = crate::model::metadata_files(workspace, model)?;
     copies.extend(
         model
@@ -289,17 +269,12 @@ fn stage_model(
             .with_context(|| format!("copying {} to {}", path.display(), target.display()))?;
     }
     let weights = exported(workspace, model).filter(|w| w.is_file());
-    if let (Some(weights), true, Some(package)) = (weights, torch, &workspace.release.python) {
-        let src = workspace.root.join(&package.path).join("src");
-        crate::model::onnx_export::stage(
-            &src,
-            &metadata,
-            model,
-            &weights,
-            dist.dir(),
-            1024,
-            runner,
-        )?;
+    let modules_missing = match &model.export {
+        Some(export) => onnx_export::missing_modules(export, runner)?.is_some(),
+        None => false,
+    };
+    if let (Some(weights), false) = (weights, modules_missing) {
+        onnx_export::stage(workspace, model, &weights, dist.dir(), runner)?;
         if model.hef.is_some() && on_path("hailo") {
             crate::model::hef_compile::HefCompile::defaults_for(&model.name)
                 .compile_into(workspace, dist.dir())?;
@@ -376,15 +351,40 @@ fn records(
     // signatures included (the notes are the release's body, not an asset).
     let version = semver::Version::parse(&plan.version)?;
     let fingerprint = signing.as_ref().map(|(_, fpr)| fpr.as_str());
-    let notes = crate::changelog::notes(
-        workspace,
-        &version,
-        &plan.changelog,
-        dist.dir(),
-        fingerprint,
-    )?;
+    let date = created.get(..10).unwrap_or(created);
+    let notes = notes(workspace, plan, &version, date, fingerprint).render()?;
     write(&dist.file(dist::NOTES), notes.as_bytes())?;
     assets_of(&dist, &dist.assets()?)
+}
+
+/// The release notes of `plan`, over what is staged in its directory.
+pub fn notes<'a>(
+    workspace: &'a Workspace,
+    plan: &'a Plan,
+    version: &'a semver::Version,
+    date: &'a str,
+    fingerprint: Option<&'a str>,
+) -> crate::changelog::notes::Notes<'a> {
+    crate::changelog::notes::Notes {
+        workspace,
+        version,
+        tag: &plan.tag,
+        previous_tag: plan.previous_tag.as_deref(),
+        date,
+        section: &plan.changelog,
+        images: plan
+            .images
+            .iter()
+            .map(|i| {
+                (
+                    i.name.clone(),
+                    i.tags.iter().map(|t| t.name.clone()).collect(),
+                )
+            })
+            .collect(),
+        dist: Some(plan.dist.as_path()),
+        fingerprint,
+    }
 }
 
 /// The SBOM of the payload, then `sha256sum.txt` over the payload and the SBOM.

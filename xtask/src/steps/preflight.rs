@@ -173,6 +173,17 @@ pub fn configuration(ws: &Workspace, plan: &Plan, runner: &Runner) -> Result<Vec
             ws.release.tag_name, plan.tag
         ));
     }
+    let version = semver::Version::parse(&plan.version)?;
+    let notes = super::build::notes(ws, plan, &version, "2000-01-01", Some("FINGERPRINT"));
+    let template = ws.release.notes.template.as_ref();
+    // A missing template is reported with the other paths below.
+    if template.is_none_or(|t| ws.root.join(t).is_file()) {
+        if let Err(err) = notes.probe() {
+            problems.push(format!(
+                "{err:#}\n(the release notes template; docs/RELEASE-NOTES.md lists what it can use)"
+            ));
+        }
+    }
     let release = &ws.release;
     let mut paths = vec![(release.changelog.path.clone(), "changelog.path")];
     paths.extend(
@@ -198,6 +209,13 @@ pub fn configuration(ws: &Workspace, plan: &Plan, runner: &Runner) -> Result<Vec
             .models
             .iter()
             .map(|m| (m.metadata.clone(), "models[].metadata")),
+    );
+    paths.extend(
+        release
+            .notes
+            .template
+            .iter()
+            .map(|t| (t.clone(), "notes.template")),
     );
     for (path, key) in paths {
         if !ws.root.join(&path).exists() {

@@ -80,6 +80,26 @@ pub fn command(
     }
 }
 
+/// A program the project's config names (an export, a hook), run from
+/// `cwd` with `env` added; it may work for a while without a word.
+pub fn project(
+    argv: &[String],
+    env: &std::collections::BTreeMap<String, String>,
+    cwd: &std::path::Path,
+) -> crate::core::runner::Cmd {
+    let (program, args) = argv
+        .split_first()
+        .expect("the config refuses an empty command");
+    let mut cmd = command(program.as_str(), crate::core::runner::Effect::Stage)
+        .args(args.iter().cloned())
+        .cwd(cwd)
+        .heartbeat(std::time::Duration::from_secs(10));
+    for (key, value) in env {
+        cmd = cmd.env(key.as_str(), value.as_str());
+    }
+    cmd
+}
+
 pub fn install_hint(program: &str) -> Option<&'static str> {
     CATALOGUE
         .iter()

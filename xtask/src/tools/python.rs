@@ -168,20 +168,6 @@ else:
 print(next(l.split(":", 1)[1].strip() for l in text.splitlines() if l.startswith("Version:")))
 "#;
 
-/// `python3 -m MODULE ARGS` from the package sources under `src` (the
-/// monorepo's own package, not an installed copy).
-pub fn module(src: &Path, module: &str, args: Vec<String>) -> Cmd {
-    super::command(interpreter(), Effect::Stage)
-        .args(["-m", module])
-        .args(args)
-        .env("PYTHONPATH", src.display().to_string())
-        // Training and export can work for a while without a word.
-        .heartbeat(std::time::Duration::from_secs(10))
-}
-
-/// What the ONNX export needs importable: `pip install 'python[export]'`.
-pub const EXPORT_MODULES: &[&str] = &["torch", "onnx", "onnxruntime", "numpy"];
-
 /// Fails unless every listed module imports.
 pub fn can_import(modules: &[&str]) -> Cmd {
     super::command(interpreter(), Effect::Query)

@@ -545,9 +545,7 @@ fn release_notes_follow_the_template_with_real_sizes() {
         "{notes}"
     );
     assert!(
-        notes.contains(
-            "| tcn_encoder | 72.0% | 70.0% | 3.0 MiB | Raspberry Pi + Hailo-8 (hailo8) |"
-        ),
+        notes.contains("| tcn_encoder | 72% | 70% | 3.0 MiB | Raspberry Pi + Hailo-8 (hailo8) |"),
         "{notes}"
     );
     assert!(

@@ -22,6 +22,7 @@ mod docker;
 mod doctor;
 mod fakes;
 mod gh_release;
+mod model_schema;
 mod models;
 mod python_dist;
 mod python_package;

@@ -33,7 +33,7 @@ fn broken_metadata_is_reported_problem_by_problem() {
         e["validation_accuracy"] = json!(0.61);
     });
     edit_json(&fixture, "model_config.json", |c| {
-        c["dilations"] = json!([1, 2])
+        c["name"] = json!("encoder")
     });
     fixture.write(
         "models/tcn_encoder/v0.1.0/MODEL_CARD.md",
@@ -43,13 +43,17 @@ fn broken_metadata_is_reported_problem_by_problem() {
     assert_eq!(run.code, 1);
     for expected in [
         "normalization.json: `std[4]` = 0 must be finite and > 0",
-        "normalization.json: `window_shape` [50, 9] differs from `input_shape` [100, 9]",
-        "eval_metrics.json: `latent_dim` 32 differs from `latent_dim` 64",
+        "normalization.json: `window_shape` [50, 9] differs from `input_shape` [100, 9] in ",
+        "eval_metrics.json: `latent_dim` 32 differs from `latent_dim` 64 in ",
         "eval_metrics.json: `validation_accuracy` 0.61 is below the release threshold",
-        "model_config.json: `channels`, `kernel_sizes` and `dilations` need one entry per temporal block",
+        "model_config.json: `name` is \"encoder\", but the model is configured as \"tcn_encoder\"",
         "MODEL_CARD.md: does not name the version 0.1.0",
     ] {
-        assert!(run.stderr.contains(expected), "missing {expected:?} in:\n{}", run.stderr);
+        assert!(
+            run.stderr.contains(expected),
+            "missing {expected:?} in:\n{}",
+            run.stderr
+        );
     }
     assert!(run.stderr.contains("6 problems"), "{}", run.stderr);
 }
@@ -212,7 +216,7 @@ fn inspect_hef_accepts_compiled_files_and_rejects_placeholders() {
 /// Writes a small but real ONNX model with the `onnx` package's own
 /// helpers: one 1-D `Conv` from `input` (dims; 0 is a symbolic dim) to a
 /// `[1, 64]` output `latent_embeddings`.
-fn write_onnx(path: &std::path::Path, opset: u32, input: &str, dims: &[u32]) {
+pub(crate) fn write_onnx(path: &std::path::Path, opset: u32, input: &str, dims: &[u32]) {
     let script = r#"
 import sys, onnx
 from onnx import helper as h, TensorProto as T
@@ -768,4 +772,43 @@ fn hef_compile_never_writes_into_the_repository() {
         .filter(|n| n.contains(".hef"))
         .collect();
     assert!(stray.is_empty(), "HEF files in the repository: {stray:?}");
+}
+
+/// The targets are the installed DFC's to name, not a list of ours: a newer
+/// one in the config reaches the DFC, one it does not know is refused by it
+/// (argparse's `invalid choice`) and nothing is written.
+#[test]
+fn any_target_the_dfc_accepts_compiles_and_one_it_refuses_writes_nothing() {
+    let fixture = compile_inputs();
+    let manifest = fixture
+        .read("Cargo.toml")
+        .replace("hw-arch = \"hailo8\"", "hw-arch = \"hailo15h\"");
+    fixture.write("Cargo.toml", &manifest);
+    let fakes = Fakes::install();
+    let compile = |args: &[&str]| {
+        Xtask::new(&fixture.root)
+            .args(args)
+            .fakes(&fakes)
+            .path_first(&[&fakes.bin])
+            .run()
+    };
+    let run = compile(&["hef-compile"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let record: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture.root.join(STAGED).join("tcn_encoder.hef.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["hw_arch"], "hailo15h");
+    std::fs::remove_file(fixture.root.join(STAGED).join("tcn_encoder.hef")).unwrap();
+
+    let refused = compile(&["hef-compile", "--hw-arch", "hailo99"]);
+    assert_eq!(refused.code, 1, "{}", refused.stdout);
+    assert!(
+        refused.stderr.contains("invalid choice: 'hailo99'"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!fixture.root.join(STAGED).join("tcn_encoder.hef").exists());
+    let not_a_target = compile(&["hef-compile", "--hw-arch", "Hailo-8"]);
+    assert_eq!(not_a_target.code, 2, "{}", not_a_target.stderr);
 }

@@ -14,16 +14,14 @@ use crate::support::{self, venv_python, Fakes, Fixture, PypiServer, Xtask};
 const GH_TOKEN: &str = "ghp_RELEASE_CANARY_token_987654321";
 const TWINE_PASSWORD: &str = "pypi-RELEASE-CANARY-pw-13579";
 
-/// Removes the `[[workspace.metadata.release.<table>]]` block from the config.
+/// Removes `[workspace.metadata.release] <table>` (every entry, subtables too).
 fn drop_table(manifest: &str, table: &str) -> String {
-    let header = format!("[[workspace.metadata.release.{table}]]");
-    let Some(start) = manifest.find(&header) else {
-        return manifest.to_owned();
-    };
-    let end = manifest[start..]
-        .find("\n\n")
-        .map_or(manifest.len(), |i| start + i + 2);
-    format!("{}{}", &manifest[..start], &manifest[end..])
+    let mut doc: toml_edit::DocumentMut = manifest.parse().unwrap();
+    doc["workspace"]["metadata"]["release"]
+        .as_table_like_mut()
+        .unwrap()
+        .remove(table);
+    doc.to_string()
 }
 
 /// A monorepo ready to release 0.2.0 to `server`, without images or models.

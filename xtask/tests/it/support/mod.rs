@@ -97,6 +97,7 @@ const FIXTURE_PATHS: &[&str] = &[
     ".gitignore",
     ".cargo",
     "docs",
+    ".github/release-notes.md.j2",
     "docker",
     "models",
     "python",
