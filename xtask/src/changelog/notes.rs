@@ -126,6 +126,11 @@ impl Notes<'_> {
                 "entries": entries.iter().map(|e| e.text.as_str()).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
             "models": models,
+            "references": ws.release.references.models.iter().map(|r| json!({
+                "name": r.name,
+                "digest": r.digest,
+                "source": r.source,
+            })).collect::<Vec<_>>(),
             "assets": assets,
             "images": self.images.iter().map(|(name, tags)| json!({
                 "name": name,

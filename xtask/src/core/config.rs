@@ -165,6 +165,9 @@ pub struct ReleaseConfig {
     pub docker: Vec<DockerImage>,
     #[serde(default)]
     pub models: Vec<Model>,
+    /// Models the product pulls by name at run time, pinned by digest.
+    #[serde(default)]
+    pub references: References,
     /// GPG key to sign with; `RELEASE_GPG_KEY` and `--sign-key` override it.
     pub sign_key: Option<String>,
     /// Sign every asset too, not only `sha256sum.txt` and the provenance.
@@ -185,6 +188,7 @@ impl Default for ReleaseConfig {
             python: None,
             docker: Vec::new(),
             models: Vec::new(),
+            references: References::default(),
             sign_key: None,
             sign_assets: false,
         }
@@ -407,6 +411,76 @@ pub struct Export {
     pub python_modules: Vec<String>,
     /// How to get them, for the message when they are missing.
     pub install: Option<String>,
+}
+
+/// `[workspace.metadata.release.references]`: models the product pulls by
+/// name (an Ollama tag, a Hugging Face revision), each pinned by its digest;
+/// `check` prints the digest the registry holds now.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct References {
+    /// argv with `{name}` (and `{digest}`, the pin); the first sha256 it
+    /// prints is the registry's.
+    #[serde(default)]
+    pub check: Vec<String>,
+    #[serde(default)]
+    pub models: Vec<Reference>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Reference {
+    /// As the product pulls it: `qwen2.5-coder:7b-q4_0`.
+    pub name: String,
+    /// `sha256:<64 hex>`.
+    pub digest: String,
+    /// Where it is pulled from, for the notes and the SBOM: `ollama`, ...
+    pub source: Option<String>,
+}
+
+impl References {
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if !self.models.is_empty() && self.check.is_empty() {
+            problems.push(
+                "references.check is empty: name the command that prints a model's digest, e.g. \
+                 [\"python3\", \"scripts/model_digest.py\", \"{name}\"]"
+                    .to_owned(),
+            );
+        }
+        for (i, arg) in self.check.iter().enumerate() {
+            for word in placeholders(arg) {
+                if !["name", "digest"].contains(&word) {
+                    problems.push(format!(
+                        "references.check[{i}] = {arg:?}: unknown placeholder `{{{word}}}`; use {{name}} or {{digest}}"
+                    ));
+                }
+            }
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for (i, model) in self.models.iter().enumerate() {
+            if sha256_hex(&model.digest).is_none() {
+                problems.push(format!(
+                    "references.models[{i}].digest = {:?}: expected `sha256:` and 64 hex digits",
+                    model.digest
+                ));
+            }
+            if !names.insert(model.name.as_str()) {
+                problems.push(format!(
+                    "references.models[{i}].name = {:?}: listed twice",
+                    model.name
+                ));
+            }
+        }
+        problems
+    }
+}
+
+/// The 64 hex digits of `sha256:<hex>` or `<hex>`, lower-cased.
+pub fn sha256_hex(text: &str) -> Option<String> {
+    let hex = text.strip_prefix("sha256:").unwrap_or(text);
+    (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| hex.to_ascii_lowercase())
 }
 
 /// The placeholders an export argument may hold.
@@ -722,6 +796,7 @@ impl ReleaseConfig {
             }
         }
         let mut names = std::collections::BTreeSet::new();
+        problems.extend(self.references.problems());
         for (i, model) in self.models.iter().enumerate() {
             for (fact, sources) in model.facts.all() {
                 for source in sources {

@@ -8,6 +8,7 @@ pub mod hef;
 pub mod metadata;
 pub mod npy;
 pub mod onnx;
+pub mod references;
 
 use std::path::{Path, PathBuf};
 
@@ -59,7 +60,8 @@ impl Models {
                     .iter()
                     .filter(|m| name.as_ref().is_none_or(|n| *n == m.name))
                     .collect();
-                if models.is_empty() {
+                let references = &workspace.release.references.models;
+                if models.is_empty() && (name.is_some() || references.is_empty()) {
                     bail!(
                         "no model {} in [workspace.metadata.release.models]",
                         name.unwrap_or_default()
@@ -69,6 +71,9 @@ impl Models {
                 for model in &models {
                     check(&workspace, model, &mut problems);
                 }
+                if name.is_none() {
+                    problems.extend(references::problems(&workspace, &Runner::new(false))?);
+                }
                 if !problems.is_empty() {
                     bail!(
                         "{} problem{} in the model metadata:\n{}",
@@ -77,14 +82,23 @@ impl Models {
                         crate::core::report::bullets(&problems)
                     );
                 }
-                say!(
-                    "{}: metadata, asset names and HEF files are fine",
-                    models
-                        .iter()
-                        .map(|m| m.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
+                if !models.is_empty() {
+                    say!(
+                        "{}: metadata, asset names and HEF files are fine",
+                        models
+                            .iter()
+                            .map(|m| m.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                }
+                if name.is_none() && !references.is_empty() {
+                    say!(
+                        "{} referenced model{}: every pinned digest is what the registry holds",
+                        references.len(),
+                        if references.len() == 1 { "" } else { "s" }
+                    );
+                }
                 Ok(())
             }
             Models::CheckOnnx { files, model, json } => {

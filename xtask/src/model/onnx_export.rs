@@ -153,7 +153,7 @@ impl Places {
     ) -> crate::core::runner::Cmd {
         let argv: Vec<String> = argv.iter().map(|a| self.fill(a)).collect();
         let env = env.iter().map(|(k, v)| (k.clone(), self.fill(v))).collect();
-        crate::tools::project(&argv, &env, &ws.root)
+        crate::tools::project(&argv, &env, &ws.root, crate::core::runner::Effect::Stage)
     }
 }
 

@@ -175,6 +175,7 @@ pub fn configuration(ws: &Workspace, plan: &Plan, runner: &Runner) -> Result<Vec
     }
     let version = semver::Version::parse(&plan.version)?;
     let notes = super::build::notes(ws, plan, &version, "2000-01-01", Some("FINGERPRINT"));
+    problems.extend(crate::model::references::problems(ws, runner)?);
     let template = ws.release.notes.template.as_ref();
     // A missing template is reported with the other paths below.
     if template.is_none_or(|t| ws.root.join(t).is_file()) {

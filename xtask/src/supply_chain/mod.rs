@@ -132,6 +132,21 @@ pub fn sbom(
         }
         components.push(component);
     }
+    // Models the product pulls by name: part of what runs, not of what ships.
+    for r in &workspace.release.references.models {
+        let hex = crate::core::config::sha256_hex(&r.digest).unwrap_or_default();
+        let mut component = json!({
+            "type": "machine-learning-model",
+            "bom-ref": format!("model:{}", r.name),
+            "name": r.name,
+            "hashes": [{ "alg": "SHA-256", "content": hex }],
+            "properties": [{ "name": "xtask:referenced", "value": "pulled by name at run time" }],
+        });
+        if let Some(source) = &r.source {
+            component["publisher"] = json!(source);
+        }
+        components.push(component);
+    }
     let serial = {
         let digest = hex(&sha2_of(
             format!("{name}{version}{}", commit.field()).as_bytes(),

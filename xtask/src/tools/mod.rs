@@ -80,17 +80,19 @@ pub fn command(
     }
 }
 
-/// A program the project's config names (an export, a hook), run from
-/// `cwd` with `env` added; it may work for a while without a word.
+/// A program the project's config names (an export, a digest check, a
+/// hook), run from `cwd` with `env` added; it may work for a while without
+/// a word.
 pub fn project(
     argv: &[String],
     env: &std::collections::BTreeMap<String, String>,
     cwd: &std::path::Path,
+    effect: crate::core::runner::Effect,
 ) -> crate::core::runner::Cmd {
     let (program, args) = argv
         .split_first()
         .expect("the config refuses an empty command");
-    let mut cmd = command(program.as_str(), crate::core::runner::Effect::Stage)
+    let mut cmd = command(program.as_str(), effect)
         .args(args.iter().cloned())
         .cwd(cwd)
         .heartbeat(std::time::Duration::from_secs(10));

@@ -26,6 +26,7 @@ mod model_schema;
 mod models;
 mod python_dist;
 mod python_package;
+mod references;
 mod release;
 mod supply_chain;
 mod versions;
