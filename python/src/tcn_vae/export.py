@@ -107,6 +107,24 @@ def parity(encoder: Encoder, path: Path, config: ModelConfig, seed: int = 0, cou
     return worst
 
 
+def write_reference(encoder: Encoder, config: ModelConfig, path: Path, seed: int = 1, count: int = 8) -> None:
+    """Inputs and torch's outputs for the release tool's own onnxruntime parity
+    check: one array per ONNX input and output name, samples on the first axis."""
+    steps, channels = config.input_shape
+    rng = np.random.default_rng(seed)
+    windows = rng.standard_normal((count, 1, channels, 1, steps)).astype(np.float32)
+    with torch.no_grad():
+        outputs = [encoder(torch.from_numpy(x)) for x in windows]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        np.savez(
+            f,
+            imu_window=windows,
+            mu=np.stack([o[0].numpy() for o in outputs]),
+            logvar=np.stack([o[1].numpy() for o in outputs]),
+        )
+
+
 def node_names(model: onnx.ModelProto) -> tuple:
     """The nodes the network starts at (reading the input) and ends at."""
     inputs = {i.name for i in model.graph.input}
@@ -125,6 +143,7 @@ def main(argv=None) -> int:
     parser.add_argument("--config", type=Path, required=True, help="model_config.json")
     parser.add_argument("--weights", type=Path, required=True, help="state dict of the whole TCN-VAE")
     parser.add_argument("--out", type=Path, required=True, help="the .onnx to write")
+    parser.add_argument("--reference", type=Path, help="also write inputs and torch's outputs here (.npz)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     config = ModelConfig.load(args.config)
@@ -161,6 +180,8 @@ def main(argv=None) -> int:
         "versions": {"torch": torch.__version__, "onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__},
     }
     args.out.with_suffix(".export.json").write_text(json.dumps(report, indent=2) + "\n")
+    if args.reference and not found:
+        write_reference(encoder, config, args.reference)
     if found:
         for problem in found:
             print(f"{args.out}: {problem}", file=sys.stderr)

@@ -411,6 +411,11 @@ pub struct Export {
     pub python_modules: Vec<String>,
     /// How to get them, for the message when they are missing.
     pub install: Option<String>,
+    /// With it, `command` also writes `{reference}` (`.npz`: inputs and the
+    /// source framework's outputs by ONNX name, samples first); onnxruntime
+    /// must agree within this max absolute difference, recorded in the
+    /// release manifest.
+    pub parity_tolerance: Option<f64>,
 }
 
 /// `[workspace.metadata.release.references]`: models the product pulls by
@@ -492,6 +497,7 @@ pub const EXPORT_PLACEHOLDERS: &[&str] = &[
     "weights",
     "onnx",
     "calibration",
+    "reference",
     "out",
 ];
 
@@ -499,6 +505,13 @@ impl Export {
     /// Every `{word}` in the commands and env that is not a placeholder.
     fn problems(&self, key: &str) -> Vec<String> {
         let mut problems = Vec::new();
+        let writes_reference = self.command.iter().any(|a| a.contains("{reference}"));
+        if self.parity_tolerance.is_some() && !writes_reference {
+            problems.push(format!(
+                "{key}.parity-tolerance is set, but no argument of {key}.command passes {{reference}}: \
+                 the export must write the reference it is compared with"
+            ));
+        }
         if self.command.is_empty() {
             problems.push(format!(
                 "{key}.command is empty: name the program that writes {{onnx}} from {{weights}}"

@@ -72,7 +72,7 @@ impl OnnxExport {
                 ),
             },
         };
-        stage(&workspace, model, &weights, &staged, &runner)
+        stage(&workspace, model, &weights, &staged, &runner).map(drop)
     }
 }
 
@@ -135,6 +135,13 @@ impl Places {
                 "calibration",
                 path(&staged.join(format!("{}.calib.npy", model.name))),
             ),
+            (
+                "reference",
+                path(
+                    &ws.root
+                        .join(format!("target/xtask-export/{}.reference.npz", model.name)),
+                ),
+            ),
             ("out", path(staged)),
         ])))
     }
@@ -159,17 +166,24 @@ impl Places {
 
 /// Exports `weights` of `model` into `staged` (`<name>.onnx`, the export's
 /// other outputs, the calibration set `<name>.calib.npy`), checked against
-/// the model's declared ONNX interface; the release's build step uses it too.
+/// the model's declared ONNX interface and, with a `parity-tolerance`,
+/// against the export's reference outputs with onnxruntime (the parity
+/// record is returned); the release's build step uses it too.
 pub fn stage(
     ws: &Workspace,
     model: &Model,
     weights: &Path,
     staged: &Path,
     runner: &Runner,
-) -> Result<()> {
+) -> Result<Option<serde_json::Value>> {
     let export = configured(model)?;
     let places = Places::new(ws, model, weights, staged)?;
     let onnx = staged.join(format!("{}.onnx", model.name));
+    let reference = PathBuf::from(places.fill("{reference}"));
+    if let Some(dir) = reference.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::remove_file(&reference).ok();
     runner
         .run(&places.command(ws, &export.command, &export.env))
         .context("the model's export command failed; nothing was staged as checked")?;
@@ -197,23 +211,60 @@ pub fn stage(
             crate::core::report::bullets(&problems)
         );
     }
+    let parity = match export.parity_tolerance {
+        Some(tolerance) => match parity(&onnx, &reference, tolerance, runner) {
+            Ok(record) => Some(record),
+            Err(err) => {
+                std::fs::remove_file(&onnx).ok();
+                return Err(err.context(format!("{} was removed", onnx.display())));
+            }
+        },
+        None => None,
+    };
     if !export.calibration.is_empty() {
         runner.run(&places.command(ws, &export.calibration, &export.env))?;
     }
-    say!(
-        "{}: exported by the model's export command and checked",
-        onnx.display()
-    );
-    let report = onnx.with_extension("export.json");
-    if let Ok(text) = std::fs::read_to_string(&report) {
-        let json: serde_json::Value = serde_json::from_str(&text)
-            .with_context(|| format!("{}: not JSON", report.display()))?;
-        if let Some(diff) = json["max_abs_diff"].as_f64() {
-            say!(
-                "{}: max |onnxruntime - reference| = {diff:.2e} (the export's own parity check)",
-                report.display()
-            );
-        }
+    match &parity {
+        Some(p) => say!(
+            "{}: exported and checked; max |onnxruntime - reference| = {:.2e} over {} samples \
+             (tolerance {:.0e})",
+            onnx.display(),
+            p["max_abs_diff"].as_f64().unwrap_or(f64::NAN),
+            p["samples"],
+            p["tolerance"].as_f64().unwrap_or(f64::NAN)
+        ),
+        None => say!("{}: exported and checked", onnx.display()),
     }
-    Ok(())
+    Ok(parity)
+}
+
+/// onnxruntime on the exported ONNX against the export's reference outputs:
+/// the record for the manifest, or an error when they differ by more than
+/// `tolerance` or the reference is not there.
+fn parity(
+    onnx: &Path,
+    reference: &Path,
+    tolerance: f64,
+    runner: &Runner,
+) -> Result<serde_json::Value> {
+    if !reference.is_file() {
+        bail!(
+            "the export command wrote no reference {} (it passes {{reference}} and \
+             `export.parity-tolerance` is set)",
+            reference.display()
+        );
+    }
+    let out = runner.read(&python::onnx_parity(onnx, reference))?;
+    let mut record: serde_json::Value = serde_json::from_str(out.trim())
+        .with_context(|| format!("the parity check printed no JSON: {out}"))?;
+    let worst = record["max_abs_diff"].as_f64().unwrap_or(f64::INFINITY);
+    if worst > tolerance {
+        bail!(
+            "onnxruntime differs from the export's reference by {worst:.2e} (outputs: {}), over \
+             the tolerance {tolerance:.0e} (`export.parity-tolerance`)",
+            record["outputs"]
+        );
+    }
+    record["tolerance"] = serde_json::json!(tolerance);
+    Ok(record)
 }

@@ -154,10 +154,14 @@ fn build(
             }
         }
     }
+    let mut models = Vec::new();
     for model in &workspace.release.models {
-        stage_model(workspace, model, &dist, &mut needs, runner)?;
+        let parity = stage_model(workspace, model, &dist, &mut needs, runner)?;
+        models.push(json!({ "name": model.name, "parity": parity }));
     }
-    let assets = records(workspace, plan, commit, arguments, &mut needs, runner)?;
+    let assets = records(
+        workspace, plan, commit, arguments, &models, &mut needs, runner,
+    )?;
     Ok((assets, needs))
 }
 
@@ -247,13 +251,14 @@ fn lacks(ws: &Workspace, model: &crate::core::config::Model, runner: &Runner) ->
 
 /// A model's metadata, its listed assets, its ONNX export and HEF, flat in
 /// `dist`, as far as this machine can; what it cannot goes into `needs`.
+/// The export's parity record, when it has one.
 fn stage_model(
     workspace: &Workspace,
     model: &crate::core::config::Model,
     dist: &Dist,
     needs: &mut Vec<Need>,
     runner: &Runner,
-) -> Result<()> {
+) -> Result<Option<serde_json::Value>> {
     let lacking = lacks(workspace, model, runner)?;
     let mut copies = crate::model::metadata_files(workspace, model)?;
     copies.extend(
@@ -273,15 +278,16 @@ fn stage_model(
         Some(export) => onnx_export::missing_modules(export, runner)?.is_some(),
         None => false,
     };
+    let mut parity = None;
     if let (Some(weights), false) = (weights, modules_missing) {
-        onnx_export::stage(workspace, model, &weights, dist.dir(), runner)?;
+        parity = onnx_export::stage(workspace, model, &weights, dist.dir(), runner)?;
         if model.hef.is_some() && on_path("hailo") {
             crate::model::hef_compile::HefCompile::defaults_for(&model.name)
                 .compile_into(workspace, dist.dir())?;
         }
     }
     needs.extend(lacking);
-    Ok(())
+    Ok(parity)
 }
 
 /// What the release says about its files, in order: the SBOM of the
@@ -292,6 +298,7 @@ fn records(
     plan: &Plan,
     commit: supply_chain::ReleaseCommit,
     arguments: &[String],
+    models: &[serde_json::Value],
     needs: &mut Vec<Need>,
     runner: &Runner,
 ) -> Result<Vec<Asset>> {
@@ -320,6 +327,7 @@ fn records(
         "commit": commit.field(),
         "assets": assets_of(&dist, &dist.assets()?)?,
         "images": plan.images,
+        "models": models,
     });
     write(
         &dist.file(dist::MANIFEST),

@@ -168,6 +168,40 @@ else:
 print(next(l.split(":", 1)[1].strip() for l in text.splitlines() if l.startswith("Version:")))
 "#;
 
+/// onnxruntime on `onnx` with the inputs a model's export wrote to
+/// `reference` (`.npz`: one array per input and output name, samples on the
+/// first axis), against the outputs there: prints JSON with the max
+/// absolute difference per output and overall.
+pub fn onnx_parity(onnx: &Path, reference: &Path) -> Cmd {
+    super::command(interpreter(), Effect::Stage)
+        .args(["-c", PARITY])
+        .arg(onnx.display().to_string())
+        .arg(reference.display().to_string())
+}
+
+const PARITY: &str = r#"
+import json, sys
+import numpy as np, onnxruntime as ort
+onnx, reference = sys.argv[1], sys.argv[2]
+session = ort.InferenceSession(onnx, providers=["CPUExecutionProvider"])
+data = np.load(reference)
+inputs = [i.name for i in session.get_inputs()]
+outputs = [o.name for o in session.get_outputs()]
+missing = [n for n in inputs if n not in data.files]
+if missing:
+    sys.exit(f"{reference}: no array for the input(s) {', '.join(missing)}; it has {', '.join(data.files)}")
+compared = [n for n in outputs if n in data.files]
+if not compared:
+    sys.exit(f"{reference}: no array for any output ({', '.join(outputs)}); it has {', '.join(data.files)}")
+samples = len(data[inputs[0]])
+worst = dict.fromkeys(compared, 0.0)
+for i in range(samples):
+    got = session.run(compared, {n: data[n][i] for n in inputs})
+    for n, g in zip(compared, got):
+        worst[n] = max(worst[n], float(np.max(np.abs(g.astype(np.float64) - data[n][i]))))
+print(json.dumps({"samples": samples, "outputs": worst, "max_abs_diff": max(worst.values()), "onnxruntime": ort.__version__}))
+"#;
+
 /// Fails unless every listed module imports.
 pub fn can_import(modules: &[&str]) -> Cmd {
     super::command(interpreter(), Effect::Query)

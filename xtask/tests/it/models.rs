@@ -812,3 +812,91 @@ fn any_target_the_dfc_accepts_compiles_and_one_it_refuses_writes_nothing() {
     let not_a_target = compile(&["hef-compile", "--hw-arch", "Hailo-8"]);
     assert_eq!(not_a_target.code, 2, "{}", not_a_target.stderr);
 }
+
+/// The release's own parity check (issue "Any model"): the export writes
+/// torch's outputs as a reference, onnxruntime runs the exported ONNX on the
+/// same inputs, and the manifest records the difference; over the tolerance,
+/// nothing is staged as checked.
+#[test]
+fn the_release_records_onnxruntime_parity_against_the_exports_reference() {
+    let fixture = Fixture::new();
+    let python = support::venv_python();
+    let trained = Xtask::new(&fixture.root)
+        .args(&["onnx-export", "--synthetic"])
+        .env("XTASK_PYTHON", &python)
+        .run();
+    assert_eq!(trained.code, 0, "{}", trained.stderr);
+    assert!(
+        trained.stdout.contains("max |onnxruntime - reference| = "),
+        "{}",
+        trained.stdout
+    );
+    // The weights the release ships, named after the example's 72% accuracy.
+    std::fs::create_dir_all(fixture.root.join("weights")).unwrap();
+    std::fs::copy(
+        fixture
+            .root
+            .join("target/synthetic-weights/tcn_encoder.pth"),
+        fixture.root.join("weights/best_tcn_vae_72pct.pth"),
+    )
+    .unwrap();
+    std::fs::remove_dir_all(fixture.root.join("target/dist")).unwrap();
+    let base = fixture.read("Cargo.toml");
+    let with_weights = |tolerance: &str| {
+        base.replace(
+            "metadata = \"models/tcn_encoder\"",
+            "metadata = \"models/tcn_encoder\"\nassets = [\"weights/best_tcn_vae_72pct.pth\"]",
+        )
+        .replace(
+            "parity-tolerance = 1e-4",
+            &format!("parity-tolerance = {tolerance}"),
+        )
+    };
+    fixture.write("Cargo.toml", &with_weights("1e-4"));
+    fixture.git(&["add", "-A"]);
+    fixture.git(&["commit", "--quiet", "-m", "feat: ship the weights"]);
+    let fakes = Fakes::install();
+    let release = || {
+        Xtask::new(&fixture.root)
+            .args(&["release"])
+            .env("XTASK_PYTHON", &python)
+            .fakes(&fakes)
+            .run()
+    };
+    let run = release();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let dist = fixture.root.join("target/dist/v0.2.0");
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(dist.join("manifest.json")).unwrap())
+            .unwrap();
+    let parity = &manifest["models"][0]["parity"];
+    assert_eq!(manifest["models"][0]["name"], "tcn_encoder");
+    assert_eq!(parity["samples"], 8, "{manifest:#}");
+    let worst = parity["max_abs_diff"].as_f64().unwrap();
+    assert!(worst <= 1e-4, "{parity}");
+    assert!(
+        parity["outputs"]["mu"].as_f64().unwrap() <= worst,
+        "{parity}"
+    );
+    assert!(parity["outputs"]["logvar"].is_number(), "{parity}");
+    assert!(
+        !dist.join("tcn_encoder.reference.npz").exists(),
+        "the reference never ships"
+    );
+
+    // No float32 export is bit-exact with torch: at 1e-12 the check fails.
+    fixture.write("Cargo.toml", &with_weights("1e-12"));
+    fixture.git(&["commit", "--quiet", "-am", "test: an impossible tolerance"]);
+    std::fs::remove_dir_all(fixture.root.join("target/dist")).unwrap();
+    let strict = release();
+    assert_ne!(strict.code, 0, "{}", strict.stdout);
+    assert!(
+        strict
+            .stderr
+            .contains("onnxruntime differs from the export's reference by")
+            && strict.stderr.contains("over the tolerance 1e-12"),
+        "{}",
+        strict.stderr
+    );
+    assert!(!dist.join("tcn_encoder.onnx").exists());
+}
