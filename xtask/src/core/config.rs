@@ -168,6 +168,9 @@ pub struct ReleaseConfig {
     /// Models the product pulls by name at run time, pinned by digest.
     #[serde(default)]
     pub references: References,
+    /// What each compile target takes of an ONNX, by `hw-arch` name.
+    #[serde(default)]
+    pub targets: BTreeMap<String, TargetRules>,
     /// GPG key to sign with; `RELEASE_GPG_KEY` and `--sign-key` override it.
     pub sign_key: Option<String>,
     /// Sign every asset too, not only `sha256sum.txt` and the provenance.
@@ -189,6 +192,7 @@ impl Default for ReleaseConfig {
             docker: Vec::new(),
             models: Vec::new(),
             references: References::default(),
+            targets: BTreeMap::new(),
             sign_key: None,
             sign_assets: false,
         }
@@ -416,6 +420,33 @@ pub struct Export {
     /// must agree within this max absolute difference, recorded in the
     /// release manifest.
     pub parity_tolerance: Option<f64>,
+}
+
+/// `[workspace.metadata.release.targets.<hw-arch>]`: what a compiler for
+/// that target takes of an ONNX (docs/MODELS.md says which rules are
+/// Hailo's and which are our caution).
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TargetRules {
+    /// The default-domain opsets it parses (empty: any).
+    #[serde(default)]
+    pub opsets: Vec<u64>,
+    /// Op types it rejects.
+    #[serde(default)]
+    pub forbidden_ops: Vec<String>,
+    /// Refuse a `Conv` with a 1-D kernel (write it as a `(1, k)` 2-D one).
+    #[serde(default)]
+    pub no_conv_1d: bool,
+    /// Refuse a `Slice` fed by a `Pad` (pad on one side instead).
+    #[serde(default)]
+    pub no_pad_slice: bool,
+    /// Every node needs a name (start and end nodes are given by name).
+    #[serde(default = "yes")]
+    pub named_nodes: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// `[workspace.metadata.release.references]`: models the product pulls by

@@ -134,8 +134,14 @@ impl HefCompile {
         };
         let start_nodes = or_report(&self.start_node_names, report.0);
         let end_nodes = or_report(&self.end_node_names, report.1);
-        let calibration_shape =
-            check_inputs(&onnx, &calib, self.model_script.as_deref(), &end_nodes)?;
+        let rules = workspace.release.targets.get_key_value(hw_arch.as_str());
+        let calibration_shape = check_inputs(
+            &onnx,
+            rules.map(|(k, v)| (k.as_str(), v)),
+            &calib,
+            self.model_script.as_deref(),
+            &end_nodes,
+        )?;
         let runner = Runner::new(false);
         let versions = toolchain_versions(&runner)?;
 
@@ -327,6 +333,7 @@ fn export_report(onnx: &Path) -> (Vec<String>, Vec<String>) {
 /// Every input problem at once; the calibration set's shape when all is well.
 fn check_inputs(
     onnx: &Path,
+    rules: Option<(&str, &crate::core::config::TargetRules)>,
     calib: &Path,
     script: Option<&Path>,
     end_nodes: &[String],
@@ -337,9 +344,16 @@ fn check_inputs(
             "{}: no ONNX model there; run `cargo xtask onnx-export` or pass --onnx",
             onnx.display()
         ));
-    } else if let Err(why) = crate::model::onnx::read(onnx) {
-        // Never hand the DFC a file that is not a model.
-        problems.push(format!("{}: {why}", onnx.display()));
+    } else {
+        match crate::model::onnx::read(onnx) {
+            // Never hand the DFC a file that is not a model.
+            Err(why) => problems.push(format!("{}: {why}", onnx.display())),
+            Ok(model) => {
+                if let Some((target, rules)) = rules {
+                    problems.extend(crate::model::against_target(onnx, &model, target, rules));
+                }
+            }
+        }
     }
     if let Some(script) = script.filter(|s| !s.is_file()) {
         problems.push(format!("{}: no model script there", script.display()));

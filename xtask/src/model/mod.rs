@@ -34,9 +34,14 @@ pub enum Models {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
         /// Also check against what this model's `onnx` table in the config
-        /// declares (inputs, outputs, opsets, forbidden ops).
+        /// declares (inputs, outputs, opsets, forbidden ops), and the rules of
+        /// the target it compiles for.
         #[arg(long, value_name = "NAME")]
         model: Option<String>,
+        /// Also check against this target's rules in the config
+        /// (`[workspace.metadata.release.targets.<TARGET>]`), e.g. hailo8.
+        #[arg(long, value_name = "TARGET")]
+        target: Option<String>,
         /// Print the facts as JSON, for CI.
         #[arg(long)]
         json: bool,
@@ -101,24 +106,21 @@ impl Models {
                 }
                 Ok(())
             }
-            Models::CheckOnnx { files, model, json } => {
-                let workspace = match &model {
-                    Some(_) => Some(Workspace::discover()?),
-                    None => None,
+            Models::CheckOnnx {
+                files,
+                model,
+                target,
+                json,
+            } => {
+                let workspace = match model.is_some() || target.is_some() {
+                    true => Some(Workspace::discover()?),
+                    false => None,
                 };
-                let spec = match (&workspace, &model) {
-                    (Some(ws), Some(name)) => {
-                        let found = ws.release.models.iter().find(|m| m.name == *name);
-                        let found = found.with_context(|| {
-                            format!("no model {name} in [workspace.metadata.release.models]")
-                        })?;
-                        Some(found.onnx.as_ref().with_context(|| {
-                            format!("model {name} declares no `onnx` table (inputs, outputs, opsets) in Cargo.toml")
-                        })?)
-                    }
-                    _ => None,
+                let (spec, rules) = match &workspace {
+                    Some(ws) => check_onnx_against(ws, model.as_deref(), target.as_deref())?,
+                    None => (None, None),
                 };
-                check_onnx(&files, spec, json)
+                check_onnx(&files, spec, rules, json)
             }
             Models::InspectHef { files } => inspect_hefs(&files, &Runner::new(false)),
         }
@@ -185,6 +187,102 @@ pub fn against_spec(
     problems
 }
 
+/// Every way `model` breaks what `target`'s compiler takes
+/// (`[workspace.metadata.release.targets.<target>]`).
+pub fn against_target(
+    path: &Path,
+    model: &onnx::OnnxModel,
+    target: &str,
+    rules: &crate::core::config::TargetRules,
+) -> Vec<String> {
+    let file = path.display();
+    let key = format!("targets.{target}");
+    let mut problems = Vec::new();
+    if let (false, Some(opset)) = (rules.opsets.is_empty(), model.opset()) {
+        if !rules.opsets.contains(&opset) {
+            problems.push(format!(
+                "{file}: opset {opset}, but {target} takes {:?} ({key}.opsets)",
+                rules.opsets
+            ));
+        }
+    }
+    let mut found = |what: &str, fix: &str, rule: &str, nodes: Vec<&onnx::Node>| {
+        if let Some(first) = nodes.first() {
+            let name = if first.name.is_empty() {
+                "<no name>"
+            } else {
+                &first.name
+            };
+            problems.push(format!(
+                "{file}: {what} in {} node{}, e.g. `{name}` ({}); {fix} ({key}.{rule})",
+                nodes.len(),
+                if nodes.len() == 1 { "" } else { "s" },
+                first.op
+            ));
+        }
+    };
+    let nodes = &model.nodes;
+    found(
+        &format!("an op {target} rejects"),
+        "replace it",
+        "forbidden-ops",
+        nodes
+            .iter()
+            .filter(|n| rules.forbidden_ops.contains(&n.op))
+            .collect(),
+    );
+    if rules.no_conv_1d {
+        found(
+            "a 1-D Conv",
+            "write it as Conv2d with a (1, k) kernel over [N, C, 1, T]",
+            "no-conv-1d",
+            nodes
+                .iter()
+                .filter(|n| n.op == "Conv" && n.kernel_rank == Some(1))
+                .collect(),
+        );
+    }
+    if rules.no_pad_slice {
+        let padded: Vec<&String> = nodes
+            .iter()
+            .filter(|n| n.op == "Pad")
+            .flat_map(|n| &n.outputs)
+            .collect();
+        found(
+            "a Slice after a Pad",
+            "pad on the left only",
+            "no-pad-slice",
+            nodes
+                .iter()
+                .filter(|n| {
+                    n.op == "Slice" && n.inputs.first().is_some_and(|i| padded.contains(&i))
+                })
+                .collect(),
+        );
+    }
+    if rules.named_nodes {
+        found(
+            "no name",
+            "name every node: the DFC takes start and end nodes by name",
+            "named-nodes",
+            nodes.iter().filter(|n| n.name.is_empty()).collect(),
+        );
+    }
+    problems
+}
+
+/// The rules of the target `model` compiles for, when the config has them.
+pub fn target_rules<'w>(
+    ws: &'w Workspace,
+    model: &Model,
+) -> Option<(&'w str, &'w crate::core::config::TargetRules)> {
+    let arch = model.hef.as_ref()?.hw_arch.as_str();
+    ws.release
+        .targets
+        .get_key_value(arch)
+        .map(|(k, v)| (k.as_str(), v))
+}
+
 /// The facts of an ONNX file, or every reason it cannot go to a compiler.
 pub fn onnx_problems(path: &Path) -> Result<onnx::OnnxModel, String> {
     let model = onnx::read(path).map_err(|why| format!("{}: {why}", path.display()))?;
@@ -213,10 +311,57 @@ fn shape(dims: &[Option<u64>]) -> String {
     format!("[{}]", dims.join(", "))
 }
 
+type Rules<'w> = (&'w str, &'w crate::core::config::TargetRules);
+
+/// What `check-onnx --model/--target` checks against: the model's declared
+/// interface and the rules of a target.
+fn check_onnx_against<'w>(
+    ws: &'w Workspace,
+    model: Option<&str>,
+    target: Option<&str>,
+) -> Result<(Option<&'w crate::core::config::OnnxSpec>, Option<Rules<'w>>)> {
+    let model = match model {
+        Some(name) => Some(
+            ws.release
+                .models
+                .iter()
+                .find(|m| m.name == name)
+                .with_context(|| {
+                    format!("no model {name} in [workspace.metadata.release.models]")
+                })?,
+        ),
+        None => None,
+    };
+    let rules = match target {
+        Some(target) => Some(
+            ws.release
+                .targets
+                .get_key_value(target)
+                .map(|(k, v)| (k.as_str(), v))
+                .with_context(|| {
+                    format!(
+                        "no [workspace.metadata.release.targets.{target}] in Cargo.toml (configured: {})",
+                        ws.release.targets.keys().cloned().collect::<Vec<_>>().join(", ")
+                    )
+                })?,
+        ),
+        None => model.and_then(|m| target_rules(ws, m)),
+    };
+    let spec = model.and_then(|m| m.onnx.as_ref());
+    if let (Some(m), None, None) = (model, spec, rules) {
+        bail!(
+            "model {} declares no `onnx` table (inputs, outputs, opsets) in Cargo.toml and compiles for no configured target",
+            m.name
+        );
+    }
+    Ok((spec, rules))
+}
+
 /// `models check-onnx`: the facts of each file, every problem at once.
 fn check_onnx(
     files: &[PathBuf],
     spec: Option<&crate::core::config::OnnxSpec>,
+    rules: Option<Rules>,
     json: bool,
 ) -> Result<()> {
     let mut problems = Vec::new();
@@ -229,6 +374,9 @@ fn check_onnx(
         };
         if let Some(spec) = spec {
             problems.extend(against_spec(file, &model, spec));
+        }
+        if let Some((target, rules)) = rules {
+            problems.extend(against_target(file, &model, target, rules));
         }
         if json {
             let ok = problems.len() == before;
@@ -366,10 +514,16 @@ pub fn check(workspace: &Workspace, model: &Model, problems: &mut Vec<String>) {
             }
         }
         if asset.extension().is_some_and(|e| e == "onnx") {
-            match (onnx_problems(asset), &model.onnx) {
-                (Err(problem), _) => problems.push(problem),
-                (Ok(read), Some(spec)) => problems.extend(against_spec(asset, &read, spec)),
-                (Ok(_), None) => {}
+            match onnx_problems(asset) {
+                Err(problem) => problems.push(problem),
+                Ok(read) => {
+                    if let Some(spec) = &model.onnx {
+                        problems.extend(against_spec(asset, &read, spec));
+                    }
+                    if let Some((target, rules)) = target_rules(workspace, model) {
+                        problems.extend(against_target(asset, &read, target, rules));
+                    }
+                }
             }
         }
     }

@@ -20,6 +20,20 @@ pub struct OnnxModel {
     pub outputs: Vec<Tensor>,
     /// Every node's op type, in graph order.
     pub ops: Vec<String>,
+    /// Every node, in graph order (not in `--json`: `ops` says what they are).
+    #[serde(skip)]
+    pub nodes: Vec<Node>,
+}
+
+/// What the target rules need of a node.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Node {
+    pub name: String,
+    pub op: String,
+    pub inputs: Vec<String>,
+    pub outputs: Vec<String>,
+    /// The length of its `kernel_shape` attribute, when it has one.
+    pub kernel_rank: Option<usize>,
 }
 
 /// A graph input or output: its name and dims (`None`: a symbolic or
@@ -76,7 +90,11 @@ pub fn parse(bytes: &[u8]) -> Result<OnnxModel, String> {
     let graph = graph.ok_or_else(|| not_onnx("no graph"))?;
     for field in Fields::new(graph) {
         match field.map_err(|e| not_onnx(&e))? {
-            (1, Value::Bytes(node)) => model.ops.push(op_type(node).map_err(|e| not_onnx(&e))?),
+            (1, Value::Bytes(node)) => {
+                let node = self::node(node).map_err(|e| not_onnx(&e))?;
+                model.ops.push(node.op.clone());
+                model.nodes.push(node);
+            }
             (11, Value::Bytes(info)) => model.inputs.push(tensor(info).map_err(|e| not_onnx(&e))?),
             (12, Value::Bytes(info)) => model.outputs.push(tensor(info).map_err(|e| not_onnx(&e))?),
             _ => {}
@@ -85,14 +103,43 @@ pub fn parse(bytes: &[u8]) -> Result<OnnxModel, String> {
     Ok(model)
 }
 
-/// NodeProto field 4.
-fn op_type(node: &[u8]) -> Result<String, String> {
-    for field in Fields::new(node) {
-        if let (4, Value::Bytes(op)) = field? {
-            return text(op);
+/// NodeProto: input (1), output (2), name (3), op_type (4), attribute (5).
+fn node(bytes: &[u8]) -> Result<Node, String> {
+    let mut node = Node::default();
+    for field in Fields::new(bytes) {
+        match field? {
+            (1, Value::Bytes(b)) => node.inputs.push(text(b)?),
+            (2, Value::Bytes(b)) => node.outputs.push(text(b)?),
+            (3, Value::Bytes(b)) => node.name = text(b)?,
+            (4, Value::Bytes(b)) => node.op = text(b)?,
+            (5, Value::Bytes(b)) => {
+                if let Some(rank) = kernel_rank(b)? {
+                    node.kernel_rank = Some(rank);
+                }
+            }
+            _ => {}
         }
     }
-    Err("a node without an op_type".to_owned())
+    if node.op.is_empty() {
+        return Err("a node without an op_type".to_owned());
+    }
+    Ok(node)
+}
+
+/// AttributeProto `kernel_shape`: name (1), ints (8, packed or not).
+fn kernel_rank(attribute: &[u8]) -> Result<Option<usize>, String> {
+    let (mut name, mut ints) = (String::new(), 0);
+    for field in Fields::new(attribute) {
+        match field? {
+            (1, Value::Bytes(b)) => name = text(b)?,
+            (8, Value::Varint(_)) => ints += 1,
+            (8, Value::Bytes(packed)) => {
+                ints += packed.iter().filter(|b| *b & 0x80 == 0).count();
+            }
+            _ => {}
+        }
+    }
+    Ok((name == "kernel_shape").then_some(ints))
 }
 
 /// ValueInfoProto: name (1), type (2) -> tensor_type (1) -> shape (2) ->

@@ -189,11 +189,16 @@ pub fn stage(
         .context("the model's export command failed; nothing was staged as checked")?;
     let mut problems = match crate::model::onnx_problems(&onnx) {
         Err(problem) => vec![problem],
-        Ok(read) => model
-            .onnx
-            .as_ref()
-            .map(|spec| crate::model::against_spec(&onnx, &read, spec))
-            .unwrap_or_default(),
+        Ok(read) => {
+            let mut found = Vec::new();
+            if let Some(spec) = &model.onnx {
+                found.extend(crate::model::against_spec(&onnx, &read, spec));
+            }
+            if let Some((target, rules)) = crate::model::target_rules(ws, model) {
+                found.extend(crate::model::against_target(&onnx, &read, target, rules));
+            }
+            found
+        }
     };
     for suffix in &export.outputs {
         let file = staged.join(format!("{}.{suffix}", model.name));

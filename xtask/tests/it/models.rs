@@ -214,8 +214,9 @@ fn inspect_hef_accepts_compiled_files_and_rejects_placeholders() {
 }
 
 /// Writes a small but real ONNX model with the `onnx` package's own
-/// helpers: one 1-D `Conv` from `input` (dims; 0 is a symbolic dim) to a
-/// `[1, 64]` output `latent_embeddings`.
+/// helpers: one `Conv` from `input` (dims; 0 is a symbolic dim; a 1-D kernel
+/// over a rank-3 input, a `(1, 3)` one over rank 4) to a `[1, 64]` output
+/// `latent_embeddings`.
 pub(crate) fn write_onnx(path: &std::path::Path, opset: u32, input: &str, dims: &[u32]) {
     let script = r#"
 import sys, onnx
@@ -224,8 +225,9 @@ path, opset, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 dims = [int(d) if int(d) else "batch" for d in sys.argv[4].split(",")]
 x = h.make_tensor_value_info(name, T.FLOAT, dims)
 y = h.make_tensor_value_info("latent_embeddings", T.FLOAT, [1, 64])
-w = h.make_tensor("w", T.FLOAT, [64, 9, 3], [0.0] * (64 * 9 * 3))
-conv = h.make_node("Conv", [name, "w"], ["c"], name="/encoder/Conv", kernel_shape=[3])
+kernel = [3] if len(dims) == 3 else [1, 3]
+w = h.make_tensor("w", T.FLOAT, [64, 9] + kernel, [0.0] * (64 * 9 * 3))
+conv = h.make_node("Conv", [name, "w"], ["c"], name="/encoder/Conv", kernel_shape=kernel)
 pool = h.make_node("GlobalAveragePool", ["c"], ["p"], name="/pool")
 flat = h.make_node("Flatten", ["p"], ["latent_embeddings"], name="/mu/Flatten")
 graph = h.make_graph([conv, pool, flat], "encoder", [x], [y], [w])
@@ -254,8 +256,8 @@ fn compile_inputs() -> Fixture {
     write_onnx(
         &fixture.root.join(STAGED).join("tcn_encoder.onnx"),
         13,
-        "input",
-        &[1, 9, 100],
+        "imu_window",
+        &[1, 9, 1, 100],
     );
     fixture.write(
         &format!("{STAGED}/tcn_encoder.export.json"),
@@ -641,7 +643,39 @@ fn check_onnx_reports_the_facts_and_refuses_what_no_compiler_takes() {
             ])
             .run()
     };
-    let real = declare("{ inputs = { imu_window = [1, 100, 9] }, outputs = { latent_embeddings = [1, 64] }, opsets = [11] }");
+    let real = "{ inputs = { imu_window = [1, 100, 9] }, outputs = { latent_embeddings = [1, 64] }, opsets = [11] }";
+    // The example's hailo8 rules carry its caution against 1-D Conv; this
+    // project's DFC takes them, and its config says so.
+    let cautious = declare(real);
+    assert_eq!(cautious.code, 1, "{}", cautious.stdout);
+    assert!(
+        cautious.stderr.contains(
+            "onnx/encoder.onnx: a 1-D Conv in 1 node, e.g. `/encoder/Conv` (Conv); write it as \
+             Conv2d with a (1, k) kernel over [N, C, 1, T] (targets.hailo8.no-conv-1d)"
+        ),
+        "{}",
+        cautious.stderr
+    );
+    let original = original.replacen("no-conv-1d = true", "no-conv-1d = false", 1);
+    let declare = |spec: &str| {
+        fixture.write(
+            "Cargo.toml",
+            &original.replace(
+                "metadata = \"models/tcn_encoder\"",
+                &format!("metadata = \"models/tcn_encoder\"\nonnx = {spec}"),
+            ),
+        );
+        Xtask::new(&fixture.root)
+            .args(&[
+                "models",
+                "check-onnx",
+                "--model",
+                "tcn_encoder",
+                "onnx/encoder.onnx",
+            ])
+            .run()
+    };
+    let real = declare(real);
     assert_eq!(real.code, 0, "{}", real.stderr);
     let other = declare(
         "{ inputs = { imu_window = [1, 9, 1, 100] }, outputs = { mu = [1, 64] }, opsets = [13], forbidden-ops = [\"Conv\"] }",
@@ -899,4 +933,60 @@ fn the_release_records_onnxruntime_parity_against_the_exports_reference() {
         strict.stderr
     );
     assert!(!dist.join("tcn_encoder.onnx").exists());
+}
+
+/// `check-onnx --target`: a target's rules from the config, each broken rule
+/// named with its key; a node without a name (the DFC takes end nodes by
+/// name) is one of them.
+#[test]
+fn check_onnx_holds_a_file_to_a_targets_rules() {
+    let fixture = Fixture::new();
+    let path = fixture.root.join("unnamed.onnx");
+    let script = r#"
+import sys, onnx
+from onnx import helper as h, TensorProto as T
+x = h.make_tensor_value_info("x", T.FLOAT, [1, 9, 1, 100])
+y = h.make_tensor_value_info("y", T.FLOAT, [1, 9, 1, 100])
+pad = h.make_node("Pad", ["x", "pads"], ["p"], name="/pad")
+cut = h.make_node("Slice", ["p", "starts", "ends"], ["s"], name="/cut")
+relu = h.make_node("Relu", ["s"], ["y"])
+consts = [h.make_tensor("pads", T.INT64, [8], [0] * 8),
+          h.make_tensor("starts", T.INT64, [1], [0]), h.make_tensor("ends", T.INT64, [1], [100])]
+graph = h.make_graph([pad, cut, relu], "g", [x], [y], consts)
+onnx.save(h.make_model(graph, opset_imports=[h.make_opsetid("", 18)]), sys.argv[1])
+"#;
+    let made = std::process::Command::new(support::venv_python())
+        .args(["-c", script])
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let run = Xtask::new(&fixture.root)
+        .args(&["models", "check-onnx", "--target", "hailo8", "unnamed.onnx"])
+        .run();
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    for needle in [
+        "unnamed.onnx: opset 18, but hailo8 takes [11, 12, 13, 14, 15, 16, 17] (targets.hailo8.opsets)",
+        "unnamed.onnx: a Slice after a Pad in 1 node, e.g. `/cut` (Slice); pad on the left only (targets.hailo8.no-pad-slice)",
+        "unnamed.onnx: no name in 1 node, e.g. `<no name>` (Relu); name every node: the DFC takes start and end nodes by name (targets.hailo8.named-nodes)",
+    ] {
+        assert!(run.stderr.contains(needle), "no {needle:?} in {}", run.stderr);
+    }
+    let unknown = Xtask::new(&fixture.root)
+        .args(&[
+            "models",
+            "check-onnx",
+            "--target",
+            "hailo15h",
+            "unnamed.onnx",
+        ])
+        .run();
+    assert_eq!(unknown.code, 1);
+    assert!(
+        unknown.stderr.contains(
+            "no [workspace.metadata.release.targets.hailo15h] in Cargo.toml (configured: hailo8, hailo8l)"
+        ),
+        "{}",
+        unknown.stderr
+    );
 }
