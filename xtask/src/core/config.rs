@@ -379,6 +379,10 @@ pub struct Model {
     /// How the build makes `<name>.onnx` from the weights. Without it, an
     /// `.onnx` among the assets is the model's ONNX, shipped as it is.
     pub export: Option<Export>,
+    /// How a weights name writes the accuracy as a percent (`_57pct.pth`
+    /// for 0.5768): `truncate`, `round` or `either`.
+    #[serde(default)]
+    pub accuracy_in_name: PercentStyle,
     /// The model card in each version directory; `""`: the project keeps none.
     #[serde(default = "default_card")]
     pub card: String,
@@ -585,6 +589,15 @@ pub fn placeholders(text: &str) -> Vec<&str> {
         .skip(1)
         .filter_map(|rest| rest.split_once('}').map(|(word, _)| word))
         .collect()
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PercentStyle {
+    Truncate,
+    Round,
+    #[default]
+    Either,
 }
 
 fn default_card() -> String {

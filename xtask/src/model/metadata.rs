@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::core::config::Model;
+use crate::core::config::{Model, PercentStyle};
 
 /// One fact as read: its value and where it came from.
 #[derive(Debug)]
@@ -312,7 +312,12 @@ fn check_normalization(m: &ModelVersion, problems: &mut Vec<String>) {
 
 /// `best_tcn_vae_72pct.pth`: the accuracy in a weights file's name must be
 /// the model's `accuracy` fact.
-pub fn check_asset_name(asset: &Path, m: &ModelVersion, problems: &mut Vec<String>) {
+pub fn check_asset_name(
+    asset: &Path,
+    m: &ModelVersion,
+    style: PercentStyle,
+    problems: &mut Vec<String>,
+) {
     let Some(accuracy) = m.fact("accuracy") else {
         return;
     };
@@ -326,15 +331,20 @@ pub fn check_asset_name(asset: &Path, m: &ModelVersion, problems: &mut Vec<Strin
     else {
         return;
     };
-    // Projects write the percent rounded (0.5768 -> 58) or truncated (-> 57):
-    // either matches.
+    // Projects write the percent rounded (0.5768 -> 58) or truncated (-> 57).
     let percent = accuracy.value.as_f64().unwrap_or_default() * 100.0;
     let (rounded, truncated) = (percent.round() as u32, (percent + 1e-9).floor() as u32);
-    if pct != rounded && pct != truncated {
-        let which = if rounded == truncated {
-            format!("{rounded}%")
-        } else {
-            format!("{truncated}% truncated, {rounded}% rounded")
+    let fits = match style {
+        PercentStyle::Truncate => pct == truncated,
+        PercentStyle::Round => pct == rounded,
+        PercentStyle::Either => pct == truncated || pct == rounded,
+    };
+    if !fits {
+        let which = match style {
+            _ if rounded == truncated => format!("{rounded}%"),
+            PercentStyle::Truncate => format!("{truncated}% truncated, as accuracy-in-name says"),
+            PercentStyle::Round => format!("{rounded}% rounded, as accuracy-in-name says"),
+            PercentStyle::Either => format!("{truncated}% truncated, {rounded}% rounded"),
         };
         problems.push(format!(
             "{}: the name says {pct}% but {} is {} ({which}); rename the weights or fix the metrics",

@@ -506,7 +506,7 @@ pub fn check(workspace: &Workspace, model: &Model, problems: &mut Vec<String>) {
             continue;
         }
         if let Some(newest) = &newest {
-            metadata::check_asset_name(asset, newest, problems);
+            metadata::check_asset_name(asset, newest, model.accuracy_in_name, problems);
         }
         if asset.extension().is_some_and(|e| e == "hef") {
             if let Err(why) = hef::inspect(asset) {

@@ -742,7 +742,16 @@ fn check_onnx_reports_the_facts_and_refuses_what_no_compiler_takes() {
 /// rounds: both names pass, any other does not.
 #[test]
 fn a_weights_name_may_truncate_or_round_the_accuracy() {
-    for (name, passes) in [("57pct", true), ("58pct", true), ("56pct", false)] {
+    let cases = [
+        ("either", "57pct", true),
+        ("either", "58pct", true),
+        ("either", "56pct", false),
+        ("truncate", "57pct", true),
+        ("truncate", "58pct", false),
+        ("round", "58pct", true),
+        ("round", "57pct", false),
+    ];
+    for (style, name, passes) in cases {
         let fixture = Fixture::new();
         edit_json(&fixture, "eval_metrics.json", |m| {
             m["validation_accuracy"] = json!(0.5768);
@@ -752,15 +761,23 @@ fn a_weights_name_may_truncate_or_round_the_accuracy() {
         fixture.write(&weights, "weights");
         let manifest = fixture.read("Cargo.toml").replace(
             "metadata = \"models/tcn_encoder\"",
-            &format!("metadata = \"models/tcn_encoder\"\nassets = [\"{weights}\"]"),
+            &format!(
+                "metadata = \"models/tcn_encoder\"\nassets = [\"{weights}\"]\naccuracy-in-name = \"{style}\""
+            ),
         );
         fixture.write("Cargo.toml", &manifest);
         let run = Xtask::new(&fixture.root).args(&["models", "check"]).run();
-        assert_eq!(run.code == 0, passes, "{name}: {}", run.stderr);
+        assert_eq!(run.code == 0, passes, "{style} {name}: {}", run.stderr);
         if !passes {
+            let which = match style {
+                "truncate" => "(57% truncated, as accuracy-in-name says)",
+                "round" => "(58% rounded, as accuracy-in-name says)",
+                _ => "(57% truncated, 58% rounded)",
+            };
             assert!(
-                run.stderr.contains("the name says 56% but")
-                    && run.stderr.contains("(57% truncated, 58% rounded)"),
+                run.stderr
+                    .contains(&format!("the name says {}% but", &name[..2]))
+                    && run.stderr.contains(which),
                 "{}",
                 run.stderr
             );
