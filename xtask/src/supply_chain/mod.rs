@@ -245,24 +245,66 @@ fn sha2_of(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
-/// Each crate of `Cargo.lock`, with the lock's checksum.
+/// The crates the product is made of: the workspace members but the xtask
+/// (a build tool, named in `metadata.tools`) and what they depend on, from
+/// `Cargo.lock`, with the lock's checksum. A repository whose only crate is
+/// the xtask ships no crate.
 fn crate_components(workspace: &Workspace) -> Vec<Value> {
     let lock = std::fs::read_to_string(workspace.root.join("Cargo.lock")).unwrap_or_default();
     let Ok(lock) = lock.parse::<toml_edit::DocumentMut>() else {
         return Vec::new();
     };
-    let packages = lock.get("package").and_then(|p| p.as_array_of_tables());
+    let packages: Vec<&toml_edit::Table> = lock
+        .get("package")
+        .and_then(|p| p.as_array_of_tables())
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    let field =
+        |p: &toml_edit::Table, key: &str| p.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+    // `name` or `name version` (Cargo.lock's reference to another entry).
+    let refers = |p: &toml_edit::Table, reference: &str| {
+        let mut words = reference.split(' ');
+        field(p, "name").as_deref() == words.next()
+            && words
+                .next()
+                .is_none_or(|v| field(p, "version").as_deref() == Some(v))
+    };
+    let mut wanted: Vec<usize> = packages
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| {
+            p.get("source").is_none() && field(p, "name").as_deref() != Some(env!("CARGO_PKG_NAME"))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let mut next = 0;
+    while next < wanted.len() {
+        let deps: Vec<String> = packages[wanted[next]]
+            .get("dependencies")
+            .and_then(|d| d.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d.as_str().map(str::to_owned))
+            .collect();
+        for dep in deps {
+            if let Some(i) = packages.iter().position(|p| refers(p, &dep)) {
+                if !wanted.contains(&i) {
+                    wanted.push(i);
+                }
+            }
+        }
+        next += 1;
+    }
+    wanted.sort();
     let mut components = Vec::new();
-    for package in packages.into_iter().flatten() {
-        let (Some(name), Some(version)) = (
-            package.get("name").and_then(|v| v.as_str()),
-            package.get("version").and_then(|v| v.as_str()),
-        ) else {
+    for package in wanted.into_iter().map(|i| packages[i]) {
+        let (Some(name), Some(version)) = (field(package, "name"), field(package, "version"))
+        else {
             continue;
         };
         let purl = format!("pkg:cargo/{name}@{version}");
         let mut component = json!({ "type": "library", "bom-ref": purl, "name": name, "version": version, "purl": purl });
-        if let Some(sum) = package.get("checksum").and_then(|v| v.as_str()) {
+        if let Some(sum) = field(package, "checksum") {
             component["hashes"] = json!([{ "alg": "SHA-256", "content": sum }]);
         }
         components.push(component);
@@ -398,4 +440,50 @@ pub fn python_deps(workspace: &Workspace, wheel: &Path, runner: &Runner) -> Resu
         );
     }
     Ok(deps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A workspace with the xtask and a product crate: the product's crates
+    /// (and what they depend on) are components; what only the xtask uses is not.
+    #[test]
+    fn the_crates_are_the_products_not_the_xtasks() {
+        let root = std::env::temp_dir().join(format!("xt-sbom-{}", std::process::id()));
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(
+            root.join("Cargo.toml"),
+            "[workspace]\nmembers = [\"xtask\", \"edge\"]\n",
+        )
+        .unwrap();
+        let registry = "source = \"registry+https://github.com/rust-lang/crates.io-index\"";
+        std::fs::write(
+            root.join("Cargo.lock"),
+            format!(
+                "version = 4\n\n\
+                 [[package]]\nname = \"clap\"\nversion = \"4.6.0\"\n{registry}\nchecksum = \"aa\"\n\n\
+                 [[package]]\nname = \"edge\"\nversion = \"0.1.0\"\ndependencies = [\"serde 1.0.0\"]\n\n\
+                 [[package]]\nname = \"serde\"\nversion = \"1.0.0\"\n{registry}\nchecksum = \"bb\"\ndependencies = [\"serde_core\"]\n\n\
+                 [[package]]\nname = \"serde\"\nversion = \"2.0.0\"\n{registry}\nchecksum = \"cc\"\n\n\
+                 [[package]]\nname = \"serde_core\"\nversion = \"1.0.0\"\n{registry}\nchecksum = \"dd\"\n\n\
+                 [[package]]\nname = \"xtask\"\nversion = \"0.1.0\"\ndependencies = [\"clap\", \"serde 2.0.0\"]\n"
+            ),
+        )
+        .unwrap();
+        let workspace = Workspace::load(&root).unwrap();
+        let purls: Vec<String> = crate_components(&workspace)
+            .iter()
+            .map(|c| c["purl"].as_str().unwrap().to_owned())
+            .collect();
+        std::fs::remove_dir_all(&root).ok();
+        assert_eq!(
+            purls,
+            [
+                "pkg:cargo/edge@0.1.0",
+                "pkg:cargo/serde@1.0.0",
+                "pkg:cargo/serde_core@1.0.0"
+            ]
+        );
+    }
 }
