@@ -211,7 +211,7 @@ pub fn refuse_existing_tag(
     let mut fix = format!(
         "merge that release into this branch (`git merge {tag}`) so its history counts, or release another version"
     );
-    if let Some(level) = level {
+    if let Some(level) = level.filter(|l| *l != Level::Current) {
         let mut free = version.clone();
         while released.contains(&free) {
             free = next_version(&free, &Target::Level(level), None)?;

@@ -203,7 +203,7 @@ fn project_name(ws: &Workspace) -> String {
 }
 
 /// `2 features, 1 fix` from the section's counts.
-fn summary(section: &Section) -> String {
+pub fn summary(section: &Section) -> String {
     let count = |name: &str| {
         section
             .groups

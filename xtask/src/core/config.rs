@@ -149,6 +149,16 @@ pub struct ReleaseConfig {
     /// The tag of a release; must contain `{version}`.
     #[serde(default = "default_tag_name")]
     pub tag_name: String,
+    /// The release commit's message: `{version}`, `{tag}`, `{pep440}`,
+    /// `{summary}`, `{previous_tag}`.
+    #[serde(default = "default_commit_message")]
+    pub commit_message: String,
+    /// The annotated tag's message, with the same placeholders.
+    #[serde(default = "default_tag_message")]
+    pub tag_message: String,
+    /// Further tags on the release commit, e.g. `models-v{version}`.
+    #[serde(default)]
+    pub extra_tags: Vec<ExtraTag>,
     #[serde(default)]
     pub changelog: ChangelogConfig,
     #[serde(default)]
@@ -184,6 +194,9 @@ impl Default for ReleaseConfig {
             github: None,
             branches: default_branches(),
             tag_name: default_tag_name(),
+            commit_message: default_commit_message(),
+            tag_message: default_tag_message(),
+            extra_tags: Vec::new(),
             changelog: ChangelogConfig::default(),
             notes: NotesConfig::default(),
             crates: Vec::new(),
@@ -205,6 +218,38 @@ fn default_branches() -> Vec<String> {
 
 fn default_tag_name() -> String {
     "v{version}".to_owned()
+}
+
+fn default_commit_message() -> String {
+    "chore(release): {tag}".to_owned()
+}
+
+fn default_tag_message() -> String {
+    "Release {tag}".to_owned()
+}
+
+/// A further tag on the release commit.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ExtraTag {
+    /// With `{version}`, e.g. `models-v{version}`.
+    pub name: String,
+    /// Annotated (with `message`, else `tag-message`) or lightweight.
+    #[serde(default = "yes")]
+    pub annotated: bool,
+    pub message: Option<String>,
+}
+
+/// The placeholders of the commit and tag messages.
+pub const MESSAGE_PLACEHOLDERS: &[&str] = &["version", "tag", "pep440", "summary", "previous_tag"];
+
+/// Fills `{version}`, `{tag}`, ... of a message or tag template.
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    values
+        .iter()
+        .fold(template.to_owned(), |text, (key, value)| {
+            text.replace(&format!("{{{key}}}"), value)
+        })
 }
 
 /// `[workspace.metadata.release.notes]`: the release notes (the GitHub
@@ -854,6 +899,36 @@ impl ReleaseConfig {
         }
         let mut names = std::collections::BTreeSet::new();
         problems.extend(self.references.problems());
+        let mut messages = vec![
+            ("commit-message".to_owned(), &self.commit_message),
+            ("tag-message".to_owned(), &self.tag_message),
+        ];
+        for (i, extra) in self.extra_tags.iter().enumerate() {
+            messages.push((format!("extra-tags[{i}].name"), &extra.name));
+            if let Some(message) = &extra.message {
+                messages.push((format!("extra-tags[{i}].message"), message));
+            }
+            if !extra.name.contains("{version}") {
+                problems.push(format!(
+                    "extra-tags[{i}].name = {:?}: must contain {{version}}, or every release would make the same tag",
+                    extra.name
+                ));
+            }
+        }
+        for (key, text) in messages {
+            for word in placeholders(text) {
+                if !MESSAGE_PLACEHOLDERS.contains(&word) {
+                    problems.push(format!(
+                        "{key} = {text:?}: unknown placeholder `{{{word}}}`; use {}",
+                        MESSAGE_PLACEHOLDERS
+                            .iter()
+                            .map(|p| format!("{{{p}}}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+            }
+        }
         for (i, model) in self.models.iter().enumerate() {
             for (fact, sources) in model.facts.all() {
                 for source in sources {

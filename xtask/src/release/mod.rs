@@ -27,7 +27,7 @@ use plan::{Request, StepName};
 /// Release this repository: plan, check, build, verify, publish (dry run unless --execute).
 #[derive(clap::Args, Debug)]
 pub struct Release {
-    /// A level (major, minor, patch, release, alpha, beta, rc), `auto` (from the
+    /// A level (major, minor, patch, release, current, alpha, beta, rc), `auto` (from the
     /// conventional commits; the default) or an explicit version.
     target: Option<String>,
     /// Make the level's version a pre-release.

@@ -17,7 +17,7 @@ use crate::core::config::Workspace;
 use crate::core::dist::{Dist, Planned};
 use crate::core::runner::Runner;
 use crate::tools::git::Git;
-use crate::version::level::{next_version, Target};
+use crate::version::level::{next_version, Level, Target};
 use crate::version::pep440::{to_pep440, PreKind};
 use crate::version::released::{is_highest, released_versions};
 use crate::version::sources::VersionSources;
@@ -122,6 +122,14 @@ pub struct Plan {
     pub changelog: Section,
     /// The GitHub release's title (the first line of its notes).
     pub title: String,
+    /// The release commit's message and the annotated tag's, filled in.
+    #[serde(default)]
+    pub commit_message: String,
+    #[serde(default)]
+    pub tag_message: String,
+    /// Further tags on the release commit (`models-v0.2.0`), pushed with it.
+    #[serde(default)]
+    pub extra_tags: Vec<ExtraTag>,
     /// The staged directory, `target/dist/v<X.Y.Z>`.
     pub dist: PathBuf,
     /// The files the release ships, by the name they are downloaded under.
@@ -158,6 +166,13 @@ pub struct Image {
     /// Why the tags differ from the version, e.g. build metadata dropped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// A further tag: annotated with `message`, or lightweight without one.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct ExtraTag {
+    pub name: String,
+    pub message: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -219,11 +234,43 @@ pub fn plan(
         .tag_name
         .replace("{version}", &version.to_string());
     let title = crate::changelog::notes::title(workspace, &version, &tag, &pending.merged)?;
+    let summary = crate::changelog::notes::summary(&pending.merged);
+    let version_text = version.to_string();
+    let previous_tag = pending
+        .previous
+        .as_ref()
+        .map(|p| p.tag.clone())
+        .unwrap_or_default();
+    let values = [
+        ("version", version_text.as_str()),
+        ("tag", tag.as_str()),
+        ("pep440", pep440.as_deref().unwrap_or(version_text.as_str())),
+        ("summary", summary.as_str()),
+        ("previous_tag", previous_tag.as_str()),
+    ];
+    let release = &workspace.release;
+    let tag_message = crate::core::config::fill(&release.tag_message, &values);
+    let extra_tags = release
+        .extra_tags
+        .iter()
+        .map(|t| ExtraTag {
+            name: crate::core::config::fill(&t.name, &values),
+            message: t.annotated.then(|| {
+                t.message.as_ref().map_or(tag_message.clone(), |m| {
+                    crate::core::config::fill(m, &values)
+                })
+            }),
+        })
+        .collect();
+    let commit_message = crate::core::config::fill(&release.commit_message, &values);
     let mut plan = Plan {
         version: version.to_string(),
         pep440_version: pep440,
         current_version: current.to_string(),
         title,
+        commit_message,
+        tag_message,
+        extra_tags,
         tag,
         previous_tag: pending.previous.as_ref().map(|p| p.tag.clone()),
         previous_version: pending.previous.as_ref().map(|p| p.version.to_string()),
@@ -261,6 +308,8 @@ fn target_version(
     };
     let version = next_version(current, &target, request.pre)?;
     let level = match (&target, request.pre) {
+        // `current` steps nowhere: there is no "next free current".
+        (Target::Level(Level::Current), _) => None,
         (Target::Level(level), None) => Some(*level),
         _ => None,
     };

@@ -43,7 +43,11 @@ impl Rollback {
             .as_ref()
             .filter(|j| j.plan.tag == *tag)
             .map(|j| j.steps.contains_key(&super::plan::StepName::Pypi));
-        let in_progress = journal.map(|j| j.plan.tag);
+        let planned = journal.as_ref().map(|j| &j.plan).filter(|p| p.tag == *tag);
+        let extra_tags = extra_tags(&workspace, tag, planned);
+        // Recognised by its tag (or, before the tag was made, by the plan).
+        let release_commit = release_commit(&git, tag, planned, &runner)?;
+        let in_progress = journal.as_ref().map(|j| j.plan.tag.clone());
 
         // What exists of this release, asked before anything is removed.
         let github = if workspace.release.github.is_some() && crate::core::runner::on_path("gh") {
@@ -86,7 +90,25 @@ impl Rollback {
         if local_tag {
             runner.run(&git.delete_tag(tag))?;
         }
-        drop_release_commit(&git, tag, &runner)?;
+        for extra in &extra_tags {
+            if !runner
+                .output(&git.remote_tag(extra))?
+                .stdout
+                .trim()
+                .is_empty()
+            {
+                runner.run(&git.delete_remote_tag(extra))?;
+            }
+            if runner
+                .output(&git.has_ref(&format!("refs/tags/{extra}")))?
+                .success()
+            {
+                runner.run(&git.delete_tag(extra))?;
+            }
+        }
+        if release_commit {
+            drop_release_commit(&git, &runner)?;
+        }
         say_what_stays(&workspace, tag, pypi_started);
         match in_progress {
             // Only this release's own journal: another one in progress is
@@ -108,14 +130,59 @@ impl Rollback {
     }
 }
 
+/// The further tags of the release `tag`: as planned, else as the config
+/// names them for the version in `tag`.
+fn extra_tags(
+    workspace: &Workspace,
+    tag: &str,
+    planned: Option<&super::plan::Plan>,
+) -> Vec<String> {
+    if let Some(plan) = planned {
+        return plan.extra_tags.iter().map(|t| t.name.clone()).collect();
+    }
+    let release = &workspace.release;
+    let (prefix, suffix) = release
+        .tag_name
+        .split_once("{version}")
+        .unwrap_or(("v", ""));
+    let Some(version) = tag
+        .strip_prefix(prefix)
+        .and_then(|t| t.strip_suffix(suffix))
+    else {
+        return Vec::new();
+    };
+    release
+        .extra_tags
+        .iter()
+        .map(|t| crate::core::config::fill(&t.name, &[("version", version)]))
+        .collect()
+}
+
+/// Whether HEAD is the release commit of `tag`: the commit the tag points
+/// at, or (the tag not made yet) the planned commit's child with the
+/// planned subject.
+fn release_commit(
+    git: &Git,
+    tag: &str,
+    planned: Option<&super::plan::Plan>,
+    runner: &Runner,
+) -> Result<bool> {
+    let read = |cmd| -> Result<String> { Ok(runner.output(&cmd)?.stdout.trim().to_owned()) };
+    let head = read(git.resolve("HEAD"))?;
+    if read(git.resolve(&format!("refs/tags/{tag}^{{commit}}")))? == head {
+        return Ok(true);
+    }
+    let Some(plan) = planned else {
+        return Ok(false);
+    };
+    Ok(read(git.resolve("HEAD^"))? == plan.commit
+        && read(git.head_subject())? == crate::steps::release_commit_subject(plan))
+}
+
 /// The release commit goes while it is not on origin (`git reset --keep`
 /// refuses rather than discard uncommitted work); a pushed one is reverted
 /// by hand.
-fn drop_release_commit(git: &Git, tag: &str, runner: &Runner) -> Result<()> {
-    let subject = runner.output(&git.head_subject())?.stdout.trim().to_owned();
-    if subject != crate::steps::release_commit_message(tag) {
-        return Ok(());
-    }
+fn drop_release_commit(git: &Git, runner: &Runner) -> Result<()> {
     let head = runner
         .output(&git.resolve("HEAD"))?
         .stdout

@@ -12,24 +12,37 @@ use crate::version::sources::{FileChange, VersionSources};
 
 pub struct Prepare;
 
-/// The release commit's message.
-pub fn release_commit_message(tag: &str) -> String {
-    format!("chore(release): {tag}")
+/// The release commit's subject (its message's first line), as planned.
+pub fn release_commit_subject(plan: &crate::release::plan::Plan) -> &str {
+    plan.commit_message.lines().next().unwrap_or_default()
 }
 
-/// The annotated tag's message.
-pub fn release_tag_message(tag: &str) -> String {
-    format!("Release {tag}")
+impl Prepare {
+    /// Each tag of the release with the command that makes it on HEAD.
+    fn tags(cx: &Cx) -> Vec<(String, Cmd)> {
+        let git = Git::at(&cx.ws.root);
+        let plan = cx.plan;
+        let mut tags = vec![(
+            plan.tag.clone(),
+            git.annotated_tag(&plan.tag, &plan.tag_message),
+        )];
+        for extra in &plan.extra_tags {
+            let cmd = match &extra.message {
+                Some(message) => git.annotated_tag(&extra.name, message),
+                None => git.lightweight_tag(&extra.name),
+            };
+            tags.push((extra.name.clone(), cmd));
+        }
+        tags
+    }
 }
 
 impl Step for Prepare {
     fn commands(&self, cx: &Cx) -> Result<Vec<Cmd>> {
         let git = Git::at(&cx.ws.root);
-        let tag = &cx.plan.tag;
-        Ok(vec![
-            git.commit_paths(&release_commit_message(tag), &cx.plan.file_edits),
-            git.annotated_tag(tag, &release_tag_message(tag)),
-        ])
+        let mut commands = vec![git.commit_paths(&cx.plan.commit_message, &cx.plan.file_edits)];
+        commands.extend(Self::tags(cx).into_iter().map(|(_, cmd)| cmd));
+        Ok(commands)
     }
 
     fn run(&self, cx: &Cx) -> Result<Outcome> {
@@ -47,22 +60,22 @@ impl Step for Prepare {
         }
         let made = commit(cx, &changes)?;
         let git = Git::at(&cx.ws.root);
-        let tag_ref = format!("refs/tags/{}", cx.plan.tag);
-        if cx.runner.output(&git.has_ref(&tag_ref))?.success() {
+        for (tag, make) in Self::tags(cx) {
+            let tag_ref = format!("refs/tags/{tag}");
+            if !cx.runner.output(&git.has_ref(&tag_ref))?.success() {
+                cx.runner.run(&make)?;
+                continue;
+            }
             let tagged = cx
                 .runner
                 .read(&git.resolve(&format!("{tag_ref}^{{commit}}")))?;
             if tagged.trim() != made {
                 bail!(
-                    "tag {} points at {}, not at the release commit {made}; undo it with `cargo xtask rollback {} --execute`",
-                    cx.plan.tag,
+                    "tag {tag} points at {}, not at the release commit {made}; undo it with `cargo xtask rollback {} --execute`",
                     tagged.trim(),
                     cx.plan.tag
                 );
             }
-        } else {
-            let tag = self.commands(cx)?.pop().expect("the tag command");
-            cx.runner.run(&tag)?;
         }
         Ok(Outcome {
             outputs: json!({ "commit": made }),
@@ -84,7 +97,7 @@ fn commit(cx: &Cx, changes: &[FileChange]) -> Result<String> {
     if head != plan.commit {
         let parent = read(git.resolve("HEAD^")).unwrap_or_default();
         let subject = read(git.head_subject())?;
-        if parent == plan.commit && subject == release_commit_message(&plan.tag) {
+        if parent == plan.commit && subject == release_commit_subject(plan) {
             let committed = lines(&read(git.changed_paths(&plan.commit, Some("HEAD")))?);
             let intent = saved
                 .context("the release commit exists, but not the record of what prepare wrote")?;

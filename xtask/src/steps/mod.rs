@@ -27,7 +27,7 @@ use crate::release::plan::{Asset, Plan, StepName};
 use crate::version::sources::FileChange;
 
 pub use build::Need;
-pub use local::release_commit_message;
+pub use local::release_commit_subject;
 
 /// What a step reads: the plan, what earlier steps recorded, the runner.
 pub struct Cx<'a> {

@@ -185,6 +185,28 @@ pub fn configuration(ws: &Workspace, plan: &Plan, runner: &Runner) -> Result<Vec
             ));
         }
     }
+    for extra in &plan.extra_tags {
+        let reference = format!("refs/tags/{}", extra.name);
+        if !runner.output(&git.check_ref_format(&reference))?.success() {
+            problems.push(format!(
+                "extra-tags makes `{}`, which git refuses as a tag name (git check-ref-format); \
+                 fix extra-tags in [workspace.metadata.release] of Cargo.toml",
+                extra.name
+            ));
+        } else if runner.output(&git.has_ref(&reference))?.success()
+            || !runner
+                .output(&git.remote_tag(&extra.name))?
+                .stdout
+                .trim()
+                .is_empty()
+        {
+            problems.push(format!(
+                "tag {} already exists (here or on origin): a tag is never moved; \
+                 `cargo xtask rollback` the release that made it, or pick another version",
+                extra.name
+            ));
+        }
+    }
     let release = &ws.release;
     let mut paths = vec![(release.changelog.path.clone(), "changelog.path")];
     paths.extend(

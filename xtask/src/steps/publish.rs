@@ -34,10 +34,12 @@ impl Step for Push {
     fn commands(&self, cx: &Cx) -> Result<Vec<Cmd>> {
         let plan = cx.plan;
         let git = Git::at(&cx.ws.root);
+        let mut tags = vec![plan.tag.as_str()];
+        tags.extend(plan.extra_tags.iter().map(|t| t.name.as_str()));
         Ok(vec![git.push_atomic(
             &tag_commit(&plan.tag),
             &plan.branch,
-            &plan.tag,
+            &tags,
         )])
     }
 

@@ -141,10 +141,15 @@ impl Git {
 
     /// `git push --atomic origin REV:refs/heads/BRANCH refs/tags/TAG`: the
     /// branch and the tag together or neither.
-    pub fn push_atomic(&self, rev: &str, branch: &str, tag: &str) -> Cmd {
+    pub fn push_atomic(&self, rev: &str, branch: &str, tags: &[&str]) -> Cmd {
         let head = format!("{rev}:refs/heads/{branch}");
-        let tag = format!("refs/tags/{tag}");
-        self.change(["push", "--atomic", "origin", &head, &tag])
+        self.change(["push", "--atomic", "origin", &head])
+            .args(tags.iter().map(|t| format!("refs/tags/{t}")))
+    }
+
+    /// `git tag TAG`: a lightweight tag on HEAD.
+    pub fn lightweight_tag(&self, tag: &str) -> Cmd {
+        self.change(["tag", tag])
     }
 
     /// `git diff --name-only FROM [TO]`: the paths that differ between FROM
@@ -206,7 +211,7 @@ mod tests {
     fn commands_read_as_typed() {
         let git = Git::at(Path::new("/repo"));
         assert_eq!(
-            git.push_atomic("abc123", "main", "v1.2.0").to_string(),
+            git.push_atomic("abc123", "main", &["v1.2.0"]).to_string(),
             "(cd /repo && git push --atomic origin abc123:refs/heads/main refs/tags/v1.2.0)"
         );
         assert_eq!(

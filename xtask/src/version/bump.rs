@@ -18,7 +18,7 @@ use crate::version::sources::VersionSources;
 /// Set a new version in every file that carries it (dry run unless --execute).
 #[derive(clap::Args, Debug)]
 pub struct Bump {
-    /// A level (major, minor, patch, release, alpha, beta, rc), `auto` (from the
+    /// A level (major, minor, patch, release, current, alpha, beta, rc), `auto` (from the
     /// conventional commits since the last release tag), or an explicit SemVer
     /// version greater than the current one (e.g. 1.4.0-rc.1).
     target: String,

@@ -26,6 +26,9 @@ pub enum Level {
     /// Finish the current pre-release.
     Release,
     Pre(PreKind),
+    /// The version the files already hold (a first release of an existing
+    /// project, or a bump made by hand); it must be above the last release.
+    Current,
 }
 
 impl fmt::Display for Level {
@@ -35,6 +38,7 @@ impl fmt::Display for Level {
             Level::Minor => "minor",
             Level::Patch => "patch",
             Level::Release => "release",
+            Level::Current => "current",
             Level::Pre(kind) => kind.semver_name(),
         })
     }
@@ -47,6 +51,7 @@ impl Target {
             "minor" => Level::Minor,
             "patch" => Level::Patch,
             "release" => Level::Release,
+            "current" => Level::Current,
             "alpha" => Level::Pre(PreKind::Alpha),
             "beta" => Level::Pre(PreKind::Beta),
             "rc" => Level::Pre(PreKind::Rc),
@@ -55,7 +60,7 @@ impl Target {
                 return match Version::parse(bare) {
                     Ok(version) => Ok(Target::Exact(version)),
                     Err(err) => bail!(
-                        "`{text}` is neither a level (major, minor, patch, release, alpha, beta, rc) \
+                        "`{text}` is neither a level (major, minor, patch, release, current, alpha, beta, rc) \
                          nor a SemVer version: {err}"
                     ),
                 };
@@ -69,6 +74,10 @@ impl Target {
 /// pre-release of the level's version. Always greater than `current`.
 pub fn next_version(current: &Version, target: &Target, pre: Option<PreKind>) -> Result<Version> {
     let next = match (target, pre) {
+        (Target::Level(Level::Current), None) => return Ok(current.clone()),
+        (Target::Level(Level::Current), Some(_)) => {
+            bail!("`current` releases the version the files hold; it takes no --pre")
+        }
         (Target::Exact(_), Some(_)) => {
             bail!("--pre goes with a level, not with an explicit version")
         }
@@ -132,7 +141,9 @@ fn release_of(current: &Version, level: Level) -> Result<Version> {
         Level::Release => bail!(
             "{current} is not a pre-release, so there is nothing to finish; use patch, minor or major"
         ),
-        Level::Pre(_) => unreachable!("pre-release levels are stepped by pre_step"),
+        Level::Pre(_) | Level::Current => {
+            unreachable!("pre-release levels are stepped by pre_step, current is current")
+        }
     };
     Ok(Version::new(major, minor, patch))
 }

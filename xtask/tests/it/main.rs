@@ -18,6 +18,7 @@ mod support;
 mod changelog;
 mod checksums;
 mod cli;
+mod conventions;
 mod docker;
 mod doctor;
 mod fakes;

@@ -9,20 +9,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::support::{self, venv_python, Fakes, Fixture, PypiServer, Xtask};
+use crate::support::{self, drop_table, venv_python, Fakes, Fixture, PypiServer, Xtask};
 
 const GH_TOKEN: &str = "ghp_RELEASE_CANARY_token_987654321";
 const TWINE_PASSWORD: &str = "pypi-RELEASE-CANARY-pw-13579";
-
-/// Removes `[workspace.metadata.release] <table>` (every entry, subtables too).
-fn drop_table(manifest: &str, table: &str) -> String {
-    let mut doc: toml_edit::DocumentMut = manifest.parse().unwrap();
-    doc["workspace"]["metadata"]["release"]
-        .as_table_like_mut()
-        .unwrap()
-        .remove(table);
-    doc.to_string()
-}
 
 /// A monorepo ready to release 0.2.0 to `server`, without images or models.
 fn releasable(server: &PypiServer) -> Fixture {

@@ -805,3 +805,13 @@ console.log(JSON.stringify(changelog.releases.map((r) => ({
     .map(([type, c]) => [type, c.map((change) => change.title)])),
 }))));
 "#;
+
+/// Removes `[workspace.metadata.release] <table>` (every entry, subtables too).
+pub fn drop_table(manifest: &str, table: &str) -> String {
+    let mut doc: toml_edit::DocumentMut = manifest.parse().unwrap();
+    doc["workspace"]["metadata"]["release"]
+        .as_table_like_mut()
+        .unwrap()
+        .remove(table);
+    doc.to_string()
+}

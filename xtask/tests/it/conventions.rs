@@ -1,0 +1,186 @@
+//! A project's own release conventions, by config (issue "Real projects by
+//! configuration"): its commit and tag messages, further tags such as
+//! `models-v{version}`, and releasing the version its files already hold.
+
+use serde_json::Value;
+
+use crate::support::{drop_table, venv_python, Fakes, Fixture, Xtask};
+
+const GH_TOKEN: &str = "ghp_CONVENTIONS_canary_123456789";
+
+/// The example without a package, images or models: a release is commits,
+/// tags and a GitHub release, all of which run here.
+fn tags_only(extra: &str) -> Fixture {
+    let fixture = Fixture::new();
+    let manifest = drop_table(
+        &drop_table(&drop_table(&fixture.read("Cargo.toml"), "docker"), "models"),
+        "python",
+    );
+    let manifest = manifest.replacen(
+        "tag-name = \"v{version}\"",
+        &format!("tag-name = \"v{{version}}\"\n{extra}"),
+        1,
+    );
+    fixture.write("Cargo.toml", &manifest);
+    fixture.git(&["commit", "--quiet", "-am", "feat: tags and notes only"]);
+    fixture.git(&["push", "--quiet", "origin", "main"]);
+    fixture
+}
+
+fn release(fixture: &Fixture, fakes: &Fakes, args: &[&str]) -> crate::support::Run {
+    let mut all = vec!["release"];
+    all.extend_from_slice(args);
+    Xtask::new(&fixture.root)
+        .args(&all)
+        .fakes(fakes)
+        .path_first(&[&fakes.bin])
+        .env("XTASK_PYTHON", venv_python())
+        .env("GH_TOKEN", GH_TOKEN)
+        .run()
+}
+
+/// The commit `tag` points at on origin (peeled when annotated).
+fn on_origin(fixture: &Fixture, tag: &str) -> Option<String> {
+    let listed = fixture.git(&["ls-remote", "--tags", "origin"]);
+    let line = |suffix: &str| {
+        listed
+            .lines()
+            .find(|l| l.ends_with(&format!("refs/tags/{tag}{suffix}")))
+            .and_then(|l| l.split_whitespace().next())
+            .map(str::to_owned)
+    };
+    line("^{}").or_else(|| line(""))
+}
+
+#[test]
+fn the_projects_messages_and_further_tags_are_made_pushed_and_rolled_back() {
+    let fixture = tags_only(
+        "commit-message = \"Release version {version}\"\n\
+         tag-message = \"Release {tag}: {summary}\"\n\
+         extra-tags = [{ name = \"models-v{version}\" }, { name = \"deploy-{version}\", annotated = false }]",
+    );
+    fixture.write("src.txt", "a feature\n");
+    fixture.git(&["add", "-A"]);
+    fixture.git(&["commit", "--quiet", "-m", "feat: a feature"]);
+    fixture.git(&["push", "--quiet", "origin", "main"]);
+    let fakes = Fakes::install();
+
+    let plan: Value = serde_json::from_str(&release(&fixture, &fakes, &["--json"]).stdout).unwrap();
+    assert_eq!(plan["commit_message"], "Release version 0.2.0");
+    let summary = plan["title"]
+        .as_str()
+        .unwrap()
+        .split(" - ")
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    assert!(summary.contains("features"), "{summary}");
+    let tag_message = format!("Release v0.2.0: {summary}");
+    assert_eq!(plan["tag_message"], tag_message.as_str());
+    assert_eq!(plan["extra_tags"][0]["name"], "models-v0.2.0");
+    assert_eq!(plan["extra_tags"][1]["message"], Value::Null);
+
+    let run = release(&fixture, &fakes, &["--execute", "--skip-tests"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let commit = fixture.git(&["rev-parse", "v0.2.0^{commit}"]);
+    assert_eq!(
+        fixture.git(&["log", "-1", "--format=%s", "v0.2.0"]),
+        "Release version 0.2.0"
+    );
+    assert_eq!(
+        fixture.git(&["tag", "-l", "--format=%(contents:subject)", "v0.2.0"]),
+        tag_message
+    );
+    assert_eq!(
+        fixture.git(&[
+            "tag",
+            "-l",
+            "--format=%(objecttype) %(contents:subject)",
+            "models-v0.2.0"
+        ]),
+        format!("tag {tag_message}")
+    );
+    assert_eq!(
+        fixture.git(&["tag", "-l", "--format=%(objecttype)", "deploy-0.2.0"]),
+        "commit",
+        "a lightweight tag"
+    );
+    for tag in ["v0.2.0", "models-v0.2.0", "deploy-0.2.0"] {
+        assert_eq!(
+            on_origin(&fixture, tag).as_deref(),
+            Some(commit.as_str()),
+            "{tag} on origin"
+        );
+    }
+
+    // A second release of the same version would move them: refused first.
+    let rollback = Xtask::new(&fixture.root)
+        .args(&["rollback", "v0.2.0", "--execute"])
+        .fakes(&fakes)
+        .path_first(&[&fakes.bin])
+        .env("GH_TOKEN", GH_TOKEN)
+        .run();
+    assert_eq!(rollback.code, 0, "{}\n{}", rollback.stdout, rollback.stderr);
+    for tag in ["v0.2.0", "models-v0.2.0", "deploy-0.2.0"] {
+        assert_eq!(on_origin(&fixture, tag), None, "{tag} left on origin");
+        assert_eq!(fixture.git(&["tag", "-l", tag]), "", "{tag} left here");
+    }
+}
+
+#[test]
+fn a_further_tag_that_exists_stops_the_release_before_any_change() {
+    let fixture = tags_only("extra-tags = [{ name = \"models-v{version}\" }]");
+    fixture.git(&["tag", "models-v0.2.0"]);
+    let fakes = Fakes::install();
+    let head = fixture.git(&["rev-parse", "HEAD"]);
+    let run = release(&fixture, &fakes, &["--execute", "--skip-tests"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("tag models-v0.2.0 already exists (here or on origin)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(fixture.git(&["rev-parse", "HEAD"]), head);
+    assert_eq!(fixture.git(&["tag", "-l", "v0.2.0"]), "");
+}
+
+#[test]
+fn a_message_with_an_unknown_placeholder_is_refused_with_its_key() {
+    let fixture =
+        tags_only("commit-message = \"Release {versoin}\"\nextra-tags = [{ name = \"models\" }]");
+    let run = Xtask::new(&fixture.root).args(&["release"]).run();
+    assert_eq!(run.code, 1);
+    for needle in [
+        "commit-message = \"Release {versoin}\": unknown placeholder `{versoin}`; use {version}, {tag}, {pep440}, {summary}, {previous_tag}",
+        "extra-tags[0].name = \"models\": must contain {version}",
+    ] {
+        assert!(run.stderr.contains(needle), "no {needle:?} in {}", run.stderr);
+    }
+}
+
+/// A project whose files were bumped by hand (or never released): `current`
+/// releases the version they hold, with nothing to edit but the changelog;
+/// once that version is tagged, `current` is refused.
+#[test]
+fn current_releases_the_version_the_files_hold() {
+    let fixture = tags_only("");
+    let fakes = Fakes::install();
+    let plan: Value =
+        serde_json::from_str(&release(&fixture, &fakes, &["current", "--json"]).stdout).unwrap();
+    assert_eq!(plan["version"], "0.1.0", "{plan:#}");
+    assert_eq!(plan["tag"], "v0.1.0");
+    assert_eq!(plan["file_edits"], serde_json::json!(["CHANGELOG.md"]));
+
+    let run = release(&fixture, &fakes, &["current", "--execute", "--skip-tests"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        fixture.git(&["rev-parse", "v0.1.0^{commit}"]),
+        fixture.git(&["rev-parse", "HEAD"])
+    );
+    assert!(fixture.read("Cargo.toml").contains("version = \"0.1.0\""));
+
+    let again = release(&fixture, &fakes, &["current"]);
+    assert_eq!(again.code, 1, "{}", again.stdout);
+    assert!(again.stderr.contains("v0.1.0"), "{}", again.stderr);
+}
