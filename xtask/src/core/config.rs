@@ -181,6 +181,9 @@ pub struct ReleaseConfig {
     /// What each compile target takes of an ONNX, by `hw-arch` name.
     #[serde(default)]
     pub targets: BTreeMap<String, TargetRules>,
+    /// The project's own commands at fixed points of a release.
+    #[serde(default)]
+    pub hooks: Hooks,
     /// GPG key to sign with; `RELEASE_GPG_KEY` and `--sign-key` override it.
     pub sign_key: Option<String>,
     /// Sign every asset too, not only `sha256sum.txt` and the provenance.
@@ -206,6 +209,7 @@ impl Default for ReleaseConfig {
             models: Vec::new(),
             references: References::default(),
             targets: BTreeMap::new(),
+            hooks: Hooks::default(),
             sign_key: None,
             sign_assets: false,
         }
@@ -469,6 +473,46 @@ pub struct Export {
     /// must agree within this max absolute difference, recorded in the
     /// release manifest.
     pub parity_tolerance: Option<f64>,
+}
+
+/// `[workspace.metadata.release.hooks]`: each a list of argv lists, run
+/// from the repository root with `NEW_VERSION`, `PEP440_VERSION`, `TAG`,
+/// `PREVIOUS_TAG`, `DRY_RUN` and `RELEASE_DIR` in their environment (like
+/// cargo-release's hooks); a failing one stops the release.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Hooks {
+    /// The project's tests and linters: preflight runs them before anything
+    /// changes (`--execute`, unless `--skip-tests`).
+    #[serde(default)]
+    pub test: Vec<Vec<String>>,
+    /// At the start of the build, before anything is staged (also in a dry
+    /// run, with `DRY_RUN=true`): a sub-project's own build, a smoke test.
+    #[serde(default)]
+    pub pre_release: Vec<Vec<String>>,
+    /// After everything is published and verified (`--execute` only).
+    #[serde(default)]
+    pub post_release: Vec<Vec<String>>,
+}
+
+impl Hooks {
+    fn problems(&self) -> Vec<String> {
+        let lists = [
+            ("test", &self.test),
+            ("pre-release", &self.pre_release),
+            ("post-release", &self.post_release),
+        ];
+        lists
+            .iter()
+            .flat_map(|(key, commands)| {
+                commands
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, argv)| argv.is_empty())
+                    .map(move |(i, _)| format!("hooks.{key}[{i}] is empty: give the program and its arguments, e.g. [\"make\", \"test\"]"))
+            })
+            .collect()
+    }
 }
 
 /// `[workspace.metadata.release.targets.<hw-arch>]`: what a compiler for
@@ -899,6 +943,7 @@ impl ReleaseConfig {
         }
         let mut names = std::collections::BTreeSet::new();
         problems.extend(self.references.problems());
+        problems.extend(self.hooks.problems());
         let mut messages = vec![
             ("commit-message".to_owned(), &self.commit_message),
             ("tag-message".to_owned(), &self.tag_message),

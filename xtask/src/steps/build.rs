@@ -32,6 +32,11 @@ pub struct Build;
 
 impl Step for Build {
     fn run(&self, cx: &Cx) -> Result<Outcome> {
+        for hook in super::hooks(cx, super::Hook::PreRelease) {
+            cx.runner.run(&hook).with_context(|| {
+                format!("`{hook}` (hooks.pre-release) failed; nothing was built")
+            })?;
+        }
         let commit = match (cx.release_commit(), cx.dry_run()) {
             (Some(sha), false) => supply_chain::ReleaseCommit::Made(sha),
             (None, false) => bail!(

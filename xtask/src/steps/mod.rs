@@ -129,3 +129,50 @@ pub fn print_commands(cx: &Cx, name: StepName) -> Result<()> {
     }
     Ok(())
 }
+
+/// When a project's hook runs (`[workspace.metadata.release.hooks]`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Hook {
+    /// At an `--execute` preflight.
+    Test,
+    /// At the start of the build, dry run too.
+    PreRelease,
+    /// After post-verify, for real only.
+    PostRelease,
+}
+
+/// The commands of one hook, with the release's facts in their
+/// environment; `DRY_RUN` is what it will be when they run.
+pub fn hooks(cx: &Cx, hook: Hook) -> Vec<Cmd> {
+    use crate::core::runner::Effect;
+    let hooks = &cx.ws.release.hooks;
+    let (commands, effect) = match hook {
+        Hook::Test => (&hooks.test, Effect::Stage),
+        Hook::PreRelease => (&hooks.pre_release, Effect::Stage),
+        Hook::PostRelease => (&hooks.post_release, Effect::Change),
+    };
+    let plan = cx.plan;
+    let env = std::collections::BTreeMap::from([
+        ("NEW_VERSION".to_owned(), plan.version.clone()),
+        (
+            "PEP440_VERSION".to_owned(),
+            plan.pep440_version
+                .clone()
+                .unwrap_or_else(|| plan.version.clone()),
+        ),
+        ("TAG".to_owned(), plan.tag.clone()),
+        (
+            "PREVIOUS_TAG".to_owned(),
+            plan.previous_tag.clone().unwrap_or_default(),
+        ),
+        (
+            "DRY_RUN".to_owned(),
+            (hook == Hook::PreRelease && cx.dry_run()).to_string(),
+        ),
+        ("RELEASE_DIR".to_owned(), plan.dist.display().to_string()),
+    ]);
+    commands
+        .iter()
+        .map(|argv| crate::tools::project(argv, &env, &cx.ws.root, effect))
+        .collect()
+}

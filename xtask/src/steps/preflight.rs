@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 
 use super::{Cx, Need, Outcome, Step};
 use crate::core::config::Workspace;
-use crate::core::runner::{Effect, Runner};
+use crate::core::runner::Runner;
 use crate::release::plan::{Plan, StepName};
 use crate::tools::git::Git;
 
@@ -39,8 +39,15 @@ impl Step for Preflight {
             .map(|s| s.name)
             .collect();
         let needs = tools(cx.ws, &skipped, cx.runner);
+        let tests = super::hooks(cx, super::Hook::Test);
         if cx.dry_run() {
-            say!("dry run: the tests are not run; --execute runs `cargo xtask test` here first (--skip-tests skips them)");
+            match tests.len() {
+                0 => say!("dry run: no hooks.test in Cargo.toml, so --execute runs no tests"),
+                _ => say!(
+                    "dry run: the tests are not run; --execute runs hooks.test here first (--skip-tests skips them): {}",
+                    cx.ws.release.hooks.test.iter().map(|argv| format!("`{}`", argv.join(" "))).collect::<Vec<_>>().join(", ")
+                ),
+            }
             return Ok(Outcome {
                 needs,
                 ..Outcome::default()
@@ -62,11 +69,14 @@ impl Step for Preflight {
         }
         if cx.skip_tests {
             say!("!!! --skip-tests: releasing without running the tests !!!");
+        } else if tests.is_empty() {
+            say!("!!! no hooks.test in Cargo.toml: releasing without running any tests !!!");
         } else {
-            let test = crate::tools::bench::this_binary(Effect::Stage, ["test"])?.cwd(&cx.ws.root);
-            cx.runner
-                .run(&test)
-                .context("the tests fail; a release needs them green (--skip-tests skips them, at your risk)")?;
+            for test in &tests {
+                cx.runner.run(test).with_context(|| {
+                    format!("`{test}` (hooks.test) fails; a release needs it green (--skip-tests skips the tests, at your risk)")
+                })?;
+            }
         }
         Ok(Outcome::default())
     }

@@ -289,9 +289,14 @@ impl Step for Docker {
 pub struct PostVerify;
 
 impl Step for PostVerify {
+    fn commands(&self, cx: &Cx) -> Result<Vec<Cmd>> {
+        Ok(super::hooks(cx, super::Hook::PostRelease))
+    }
+
     fn run(&self, cx: &Cx) -> Result<Outcome> {
         if cx.dry_run() {
             say!("dry run: post-verify reads back the GitHub release, the index and the registry after --execute");
+            super::print_commands(cx, StepName::PostVerify)?;
             return Ok(Outcome::default());
         }
         let mut checked = Vec::new();
@@ -322,6 +327,11 @@ impl Step for PostVerify {
         }
         checked.dedup();
         say!("post-verify: {} hold the release", checked.join(", "));
+        for hook in self.commands(cx)? {
+            cx.runner.run(&hook).with_context(|| {
+                format!("`{hook}` (hooks.post-release) failed; the release itself is published")
+            })?;
+        }
         Ok(Outcome::default())
     }
 }

@@ -12,10 +12,10 @@ const GH_TOKEN: &str = "ghp_CONVENTIONS_canary_123456789";
 /// tags and a GitHub release, all of which run here.
 fn tags_only(extra: &str) -> Fixture {
     let fixture = Fixture::new();
-    let manifest = drop_table(
-        &drop_table(&drop_table(&fixture.read("Cargo.toml"), "docker"), "models"),
-        "python",
-    );
+    let mut manifest = fixture.read("Cargo.toml");
+    for table in ["docker", "models", "python", "hooks"] {
+        manifest = drop_table(&manifest, table);
+    }
     let manifest = manifest.replacen(
         "tag-name = \"v{version}\"",
         &format!("tag-name = \"v{{version}}\"\n{extra}"),
@@ -25,6 +25,13 @@ fn tags_only(extra: &str) -> Fixture {
     fixture.git(&["commit", "--quiet", "-am", "feat: tags and notes only"]);
     fixture.git(&["push", "--quiet", "origin", "main"]);
     fixture
+}
+
+/// Appends tables to the config and commits them.
+fn append(fixture: &Fixture, tables: &str) {
+    fixture.write("Cargo.toml", &(fixture.read("Cargo.toml") + "\n" + tables));
+    fixture.git(&["commit", "--quiet", "-am", "chore: the project's hooks"]);
+    fixture.git(&["push", "--quiet", "origin", "main"]);
 }
 
 fn release(fixture: &Fixture, fakes: &Fakes, args: &[&str]) -> crate::support::Run {
@@ -183,4 +190,74 @@ fn current_releases_the_version_the_files_hold() {
     let again = release(&fixture, &fakes, &["current"]);
     assert_eq!(again.code, 1, "{}", again.stdout);
     assert!(again.stderr.contains("v0.1.0"), "{}", again.stderr);
+}
+
+/// The project's own checks as hooks: its tests before anything changes
+/// (not the xtask's suite), a pre-release command at the build, a
+/// post-release one after publishing; each sees the release's facts and
+/// never a credential.
+#[test]
+fn the_projects_hooks_run_where_a_release_needs_them() {
+    let log = "target/hooks.log";
+    let hook = |name: &str| {
+        format!("[\"sh\", \"-c\", \"echo {name} $NEW_VERSION $TAG $DRY_RUN ${{GH_TOKEN:-no-token}} >> {log}\"]")
+    };
+    let fixture = tags_only("");
+    append(
+        &fixture,
+        &format!(
+            "[workspace.metadata.release.hooks]\ntest = [{}, {}]\npre-release = [{}]\npost-release = [{}]\n",
+            hook("test"),
+            hook("lint"),
+            hook("pre"),
+            hook("post"),
+        ),
+    );
+    let fakes = Fakes::install();
+    let dry = release(&fixture, &fakes, &[]);
+    assert_eq!(dry.code, 0, "{}\n{}", dry.stdout, dry.stderr);
+    assert_eq!(fixture.read(log), "pre 0.2.0 v0.2.0 true no-token\n");
+    assert!(
+        dry.stdout.contains("--execute runs hooks.test here first"),
+        "{}",
+        dry.stdout
+    );
+    assert!(
+        dry.stdout.contains("echo post"),
+        "the dry run shows the post-release hook: {}",
+        dry.stdout
+    );
+
+    std::fs::remove_file(fixture.root.join(log)).unwrap();
+    let run = release(&fixture, &fakes, &["--execute"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        fixture.read(log),
+        "test 0.2.0 v0.2.0 false no-token\n\
+         lint 0.2.0 v0.2.0 false no-token\n\
+         pre 0.2.0 v0.2.0 false no-token\n\
+         post 0.2.0 v0.2.0 false no-token\n"
+    );
+}
+
+#[test]
+fn a_failing_test_hook_stops_the_release_before_any_change() {
+    let fixture = tags_only("");
+    append(
+        &fixture,
+        "[workspace.metadata.release.hooks]\ntest = [[\"sh\", \"-c\", \"echo 2 failed >&2; exit 2\"]]\n",
+    );
+    let fakes = Fakes::install();
+    let head = fixture.git(&["rev-parse", "HEAD"]);
+    let run = release(&fixture, &fakes, &["--execute"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("(hooks.test) fails; a release needs it green"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("2 failed"), "{}", run.stderr);
+    assert_eq!(fixture.git(&["rev-parse", "HEAD"]), head);
+    assert_eq!(fixture.git(&["tag", "-l"]), "");
 }
