@@ -178,6 +178,10 @@ pub struct ReleaseConfig {
     /// Models the product pulls by name at run time, pinned by digest.
     #[serde(default)]
     pub references: References,
+    /// Release steps this project never runs (as `--skip` each time), e.g.
+    /// `["docker"]`; preflight cannot be one.
+    #[serde(default)]
+    pub skip_steps: Vec<String>,
     /// What each compile target takes of an ONNX, by `hw-arch` name.
     #[serde(default)]
     pub targets: BTreeMap<String, TargetRules>,
@@ -208,6 +212,7 @@ impl Default for ReleaseConfig {
             docker: Vec::new(),
             models: Vec::new(),
             references: References::default(),
+            skip_steps: Vec::new(),
             targets: BTreeMap::new(),
             hooks: Hooks::default(),
             sign_key: None,
@@ -377,6 +382,10 @@ pub struct PythonPackage {
     /// Upload URL of the package index.
     #[serde(default = "default_index_url")]
     pub index_url: String,
+    /// Upload it (`false`: the project's own CI publishes it; the release
+    /// builds and checks it, and its `pypi` step is off).
+    #[serde(default = "yes")]
+    pub publish: bool,
 }
 
 fn default_index_url() -> String {

@@ -133,10 +133,11 @@ impl Release {
             }
         }
         let sign_key = crate::supply_chain::signing_key(workspace, self.sign_key.as_deref());
+        let skip = skipped(workspace, &self.skip)?;
         let request = Request {
             target: self.target.as_deref(),
             pre: self.pre,
-            skip: &self.skip,
+            skip: &skip,
             sign_key,
         };
         let (plan, sources) = plan::plan(workspace, &request, runner)?;
@@ -269,4 +270,38 @@ fn print_needs(needs: &[Need]) {
     for (what, why, how) in needs {
         say!("  {what:<width$}  for {why}\n  {:<width$}  -> {how}", "");
     }
+}
+
+/// What this release leaves out: `--skip`, the config's `skip-steps`, and
+/// `pypi` for a package its own CI publishes (`python.publish = false`).
+fn skipped(workspace: &Workspace, asked: &[StepName]) -> Result<Vec<StepName>> {
+    use clap::ValueEnum;
+    let mut skip = asked.to_vec();
+    for name in &workspace.release.skip_steps {
+        let step = StepName::from_str(name, false).map_err(|_| {
+            anyhow::anyhow!(
+                "Cargo.toml: skip-steps names {name:?}, which is not a step; the steps are {}",
+                StepName::ALL
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?;
+        if step == StepName::Preflight {
+            bail!("Cargo.toml: skip-steps names preflight: the checks before any change cannot be skipped");
+        }
+        skip.push(step);
+    }
+    if workspace
+        .release
+        .python
+        .as_ref()
+        .is_some_and(|p| !p.publish)
+    {
+        skip.push(StepName::Pypi);
+    }
+    skip.sort_by_key(|s| StepName::ALL.iter().position(|a| a == s));
+    skip.dedup();
+    Ok(skip)
 }

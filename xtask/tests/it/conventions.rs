@@ -261,3 +261,75 @@ fn a_failing_test_hook_stops_the_release_before_any_change() {
     assert_eq!(fixture.git(&["rev-parse", "HEAD"]), head);
     assert_eq!(fixture.git(&["tag", "-l"]), "");
 }
+
+/// A package its own CI publishes (`python.publish = false`) and a project
+/// without images (`skip-steps = ["docker"]`): the release builds and
+/// checks the wheel, ships it on GitHub, and never uploads it or asks for
+/// an index credential.
+#[test]
+fn steps_a_project_never_runs_are_off_by_config() {
+    let fixture = Fixture::new();
+    let mut manifest = drop_table(&drop_table(&fixture.read("Cargo.toml"), "models"), "hooks")
+        .replace(
+            "index-url = \"https://upload.pypi.org/legacy/\"",
+            "index-url = \"http://127.0.0.1:9/never-contacted/\"\npublish = false",
+        );
+    manifest = manifest.replacen(
+        "tag-name = \"v{version}\"",
+        "tag-name = \"v{version}\"\nskip-steps = [\"docker\"]",
+        1,
+    );
+    fixture.write("Cargo.toml", &manifest);
+    fixture.git(&["commit", "--quiet", "-am", "ci: PyPI is published by CI"]);
+    fixture.git(&["push", "--quiet", "origin", "main"]);
+    let fakes = Fakes::install();
+
+    let plan: Value = serde_json::from_str(&release(&fixture, &fakes, &["--json"]).stdout).unwrap();
+    let skipped: Vec<&str> = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["skipped"] == true)
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(skipped, ["pypi", "docker"]);
+
+    let run = release(&fixture, &fakes, &["--execute", "--skip-tests"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains("twine upload"), "{}", run.stdout);
+    assert!(fakes.calls(Some("docker")).is_empty(), "docker ran");
+    let uploaded: Vec<Value> = fakes
+        .calls(Some("gh"))
+        .into_iter()
+        .filter(|c| c["argv"][1] == "upload" || c["argv"][1] == "create")
+        .collect();
+    assert!(
+        uploaded.iter().any(|c| c["argv"]
+            .to_string()
+            .contains("tcn_vae-0.2.0-py3-none-any.whl")),
+        "the wheel ships on GitHub: {uploaded:?}"
+    );
+}
+
+#[test]
+fn an_unknown_or_preflight_step_in_skip_steps_is_refused() {
+    for (steps, needle) in [
+        (
+            "[\"dockr\"]",
+            "skip-steps names \"dockr\", which is not a step; the steps are preflight, prepare",
+        ),
+        (
+            "[\"preflight\"]",
+            "skip-steps names preflight: the checks before any change cannot be skipped",
+        ),
+    ] {
+        let fixture = tags_only(&format!("skip-steps = {steps}"));
+        let run = Xtask::new(&fixture.root).args(&["release"]).run();
+        assert_eq!(run.code, 1, "{}", run.stdout);
+        assert!(
+            run.stderr.contains(needle),
+            "no {needle:?} in {}",
+            run.stderr
+        );
+    }
+}
