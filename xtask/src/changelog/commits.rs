@@ -64,17 +64,17 @@ pub fn previous_tag(config: &ReleaseConfig, runner: &Runner) -> Result<Option<Pr
         .max_by(|a, b| a.version.cmp(&b.version)))
 }
 
-/// Every commit after `since` (all history when `None`) that touches the
+/// Every commit after the revision `since` (all history when `None`) that touches the
 /// configured paths, newest first, streamed to `each`; merge commits only
 /// when their own subject is conventional.
 pub fn for_each_commit(
     config: &ReleaseConfig,
-    since: Option<&PreviousTag>,
+    since: Option<&str>,
     runner: &Runner,
     mut each: impl FnMut(Commit),
 ) -> Result<()> {
     let range = match since {
-        Some(previous) => format!("{}..HEAD", previous.tag),
+        Some(since) => format!("{since}..HEAD"),
         None => "HEAD".to_owned(),
     };
     let log = Git::here().log_records(&range, &config.changelog.paths);

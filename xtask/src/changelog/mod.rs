@@ -101,7 +101,11 @@ fn commits_since(workspace: &Workspace, runner: &Runner) -> Result<Commits> {
     let (mut section, mut tally, mut left_out) = (Section::default(), Tally::default(), Vec::new());
     let slug = workspace.release.github.as_deref();
     let config = &workspace.release.changelog;
-    for_each_commit(&workspace.release, previous.as_ref(), runner, |commit| {
+    let since = match &previous {
+        Some(previous) => Some(previous.tag.clone()),
+        None => first_release_start(workspace, runner)?,
+    };
+    for_each_commit(&workspace.release, since.as_deref(), runner, |commit| {
         tally.add(&commit);
         if commit.kind == Kind::Other && section::section_of(&commit, config).is_none() {
             left_out.push(format!(
@@ -112,7 +116,7 @@ fn commits_since(workspace: &Workspace, runner: &Runner) -> Result<Commits> {
         }
         section.add_commit(&commit, config, slug);
     })?;
-    section.finish();
+    section.finish(&config.section_order);
     // Oldest first, like the entries.
     left_out.reverse();
     Ok(Commits {
@@ -123,12 +127,43 @@ fn commits_since(workspace: &Workspace, runner: &Runner) -> Result<Commits> {
     })
 }
 
+/// Where the first release's changes start when no release tag exists:
+/// `changelog.since`, else the commit that added the newest release heading
+/// the changelog already has (a project that released by hand before it
+/// tagged), else the first commit.
+fn first_release_start(workspace: &Workspace, runner: &Runner) -> Result<Option<String>> {
+    let config = &workspace.release.changelog;
+    if let Some(since) = &config.since {
+        let git = crate::tools::git::Git::at(&workspace.root);
+        let found = runner.output(&git.resolve(&format!("{since}^{{commit}}")))?;
+        if !found.success() {
+            bail!(
+                "changelog.since = {since:?} in Cargo.toml is not a commit here; name a tag, branch or \
+                 commit the first release's changes start after"
+            );
+        }
+        return Ok(Some(found.stdout.trim().to_owned()));
+    }
+    let text = read_changelog(workspace)?;
+    let Some(heading) = file::newest_release_heading(&text, &config.heading) else {
+        return Ok(None);
+    };
+    let git = crate::tools::git::Git::at(&workspace.root);
+    let added = runner.read(&git.last_touching(&heading, &config.path))?;
+    Ok(Some(added.trim().to_owned()).filter(|c| !c.is_empty()))
+}
+
 impl Pending {
     pub fn collect(workspace: &Workspace, runner: &Runner) -> Result<Pending> {
         let current = workspace.product_version()?;
         let commits = commits_since(workspace, runner)?;
         let text = read_changelog(workspace)?;
-        let merged = file::merge(file::unreleased(&text), commits.section);
+        let config = &workspace.release.changelog;
+        let merged = file::merge(
+            file::unreleased(&text),
+            commits.section,
+            &config.section_order,
+        );
         let level = auto_level(
             &commits.tally,
             &current,
@@ -332,7 +367,13 @@ impl Changelog {
                 pending.tell_left_out();
                 return Err(pending.nothing_to_release().into());
             }
-            say!("## [{}] - {date}\n", pending.version);
+            let version = pending.version.to_string();
+            let tag = workspace.release.tag_name.replace("{version}", &version);
+            let heading = crate::core::config::fill(
+                &workspace.release.changelog.heading,
+                &[("version", &version), ("date", &date), ("tag", &tag)],
+            );
+            say!("{heading}\n");
             // Line by line: the section can be megabytes, not worth a copy.
             pending.merged.for_each_line(|line| say!("{line}"));
             pending.tell_left_out();
@@ -360,8 +401,15 @@ impl Changelog {
             tag: &tag,
             previous_tag: pending.previous.as_ref().map(|p| p.tag.as_str()),
         });
-        let Some(after) = file::release(&before, &current, date, &pending.merged, links.as_ref())
-        else {
+        let style = file::Style::of(&workspace.release.changelog, &tag);
+        let Some(after) = file::release(
+            &before,
+            &current,
+            date,
+            &pending.merged,
+            links.as_ref(),
+            &style,
+        ) else {
             say!(
                 "{} already has a section for {current}; nothing to do.",
                 workspace.release.changelog.path
@@ -404,15 +452,19 @@ pub fn release_edit(
         tag: &tag,
         previous_tag,
     });
-    Ok(
-        file::release(&before, version, &today()?, section, links.as_ref()).map(|after| {
-            crate::version::sources::FileChange {
-                file: std::path::PathBuf::from(&workspace.release.changelog.path),
-                before,
-                after,
-            }
-        }),
+    Ok(file::release(
+        &before,
+        version,
+        &today()?,
+        section,
+        links.as_ref(),
+        &file::Style::of(&workspace.release.changelog, &tag),
     )
+    .map(|after| crate::version::sources::FileChange {
+        file: std::path::PathBuf::from(&workspace.release.changelog.path),
+        before,
+        after,
+    }))
 }
 
 fn since(pending: &Pending) -> String {

@@ -4,7 +4,7 @@ use semver::Version;
 use serde::{Deserialize, Serialize};
 
 use super::commits::{parse, Commit, Kind};
-use crate::core::config::{ChangelogConfig, SECTIONS};
+use crate::core::config::ChangelogConfig;
 use crate::version::level::Level;
 
 /// One bullet of a section.
@@ -16,6 +16,9 @@ pub struct Entry {
     /// Full commit hash; empty for an entry a person wrote.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub hash: String,
+    /// A line a person wrote that is not a `- ` bullet: written back as is.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub verbatim: bool,
 }
 
 /// The sections of one release, in Keep a Changelog order.
@@ -35,11 +38,11 @@ impl Section {
     }
 
     /// Oldest first within each group, then [`Section::sort`].
-    pub fn finish(&mut self) {
+    pub fn finish(&mut self, order: &[String]) {
         for (_, entries) in &mut self.groups {
             entries.reverse();
         }
-        self.sort();
+        self.sort(order);
     }
 
     pub fn push(&mut self, name: &str, entry: Entry) {
@@ -49,13 +52,13 @@ impl Section {
         }
     }
 
-    /// Keep a Changelog order, others after; breaking entries first in each.
-    pub fn sort(&mut self) {
-        let rank = |name: &str| {
-            SECTIONS
-                .iter()
-                .position(|s| *s == name)
-                .unwrap_or(SECTIONS.len())
+    /// Hand-written lines under no heading first, then the configured
+    /// order (Keep a Changelog's by default), others after; breaking
+    /// entries first in each.
+    pub fn sort(&mut self, order: &[String]) {
+        let rank = |name: &str| match name {
+            "" => 0,
+            name => 1 + order.iter().position(|s| s == name).unwrap_or(order.len()),
         };
         self.groups.sort_by_key(|(name, _)| rank(name));
         for (_, entries) in &mut self.groups {
@@ -76,11 +79,18 @@ impl Section {
                 line("");
             }
             first = false;
-            line(&format!("### {name}"));
-            line("");
+            // Lines a person wrote under no heading stay under none.
+            if !name.is_empty() {
+                line(&format!("### {name}"));
+                line("");
+            }
             for entry in entries {
                 let mut parts = entry.text.split('\n');
-                line(&format!("- {}", parts.next().unwrap_or_default()));
+                let first = parts.next().unwrap_or_default();
+                match entry.verbatim {
+                    true => line(first),
+                    false => line(&format!("- {first}")),
+                }
                 parts.for_each(&mut line);
             }
         }
@@ -125,6 +135,7 @@ fn entry(commit: &Commit, slug: Option<&str>) -> Entry {
     }
     text.shrink_to_fit();
     Entry {
+        verbatim: false,
         text,
         breaking: commit.breaking.is_some(),
         hash: commit.hash.clone(),
@@ -213,7 +224,7 @@ mod tests {
         for commit in commits {
             section.add_commit(commit, config, slug);
         }
-        section.finish();
+        section.finish(&config.section_order);
         section
     }
 

@@ -313,6 +313,36 @@ pub struct ChangelogConfig {
     /// Only commits touching these paths count (git pathspecs); empty: all.
     #[serde(default)]
     pub paths: Vec<String>,
+    /// The sections a release may have, in the order it lists them.
+    #[serde(default = "default_section_order")]
+    pub section_order: Vec<String>,
+    /// A release's heading: `{version}` (required), `{date}`, `{tag}`.
+    #[serde(default = "default_heading")]
+    pub heading: String,
+    /// Where `## [Unreleased]` sits: above the releases (`top`, newest
+    /// first) or below them (`bottom`, oldest first).
+    #[serde(default)]
+    pub unreleased: UnreleasedAt,
+    /// With no release tag yet: the commit the first release's changes
+    /// start after [default: the commit that added the newest release
+    /// heading of the changelog, if it has one].
+    pub since: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnreleasedAt {
+    #[default]
+    Top,
+    Bottom,
+}
+
+fn default_section_order() -> Vec<String> {
+    SECTIONS.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn default_heading() -> String {
+    "## [{version}] - {date}".to_owned()
 }
 
 impl Default for ChangelogConfig {
@@ -324,6 +354,10 @@ impl Default for ChangelogConfig {
             patch_for_any_commit: false,
             keep_other: None,
             paths: Vec::new(),
+            section_order: default_section_order(),
+            heading: default_heading(),
+            unreleased: UnreleasedAt::Top,
+            since: None,
         }
     }
 }
@@ -933,20 +967,38 @@ impl ReleaseConfig {
                  `other-section = \"Changed\"` to keep them under a section of yours"
             ));
         }
-        if let Some(section) = &self.changelog.other_section {
-            if !SECTIONS.contains(&section.as_str()) {
-                problems.push(format!(
-                    "changelog.other-section = {section:?}: not a Keep a Changelog section, which changelog \
-                     parsers reject; use one of {}",
-                    SECTIONS.join(", ")
-                ));
-            }
+        let changelog = &self.changelog;
+        let order = &changelog.section_order;
+        let kac = *order == default_section_order();
+        let listed = |section: &str| order.iter().any(|s| s == section);
+        let why = if kac {
+            "not a Keep a Changelog section, which changelog parsers reject"
+        } else {
+            "not in changelog.section-order"
+        };
+        if let Some(section) = changelog.other_section.as_ref().filter(|s| !listed(s)) {
+            problems.push(format!(
+                "changelog.other-section = {section:?}: {why}; use one of {}, or add it to changelog.section-order",
+                order.join(", ")
+            ));
         }
-        for (kind, section) in &self.changelog.sections {
-            if !SECTIONS.contains(&section.as_str()) {
+        for (kind, section) in changelog.sections.iter().filter(|(_, s)| !listed(s)) {
+            problems.push(format!(
+                "changelog.sections.{kind} = {section:?}: {why}; use one of {}, or add it to changelog.section-order",
+                order.join(", ")
+            ));
+        }
+        if !changelog.heading.contains("{version}") {
+            problems.push(format!(
+                "changelog.heading = {:?}: must contain {{version}}, e.g. \"## [{{version}}] - {{date}}\"",
+                changelog.heading
+            ));
+        }
+        for word in placeholders(&changelog.heading) {
+            if !["version", "date", "tag"].contains(&word) {
                 problems.push(format!(
-                    "changelog.sections.{kind} = {section:?}: not a Keep a Changelog section; use one of {}",
-                    SECTIONS.join(", ")
+                    "changelog.heading = {:?}: unknown placeholder `{{{word}}}`; use {{version}}, {{date}}, {{tag}}",
+                    changelog.heading
                 ));
             }
         }

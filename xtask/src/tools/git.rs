@@ -110,6 +110,12 @@ impl Git {
     /// history simplification hides a merge that matches the branch it
     /// merged; this keeps it with its real parents, so its own message can
     /// count.
+    /// `git log -1 --format=%H -S TEXT -- PATH`: the newest commit that
+    /// added or removed TEXT in PATH.
+    pub fn last_touching(&self, text: &str, path: &str) -> Cmd {
+        self.query(["log", "-1", "--format=%H", "-S", text, "--", path])
+    }
+
     pub fn log_records(&self, range: &str, paths: &[String]) -> Cmd {
         self.query([
             "log",

@@ -333,3 +333,59 @@ fn an_unknown_or_preflight_step_in_skip_steps_is_refused() {
         );
     }
 }
+
+/// A project that released by hand before it tagged: its changelog already
+/// records 0.1.0, so the first tagged release lists what came after that
+/// section was written, not the whole history; `changelog.since` names the
+/// start instead.
+#[test]
+fn without_a_tag_the_changelogs_newest_release_is_the_start() {
+    let fixture = tags_only("");
+    fixture.write(
+        "CHANGELOG.md",
+        "# Changelog\n\n## [Unreleased]\n\n## [0.1.0] - 2026-01-01\n\n### Added\n\n- Released by hand.\n",
+    );
+    fixture.git(&["commit", "--quiet", "-am", "docs: release 0.1.0 by hand"]);
+    fixture.write("after.txt", "new\n");
+    fixture.git(&["add", "-A"]);
+    fixture.git(&["commit", "--quiet", "-m", "feat: after the hand release"]);
+    let sections = |fixture: &Fixture| -> Vec<String> {
+        let run = Xtask::new(&fixture.root)
+            .args(&["changelog", "--json"])
+            .run();
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let json: Value = serde_json::from_str(&run.stdout).unwrap();
+        json["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["entries"].as_array().unwrap().iter())
+            .map(|e| e["text"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let entries = sections(&fixture);
+    assert_eq!(entries.len(), 1, "{entries:#?}");
+    assert!(
+        entries[0].starts_with("after the hand release"),
+        "{entries:#?}"
+    );
+
+    // Named in the config, the start is that commit's child on.
+    let first = fixture.git(&["rev-list", "--max-parents=0", "HEAD"]);
+    let manifest = fixture.read("Cargo.toml");
+    let manifest = manifest.replacen(
+        "[workspace.metadata.release.changelog]\n",
+        &format!("[workspace.metadata.release.changelog]\nsince = \"{first}\"\n"),
+        1,
+    );
+    fixture.write("Cargo.toml", &manifest);
+    fixture.git(&[
+        "commit",
+        "--quiet",
+        "-am",
+        "chore: start the changelog at the first commit",
+    ]);
+    let all = sections(&fixture);
+    assert_eq!(all.len(), 2, "{all:#?}");
+    assert!(all[0].starts_with("tags and notes only"), "{all:#?}");
+}
