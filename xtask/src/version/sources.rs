@@ -98,6 +98,7 @@ impl VersionSources {
         if let Some(python) = &workspace.release.python {
             if workspace.root.join(&python.path).is_dir() {
                 finder.pyproject(Path::new(&python.path));
+                finder.uv_lock(Path::new(&python.path));
                 finder.dunder_versions(Path::new(&python.path));
             } else {
                 finder.problems.push(missing(&python.path, "python.path"));
@@ -492,6 +493,43 @@ impl Finder {
         }
     }
 
+    /// `uv.lock` beside the pyproject records the project's own version in
+    /// its `[[package]]` entry (the one whose `source` is the project
+    /// itself, `editable` or `virtual`); `uv sync --locked` refuses a lock
+    /// that disagrees with the pyproject, so it moves with it. (`poetry.lock`
+    /// records only dependencies.)
+    fn uv_lock(&mut self, python_dir: &Path) {
+        let file = python_dir.join("uv.lock");
+        if !self.root.join(&file).is_file() {
+            return;
+        }
+        let Some(name) = self
+            .toml(&python_dir.join("pyproject.toml"))
+            .and_then(|d| Some(normalized(d.get("project")?.get("name")?.as_str()?)))
+        else {
+            return;
+        };
+        let Some(doc) = self.toml(&file) else { return };
+        let Some(packages) = doc.get("package").and_then(Item::as_array_of_tables) else {
+            return;
+        };
+        for package in packages.iter() {
+            let own = package
+                .get("source")
+                .and_then(|s| s.as_inline_table())
+                .is_some_and(|s| s.contains_key("editable") || s.contains_key("virtual"));
+            let named = package
+                .get("name")
+                .and_then(|n| n.as_str())
+                .is_some_and(|n| normalized(n) == name);
+            if let (true, true, Some(version)) =
+                (own, named, package.get("version").and_then(Item::as_value))
+            {
+                self.string(&file, format!("[[package]] {name}"), version, Form::Pep440);
+            }
+        }
+    }
+
     fn pyproject(&mut self, python_dir: &Path) {
         let file = python_dir.join("pyproject.toml");
         let Some(doc) = self.toml(&file) else { return };
@@ -649,6 +687,22 @@ fn dunder_token(line: &str) -> Option<Range<usize>> {
     let close = value[1..].find(quote)?;
     let start = "__version__".len() + eq + 1 + (after.len() - value.len()) + 1;
     Some(start..start + close)
+}
+
+/// A distribution name as PEP 503 compares them: lower case, runs of
+/// `-`, `_` and `.` as one `-`.
+fn normalized(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !out.ends_with('-') {
+                out.push('-');
+            }
+        } else {
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
 }
 
 #[cfg(test)]

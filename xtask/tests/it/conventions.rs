@@ -389,3 +389,52 @@ fn without_a_tag_the_changelogs_newest_release_is_the_start() {
     assert_eq!(all.len(), 2, "{all:#?}");
     assert!(all[0].starts_with("tags and notes only"), "{all:#?}");
 }
+
+/// A service with `pyproject.toml` and `uv.lock` at its root: the lock's
+/// entry for the project itself moves with the pyproject, so `uv sync
+/// --locked` keeps working; uv itself is the judge.
+#[test]
+fn uv_lock_moves_with_the_pyproject_as_uv_checks_it() {
+    let fixture = tags_only("");
+    fixture.write(
+        "pyproject.toml",
+        "[project]\nname = \"Service_Hub\"\nversion = \"0.1.0\"\nrequires-python = \">=3.9\"\ndependencies = []\n\n\
+         [build-system]\nrequires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n",
+    );
+    let uv = crate::support::uv();
+    let lock = |args: &[&str]| {
+        std::process::Command::new(&uv)
+            .arg("lock")
+            .args(args)
+            .arg("--offline")
+            .current_dir(&fixture.root)
+            .output()
+            .unwrap()
+    };
+    let made = lock(&[]);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    assert!(fixture.read("uv.lock").contains("version = \"0.1.0\""));
+    let manifest = fixture.read("Cargo.toml")
+        + "\n[workspace.metadata.release.python]\npath = \".\"\npublish = false\n";
+    fixture.write("Cargo.toml", &manifest);
+    fixture.git(&["add", "-A"]);
+    fixture.git(&["commit", "--quiet", "-m", "feat: the service hub"]);
+
+    let bump = Xtask::new(&fixture.root)
+        .args(&["bump", "1.0.0-rc.1", "--execute"])
+        .env("XTASK_PYTHON", venv_python())
+        .run();
+    assert_eq!(bump.code, 0, "{}\n{}", bump.stdout, bump.stderr);
+    assert!(bump.stdout.contains("uv.lock"), "{}", bump.stdout);
+    assert!(fixture.read("uv.lock").contains("version = \"1.0.0rc1\""));
+    let checked = lock(&["--locked"]);
+    assert!(
+        checked.status.success(),
+        "uv says the lock is stale: {}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+}

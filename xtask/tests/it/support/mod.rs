@@ -49,6 +49,40 @@ pub fn venv_python() -> PathBuf {
     PathBuf::from(python)
 }
 
+/// The pinned `uv` that `cargo xtask test` installed (inside uv's cache
+/// directory, as the xtask keeps it): the reference for `uv.lock`.
+pub fn uv() -> PathBuf {
+    let cache = std::env::var_os("UV_CACHE_DIR")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            let xdg = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty());
+            let base = xdg
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+            Some(base.join("uv"))
+        })
+        .expect("HOME or UV_CACHE_DIR");
+    std::fs::read_dir(&cache)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin/uv")))
+        .find(|uv| {
+            uv.is_file()
+                && uv
+                    .parent()
+                    .and_then(|p| p.parent())
+                    .and_then(|p| p.file_name())
+                    .is_some_and(|n| n.to_string_lossy().starts_with("xtask-uv-"))
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no pinned uv under {}: run the tests through `cargo xtask test`, which installs it",
+                cache.display()
+            )
+        })
+}
+
 /// A directory removed when dropped.
 pub struct TempDir(PathBuf);
 
