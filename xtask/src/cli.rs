@@ -9,6 +9,7 @@ use crate::dev::test_suite::Test;
 use crate::docker::Docker;
 use crate::doctor::Doctor;
 use crate::github::GhRelease;
+use crate::init::Init;
 use crate::model::hef_compile::HefCompile;
 use crate::model::onnx_export::OnnxExport;
 use crate::model::Models;
@@ -47,6 +48,8 @@ pub enum Command {
     VerifyRelease(VerifyRelease),
     /// Check the tools and credentials a release of this repository needs.
     Doctor(Doctor),
+    /// Write this repository's release configuration from what it holds (dry run unless --execute).
+    Init(Init),
     /// Set a new version in every file that carries it (dry run unless --execute).
     Bump(Bump),
     /// Show the version as every file holds it; exit 1 when they disagree.

@@ -25,6 +25,7 @@ mod steps;
 mod cli;
 mod dev;
 mod doctor;
+mod init;
 
 use std::process::ExitCode;
 
@@ -48,6 +49,7 @@ fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Doctor(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
+        Command::Init(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Bump(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Version(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         Command::Checksums(cmd) => cmd.run(),

@@ -94,6 +94,41 @@ impl Git {
         self.query(["ls-remote", "--tags", "origin", &reference])
     }
 
+    /// `git rev-parse --show-toplevel`: the work tree's root.
+    pub fn toplevel(&self) -> Cmd {
+        self.query(["rev-parse", "--show-toplevel"])
+    }
+
+    /// `git remote get-url origin`.
+    pub fn origin_url(&self) -> Cmd {
+        self.query(["remote", "get-url", "origin"])
+    }
+
+    /// `git symbolic-ref --short refs/remotes/origin/HEAD`: origin's default
+    /// branch, as the last clone or `git remote set-head` saw it.
+    pub fn origin_head(&self) -> Cmd {
+        self.query(["symbolic-ref", "--short", "refs/remotes/origin/HEAD"])
+    }
+
+    /// `git check-ignore --no-index -- PATHS`: prints the paths .gitignore
+    /// rules would ignore (tracked or not).
+    pub fn check_ignore(&self, paths: &[String]) -> Cmd {
+        self.query(["check-ignore", "--no-index", "--"])
+            .args(paths.iter().cloned())
+    }
+
+    /// `git ls-files -z --cached --others --exclude-standard`: every file
+    /// git tracks or would track, never an ignored one.
+    pub fn files(&self) -> Cmd {
+        self.query([
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ])
+    }
+
     /// `git tag --list`: every tag.
     pub fn tags(&self) -> Cmd {
         self.query(["tag", "--list"])

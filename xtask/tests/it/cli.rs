@@ -145,8 +145,9 @@ fn documented_commands() -> Vec<Documented> {
 }
 
 /// Documented commands that need what no script can install here (the
-/// Hailo DFC) or report what is missing by their exit code (`doctor`), and
-/// what they must say instead of succeeding.
+/// Hailo DFC), report what is missing by their exit code (`doctor`) or
+/// refuse this repository (`init`), and what they must say instead of
+/// succeeding.
 const FAIL_HERE_SAYING: &[(&str, &str)] = &[
     (
         "cargo xtask hef-compile",
@@ -156,6 +157,9 @@ const FAIL_HERE_SAYING: &[(&str, &str)] = &[
         "cargo xtask doctor --json",
         "needed tools are missing or not working",
     ),
+    // This repository is configured: init refuses to replace it
+    // (tests/it/adopt.rs runs it where it belongs).
+    ("cargo xtask init", "already has a release configuration"),
 ];
 
 #[test]

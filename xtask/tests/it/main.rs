@@ -15,6 +15,7 @@
 
 mod support;
 
+mod adopt;
 mod changelog;
 mod checksums;
 mod cli;

@@ -152,10 +152,38 @@ impl Fixture {
     pub fn new() -> Fixture {
         let dir = TempDir::new("repo");
         let root = dir.path().join("work");
-        let origin = dir.path().join("origin.git");
         for path in FIXTURE_PATHS {
             copy_tree(&repo_root().join(path), &root.join(path));
         }
+        Fixture::commit_and_push(dir, root, "feat: initial monorepo")
+    }
+
+    /// Another project's repository, as it is before adopting the xtask:
+    /// `files`, then the xtask copied in the way docs/ADOPTING.md says
+    /// (`xtask/` without its tests, `.cargo/`, `Cargo.lock`), committed on
+    /// `main` and pushed to a bare `origin`.
+    pub fn adopting(files: &[(&str, &str)]) -> Fixture {
+        let dir = TempDir::new("adopt");
+        let root = dir.path().join("work");
+        for (path, contents) in files {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, contents).unwrap();
+        }
+        for path in [
+            "xtask/src",
+            "xtask/Cargo.toml",
+            "xtask/python-tools.txt",
+            ".cargo",
+            "Cargo.lock",
+        ] {
+            copy_tree(&repo_root().join(path), &root.join(path));
+        }
+        Fixture::commit_and_push(dir, root, "chore: copy the release xtask")
+    }
+
+    fn commit_and_push(dir: TempDir, root: PathBuf, message: &str) -> Fixture {
+        let origin = dir.path().join("origin.git");
         let sh = Shell::new().unwrap();
         sh.change_dir(&root);
         cmd!(sh, "git init --quiet -b main").run().unwrap();
@@ -167,9 +195,7 @@ impl Fixture {
             .unwrap();
         cmd!(sh, "git config commit.gpgsign false").run().unwrap();
         cmd!(sh, "git add -A").run().unwrap();
-        cmd!(sh, "git commit --quiet -m 'feat: initial monorepo'")
-            .run()
-            .unwrap();
+        cmd!(sh, "git commit --quiet -m {message}").run().unwrap();
         cmd!(sh, "git init --quiet --bare -b main {origin}")
             .run()
             .unwrap();
