@@ -26,6 +26,14 @@ pub struct Init {
     force: bool,
 }
 
+/// The first line of a Cargo.toml init wrote (and may replace with --force).
+const HEADER: &str = "# Written by `cargo xtask init`";
+
+/// A TOML string, quoted and escaped.
+fn q(text: &str) -> String {
+    toml_edit::Value::from(text).to_string()
+}
+
 /// What the repository holds, as far as a release needs it.
 #[derive(Default)]
 struct Found {
@@ -65,19 +73,28 @@ impl Init {
         )?;
         let root = PathBuf::from(top.trim());
         let manifest = root.join("Cargo.toml");
+        let mut foreign = false;
         if let Ok(text) = std::fs::read_to_string(&manifest) {
-            let ours = text.contains("[workspace.metadata.release");
-            if ours && !self.force {
+            let configured = text.contains("[workspace.metadata.release");
+            let written_by_init = text.starts_with(HEADER);
+            if configured && !(self.force && written_by_init) {
                 bail!(
                     "{} already has a release configuration ([workspace.metadata.release]); \
-                     edit it (docs/CONFIG.md), or pass --force to replace it with what init finds",
-                    manifest.display()
+                     edit it (docs/CONFIG.md){}",
+                    manifest.display(),
+                    if written_by_init {
+                        ", or pass --force to replace it with what init finds"
+                    } else {
+                        ""
+                    }
                 );
             }
-            if !ours {
+            // Another project's workspace: print what to add, never replace it.
+            foreign = !written_by_init;
+            if foreign && self.execute {
                 bail!(
-                    "{} exists and is not a workspace init wrote: add `xtask` to its [workspace] \
-                     members and the tables `cargo xtask init` prints in an empty checkout (docs/ADOPTING.md)",
+                    "{} exists and init did not write it: add `xtask` to its [workspace] members and \
+                     the tables `init` (without --execute) prints (docs/ADOPTING.md)",
                     manifest.display()
                 );
             }
@@ -104,6 +121,12 @@ impl Init {
             );
         }
         if !self.execute {
+            if foreign {
+                say!(
+                    "{} is another workspace: add `xtask` to its members and these tables:",
+                    manifest.display()
+                );
+            }
             say!("{}", config.trim_end());
             say!(
                 "\nDry run: nothing was written; `cargo run --manifest-path xtask/Cargo.toml -- init --execute` \
@@ -420,22 +443,24 @@ fn write_config(found: &Found) -> String {
     );
     let _ = writeln!(
         out,
-        "# Written by `cargo xtask init`; every key is documented in docs/CONFIG.md.\n\
+        "{HEADER}; every key is documented in docs/CONFIG.md.\n\
          [workspace]\nmembers = [\"xtask\"]\nresolver = \"2\"\n\n\
-         [workspace.package]\n# The product version ({}).\nversion = \"{}\"\n\n\
+         [workspace.package]\n# The product version ({}).\nversion = {}\n\n\
          # What `cargo xtask` builds with (the alias in .cargo/config.toml): quick to\n\
          # compile from cold, and the hashing fully optimised.\n\
          [profile.dev.package.sha2]\nopt-level = 3\n\n\
          [profile.xtask]\ninherits = \"dev\"\nincremental = false\ndebug = false\n\n\
          [profile.xtask.package.sha2]\nopt-level = 3",
-        version.1, version.0
+        version.1,
+        q(&version.0)
     );
     out.push_str("\n[workspace.metadata.release]\n");
     match &found.github {
         Some(slug) => {
             let _ = writeln!(
                 out,
-                "# From `git remote get-url origin`.\ngithub = \"{slug}\""
+                "# From `git remote get-url origin`.\ngithub = {}",
+                q(slug)
             );
         }
         None => out.push_str(
@@ -445,14 +470,16 @@ fn write_config(found: &Found) -> String {
     let branch = found.branch.clone().unwrap_or_else(|| "main".to_owned());
     let _ = writeln!(
         out,
-        "# The default branch, and release and hotfix lines.\nbranches = [\"{branch}\", \"release/*\", \"hotfix/*\"]"
+        "# The default branch, and release and hotfix lines.\nbranches = [{}, \"release/*\", \"hotfix/*\"]",
+        q(&branch)
     );
     match &found.tag_name {
         Some((pattern, n)) => {
             let _ = writeln!(
                 out,
-                "# As {n} existing tag{} are named.\ntag-name = \"{pattern}\"",
-                if *n == 1 { "" } else { "s" }
+                "# As {n} existing tag{} are named.\ntag-name = {}",
+                if *n == 1 { "" } else { "s" },
+                q(pattern)
             );
         }
         None => {
@@ -460,19 +487,20 @@ fn write_config(found: &Found) -> String {
         }
     }
     out.push_str(
-        "# The project's own tests, run by `release --execute` before anything changes:\n\
-         # name them, e.g. test = [[\"make\", \"test\"]].\n",
+        "# The project's own tests, run by `release --execute` before anything changes,\n\
+         # go under [workspace.metadata.release.hooks], e.g. test = [[\"make\", \"test\"]].\n",
     );
     if let Some(changelog) = &found.changelog {
         let _ = writeln!(
             out,
-            "\n[workspace.metadata.release.changelog]\npath = \"{}\"",
-            changelog.path
+            "\n[workspace.metadata.release.changelog]\npath = {}",
+            q(&changelog.path)
         );
         if let Some(heading) = &changelog.heading {
             let _ = writeln!(
                 out,
-                "# As its release headings are written.\nheading = \"{heading}\""
+                "# As its release headings are written.\nheading = {}",
+                q(heading)
             );
         }
         if changelog.bottom {
@@ -482,8 +510,13 @@ fn write_config(found: &Found) -> String {
     if let Some(path) = &found.python {
         let _ = writeln!(
             out,
-            "\n[workspace.metadata.release.python]\n# The pyproject.toml found{}.\npath = \"{path}\"",
-            if found.uv_lock { " (its uv.lock follows the version too)" } else { "" }
+            "\n[workspace.metadata.release.python]\n# The pyproject.toml found{}.\npath = {}",
+            if found.uv_lock {
+                " (its uv.lock follows the version too)"
+            } else {
+                ""
+            },
+            q(path)
         );
     }
     for dockerfile in &found.dockerfiles {
@@ -509,26 +542,27 @@ fn write_config(found: &Found) -> String {
         let _ = writeln!(
             out,
             "\n[[workspace.metadata.release.docker]]\n# The image name is a guess from the repository: check it.\n\
-             name = \"{}\"\ndockerfile = \"{}\"\ncontext = \"{context}\"",
-            image.to_ascii_lowercase(),
-            dockerfile.display()
+             name = {}\ndockerfile = {}\ncontext = {}",
+            q(&image.to_ascii_lowercase()),
+            q(&dockerfile.display().to_string()),
+            q(&context)
         );
     }
     for model in &found.models {
         let _ = writeln!(
             out,
-            "\n[[workspace.metadata.release.models]]\nname = \"{}\"\n# Holds v<X.Y.Z>/ directories ({}).\nmetadata = \"{}\"",
-            model.name,
+            "\n[[workspace.metadata.release.models]]\nname = {}\n# Holds v<X.Y.Z>/ directories ({}).\nmetadata = {}",
+            q(&model.name),
             model.json_files.join(", "),
-            model.metadata
+            q(&model.metadata)
         );
         if !model.assets.is_empty() {
-            let list: Vec<String> = model.assets.iter().map(|a| format!("\"{a}\"")).collect();
+            let list: Vec<String> = model.assets.iter().map(|a| q(a)).collect();
             let _ = writeln!(out, "assets = [{}]", list.join(", "));
         }
         match &model.card {
             Some(card) if card != "MODEL_CARD.md" => {
-                let _ = writeln!(out, "card = \"{card}\"");
+                let _ = writeln!(out, "card = {}", q(card));
             }
             Some(_) => {}
             None => out.push_str("# No model card found.\ncard = \"\"\n"),

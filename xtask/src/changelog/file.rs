@@ -240,7 +240,9 @@ pub fn release(
     let already = style.prefix(version);
     if text.lines().any(|l| {
         let l = l.trim_end();
-        l == already || l.starts_with(&format!("{already} "))
+        // `## [0.2.0] - ...`, `## [0.2.0](link) - ...`, `## Version 0.2.0`.
+        l.strip_prefix(&already)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '(']))
     }) {
         return None;
     }
@@ -272,6 +274,23 @@ pub fn release(
         UnreleasedAt::Bottom => {
             // The release goes where `[Unreleased]` was; it follows, empty.
             let (before, heading) = match has_heading {
+                // No `[Unreleased]` yet: the release goes after the last
+                // release, before the link definitions.
+                false => {
+                    let at = first_position(text, is_link_definition).unwrap_or(text.len());
+                    let mut out = text[..at].to_owned();
+                    if !out.is_empty() && !out.ends_with(&format!("{eol}{eol}")) {
+                        out.push_str(eol);
+                    }
+                    out.push_str(&released);
+                    out.push_str(&format!("{eol}## [Unreleased]{eol}"));
+                    let rest = update_links(&text[at..], version, links, eol);
+                    if !rest.is_empty() {
+                        out.push_str(eol);
+                    }
+                    out.push_str(&rest);
+                    return Some(out);
+                }
                 true => {
                     let start = head
                         .trim_end_matches(['\r', '\n'])
@@ -282,7 +301,6 @@ pub fn release(
                         head[start..].trim_end_matches(['\r', '\n']).to_owned(),
                     )
                 }
-                false => (head, "## [Unreleased]".to_owned()),
             };
             out.push_str(before);
             if !out.is_empty() && !out.ends_with(&format!("{eol}{eol}")) {
@@ -479,6 +497,61 @@ mod style_tests {
                 &Version::new(0, 2, 0),
                 "2026-12-01",
                 &merged,
+                None,
+                &style
+            ),
+            None
+        );
+    }
+
+    /// Oldest first without an `[Unreleased]` heading yet: the release goes
+    /// after the last one, then the heading, then the links.
+    #[test]
+    fn bottom_without_an_unreleased_heading_appends_after_the_releases() {
+        let text = "# Changelog\n\n## [0.1.0] - 2026-01-01\n\n- First\n";
+        let style = Style {
+            unreleased: UnreleasedAt::Bottom,
+            ..kac()
+        };
+        let mut section = Section::default();
+        section.push(
+            "Fixed",
+            Entry {
+                text: "a fix".into(),
+                breaking: false,
+                hash: String::new(),
+                verbatim: false,
+            },
+        );
+        let out = release(
+            text,
+            &Version::new(0, 1, 1),
+            "2026-11-30",
+            &section,
+            None,
+            &style,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            "# Changelog\n\n## [0.1.0] - 2026-01-01\n\n- First\n\n## [0.1.1] - 2026-11-30\n\n### Fixed\n\n- a fix\n\n## [Unreleased]\n"
+        );
+    }
+
+    /// A heading that links its version is found again: no second section.
+    #[test]
+    fn a_linked_heading_counts_as_released() {
+        let style = Style {
+            heading: "## [{version}](https://x/releases/tag/{tag}) - {date}",
+            ..kac()
+        };
+        let text = "## [Unreleased]\n\n## [0.2.0](https://x/releases/tag/v0.2.0) - 2026-11-30\n";
+        assert_eq!(
+            release(
+                text,
+                &Version::new(0, 2, 0),
+                "2026-12-01",
+                &Section::default(),
                 None,
                 &style
             ),

@@ -68,6 +68,25 @@ impl Notes<'_> {
         if context["sections"].as_array().is_some_and(Vec::is_empty) {
             context["sections"] = json!([{"name": "Added", "entries": ["an entry"]}]);
         }
+        for model in context["models"].as_array_mut().into_iter().flatten() {
+            if model["files"].as_array().is_some_and(Vec::is_empty) {
+                model["files"] = json!(["example.onnx"]);
+            }
+        }
+        for list in ["images", "references", "packages", "install"] {
+            if context[list].as_array().is_some_and(Vec::is_empty) {
+                context[list] = match list {
+                    "images" => {
+                        json!([{"name": "registry/image", "tags": ["1.0.0"], "refs": ["registry/image:1.0.0"]}])
+                    }
+                    "references" => {
+                        json!([{"name": "model:tag", "digest": format!("sha256:{}", "0".repeat(64)), "source": "ollama"}])
+                    }
+                    "packages" => json!([{"name": "package", "version": "1.0.0"}]),
+                    _ => json!(["pip install package==1.0.0"]),
+                };
+            }
+        }
         let source = std::fs::read_to_string(self.workspace.root.join(path))
             .with_context(|| format!("reading {path} (notes.template)"))?;
         template::render(path, &source, &context).map(drop)
@@ -187,7 +206,11 @@ fn title_context(ws: &Workspace, version: &Version, tag: &str, section: &Section
 /// `tcn-vae-edge v0.2.0 - 2 features, 1 fix` by default.
 pub fn title(ws: &Workspace, version: &Version, tag: &str, section: &Section) -> Result<String> {
     let context = title_context(ws, version, tag, section);
-    let title = template::render("notes.title", &ws.release.notes.title, &context)?;
+    let title = template::render(
+        "notes.title ([workspace.metadata.release.notes] in Cargo.toml)",
+        &ws.release.notes.title,
+        &context,
+    )?;
     Ok(title.trim().to_owned())
 }
 
@@ -224,10 +247,13 @@ pub fn summary(section: &Section) -> String {
         n => Some(format!("{n} {many}")),
     })
     .collect();
-    if parts.is_empty() {
-        "maintenance release".to_owned()
-    } else {
-        parts.join(", ")
+    let all: usize = section.groups.iter().map(|(_, e)| e.len()).sum();
+    match (parts.is_empty(), all) {
+        (false, _) => parts.join(", "),
+        // A project's own section names: what they hold, counted.
+        (true, 0) => "maintenance release".to_owned(),
+        (true, 1) => "1 change".to_owned(),
+        (true, n) => format!("{n} changes"),
     }
 }
 

@@ -1005,12 +1005,37 @@ impl ReleaseConfig {
         let mut names = std::collections::BTreeSet::new();
         problems.extend(self.references.problems());
         problems.extend(self.hooks.problems());
+        for key in self.targets.keys() {
+            if let Err(why) = HwArch::parse(key) {
+                problems.push(format!(
+                    "targets.{key}: {why}; name the table after a hw-arch"
+                ));
+            }
+        }
+        let order = &self.changelog.section_order;
+        if order.is_empty() {
+            problems.push("changelog.section-order is empty: list the sections a release may have, e.g. [\"Added\", \"Fixed\"]".to_owned());
+        }
+        for (i, name) in order.iter().enumerate() {
+            if order[..i].contains(name) {
+                problems.push(format!("changelog.section-order lists {name:?} twice"));
+            }
+        }
         let mut messages = vec![
             ("commit-message".to_owned(), &self.commit_message),
             ("tag-message".to_owned(), &self.tag_message),
         ];
         for (i, extra) in self.extra_tags.iter().enumerate() {
-            messages.push((format!("extra-tags[{i}].name"), &extra.name));
+            // A name is made again from the tag alone (rollback): only what
+            // the tag says.
+            for word in placeholders(&extra.name) {
+                if !["version", "tag", "pep440"].contains(&word) {
+                    problems.push(format!(
+                        "extra-tags[{i}].name = {:?}: `{{{word}}}` cannot name a tag; use {{version}}, {{tag}} or {{pep440}}",
+                        extra.name
+                    ));
+                }
+            }
             if let Some(message) = &extra.message {
                 messages.push((format!("extra-tags[{i}].message"), message));
             }

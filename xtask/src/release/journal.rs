@@ -71,6 +71,14 @@ impl Journal {
             )
         })?;
         journal.path = path;
+        // A plan made before the messages were configurable.
+        let plan = &mut journal.plan;
+        if plan.commit_message.is_empty() {
+            plan.commit_message = format!("chore(release): {}", plan.tag);
+        }
+        if plan.tag_message.is_empty() {
+            plan.tag_message = format!("Release {}", plan.tag);
+        }
         Ok(Some(journal))
     }
 

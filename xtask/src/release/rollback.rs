@@ -46,7 +46,7 @@ impl Rollback {
         let planned = journal.as_ref().map(|j| &j.plan).filter(|p| p.tag == *tag);
         let extra_tags = extra_tags(&workspace, tag, planned);
         // Recognised by its tag (or, before the tag was made, by the plan).
-        let release_commit = release_commit(&git, tag, planned, &runner)?;
+        let release_commit = release_commit(&workspace, &git, tag, planned, &runner)?;
         let in_progress = journal.as_ref().map(|j| j.plan.tag.clone());
 
         // What exists of this release, asked before anything is removed.
@@ -70,7 +70,18 @@ impl Rollback {
             .output(&git.has_ref(&format!("refs/tags/{tag}")))?
             .success();
         let ours = in_progress.as_deref() == Some(tag.as_str());
-        if github != Some(true) && !remote_tag && !local_tag && !ours {
+        let mut extras_left = false;
+        for extra in &extra_tags {
+            extras_left |= !runner
+                .output(&git.remote_tag(extra))?
+                .stdout
+                .trim()
+                .is_empty()
+                || runner
+                    .output(&git.has_ref(&format!("refs/tags/{extra}")))?
+                    .success();
+        }
+        if github != Some(true) && !remote_tag && !local_tag && !ours && !extras_left {
             bail!(
                 "nothing to roll back: {tag} is not a tag here or on origin{}, and the release in progress is {}; \
                  check the name (`git tag --list`)",
@@ -141,7 +152,23 @@ fn extra_tags(
         return plan.extra_tags.iter().map(|t| t.name.clone()).collect();
     }
     let release = &workspace.release;
-    let (prefix, suffix) = release
+    let values = tag_values(workspace, tag);
+    if values.is_empty() {
+        return Vec::new();
+    }
+    let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    release
+        .extra_tags
+        .iter()
+        .map(|t| crate::core::config::fill(&t.name, &values))
+        .collect()
+}
+
+/// `{version}`, `{tag}` and `{pep440}` of the release `tag` (nothing when
+/// `tag` is not named by `tag-name`).
+fn tag_values(workspace: &Workspace, tag: &str) -> Vec<(&'static str, String)> {
+    let (prefix, suffix) = workspace
+        .release
         .tag_name
         .split_once("{version}")
         .unwrap_or(("v", ""));
@@ -151,17 +178,24 @@ fn extra_tags(
     else {
         return Vec::new();
     };
-    release
-        .extra_tags
-        .iter()
-        .map(|t| crate::core::config::fill(&t.name, &[("version", version)]))
-        .collect()
+    let pep440 = semver::Version::parse(version)
+        .ok()
+        .and_then(|v| crate::version::pep440::to_pep440(&v).ok())
+        .unwrap_or_else(|| version.to_owned());
+    vec![
+        ("version", version.to_owned()),
+        ("tag", tag.to_owned()),
+        ("pep440", pep440),
+    ]
 }
 
-/// Whether HEAD is the release commit of `tag`: the commit the tag points
-/// at, or (the tag not made yet) the planned commit's child with the
-/// planned subject.
+/// Whether HEAD is the release commit of `tag`: its subject is the
+/// release's, and it is the commit the tag points at or (the tag not made
+/// yet) the planned commit's child. Without the plan, the subject is the
+/// configured `commit-message` as far as the tag says (a `{summary}` in it
+/// matches anything there); a commit a person made is never dropped.
 fn release_commit(
+    workspace: &Workspace,
     git: &Git,
     tag: &str,
     planned: Option<&super::plan::Plan>,
@@ -169,14 +203,29 @@ fn release_commit(
 ) -> Result<bool> {
     let read = |cmd| -> Result<String> { Ok(runner.output(&cmd)?.stdout.trim().to_owned()) };
     let head = read(git.resolve("HEAD"))?;
-    if read(git.resolve(&format!("refs/tags/{tag}^{{commit}}")))? == head {
-        return Ok(true);
+    let subject = read(git.head_subject())?;
+    let tagged = read(git.resolve(&format!("refs/tags/{tag}^{{commit}}")))? == head;
+    match planned {
+        Some(plan) => Ok(subject == crate::steps::release_commit_subject(plan)
+            && (tagged || read(git.resolve("HEAD^"))? == plan.commit)),
+        None => {
+            let values = tag_values(workspace, tag);
+            let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let expected = crate::steps::subject(&crate::core::config::fill(
+                &workspace.release.commit_message,
+                &values,
+            ));
+            // Up to the first placeholder the tag cannot fill.
+            let known = expected.split('{').next().unwrap_or_default();
+            let exact = !expected.contains('{');
+            Ok(tagged
+                && if exact {
+                    subject == expected
+                } else {
+                    subject.starts_with(known)
+                })
+        }
     }
-    let Some(plan) = planned else {
-        return Ok(false);
-    };
-    Ok(read(git.resolve("HEAD^"))? == plan.commit
-        && read(git.head_subject())? == crate::steps::release_commit_subject(plan))
 }
 
 /// The release commit goes while it is not on origin (`git reset --keep`

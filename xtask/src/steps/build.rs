@@ -227,7 +227,7 @@ fn lacks(ws: &Workspace, model: &crate::core::config::Model, runner: &Runner) ->
             needs.push((
                 format!("trained weights (.pth) of {}", model.name),
                 "the ONNX model and the HEF".to_owned(),
-                "list them in models[].assets (`cargo xtask onnx-export --synthetic` trains                  deterministic ones when the model's export.synthetic is set)"
+                "list them in models[].assets (`cargo xtask onnx-export --synthetic` trains deterministic ones when the model's export.synthetic is set)"
                     .to_owned(),
             ));
             false

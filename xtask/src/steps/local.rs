@@ -12,9 +12,21 @@ use crate::version::sources::{FileChange, VersionSources};
 
 pub struct Prepare;
 
-/// The release commit's subject (its message's first line), as planned.
-pub fn release_commit_subject(plan: &crate::release::plan::Plan) -> &str {
-    plan.commit_message.lines().next().unwrap_or_default()
+/// The release commit's subject as `git log --format=%s` shows it.
+pub fn release_commit_subject(plan: &crate::release::plan::Plan) -> String {
+    subject(&plan.commit_message)
+}
+
+/// A message's subject the way git makes it: trailing whitespace and
+/// leading blank lines dropped, the first paragraph joined with spaces.
+pub fn subject(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim_end)
+        .skip_while(|l| l.is_empty())
+        .take_while(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl Prepare {
@@ -264,4 +276,19 @@ fn edits(cx: &Cx) -> Result<Vec<FileChange>> {
         changes.push(change);
     }
     Ok(changes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::subject;
+
+    #[test]
+    fn a_subject_is_what_git_shows_of_the_message() {
+        assert_eq!(subject("chore(release): v1.0.0"), "chore(release): v1.0.0");
+        assert_eq!(
+            subject("Release 1.0.0\n2 features"),
+            "Release 1.0.0 2 features"
+        );
+        assert_eq!(subject("\nRelease 1.0.0 \n\nbody"), "Release 1.0.0");
+    }
 }

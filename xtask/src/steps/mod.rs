@@ -27,7 +27,7 @@ use crate::release::plan::{Asset, Plan, StepName};
 use crate::version::sources::FileChange;
 
 pub use build::Need;
-pub use local::release_commit_subject;
+pub use local::{release_commit_subject, subject};
 
 /// What a step reads: the plan, what earlier steps recorded, the runner.
 pub struct Cx<'a> {
@@ -169,7 +169,10 @@ pub fn hooks(cx: &Cx, hook: Hook) -> Vec<Cmd> {
             "DRY_RUN".to_owned(),
             (hook == Hook::PreRelease && cx.dry_run()).to_string(),
         ),
-        ("RELEASE_DIR".to_owned(), plan.dist.display().to_string()),
+        (
+            "RELEASE_DIR".to_owned(),
+            cx.ws.root.join(&plan.dist).display().to_string(),
+        ),
     ]);
     commands
         .iter()

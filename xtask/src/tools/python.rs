@@ -194,11 +194,19 @@ compared = [n for n in outputs if n in data.files]
 if not compared:
     sys.exit(f"{reference}: no array for any output ({', '.join(outputs)}); it has {', '.join(data.files)}")
 samples = len(data[inputs[0]])
+if samples == 0:
+    sys.exit(f"{reference}: no samples (the arrays' first axis is empty)")
 worst = dict.fromkeys(compared, 0.0)
 for i in range(samples):
     got = session.run(compared, {n: data[n][i] for n in inputs})
     for n, g in zip(compared, got):
-        worst[n] = max(worst[n], float(np.max(np.abs(g.astype(np.float64) - data[n][i]))))
+        want = data[n][i]
+        if g.shape != want.shape:
+            sys.exit(f"{reference}: output {n} is {list(g.shape)} from onnxruntime but {list(want.shape)} in the reference (sample {i})")
+        diff = float(np.max(np.abs(g.astype(np.float64) - want)))
+        if not np.isfinite(diff):
+            sys.exit(f"{reference}: output {n} differs by {diff} at sample {i} (NaN or infinity)")
+        worst[n] = max(worst[n], diff)
 print(json.dumps({"samples": samples, "outputs": worst, "max_abs_diff": max(worst.values()), "onnxruntime": ort.__version__}))
 "#;
 

@@ -438,3 +438,29 @@ fn uv_lock_moves_with_the_pyproject_as_uv_checks_it() {
         String::from_utf8_lossy(&checked.stderr)
     );
 }
+
+/// A tag made by hand on work in progress is not a release commit: rollback
+/// removes the tag and never drops the commit.
+#[test]
+fn rollback_keeps_a_commit_the_release_did_not_make() {
+    let fixture = tags_only("");
+    fixture.write("wip.txt", "work in progress\n");
+    fixture.git(&["add", "-A"]);
+    fixture.git(&["commit", "--quiet", "-m", "wip: not released"]);
+    fixture.git(&["tag", "v0.2.0"]);
+    let head = fixture.git(&["rev-parse", "HEAD"]);
+    let fakes = Fakes::install();
+    let run = Xtask::new(&fixture.root)
+        .args(&["rollback", "v0.2.0", "--execute"])
+        .fakes(&fakes)
+        .path_first(&[&fakes.bin])
+        .env("GH_TOKEN", GH_TOKEN)
+        .run();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(fixture.git(&["tag", "-l", "v0.2.0"]), "");
+    assert_eq!(
+        fixture.git(&["rev-parse", "HEAD"]),
+        head,
+        "the commit was dropped"
+    );
+}
