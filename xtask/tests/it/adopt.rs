@@ -6,18 +6,10 @@
 use serde_json::Value;
 
 use crate::models::write_onnx;
-use crate::support::{repo_root, venv_python, Fakes, Fixture, Xtask};
-
-const GH_TOKEN: &str = "ghp_ADOPT_canary_1234567890";
+use crate::support::{repo_root, Fakes, Fixture};
 
 fn xtask(fixture: &Fixture, fakes: &Fakes, args: &[&str]) -> crate::support::Run {
-    Xtask::new(&fixture.root)
-        .args(args)
-        .fakes(fakes)
-        .path_first(&[&fakes.bin])
-        .env("XTASK_PYTHON", venv_python())
-        .env("GH_TOKEN", GH_TOKEN)
-        .run()
+    crate::support::xtask_with_fakes(fixture, fakes, args)
 }
 
 /// Inserts `keys` into the release table written by init, commits, pushes.

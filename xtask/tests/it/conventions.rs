@@ -6,8 +6,6 @@ use serde_json::Value;
 
 use crate::support::{drop_table, venv_python, Fakes, Fixture, Xtask};
 
-const GH_TOKEN: &str = "ghp_CONVENTIONS_canary_123456789";
-
 /// The example without a package, images or models: a release is commits,
 /// tags and a GitHub release, all of which run here.
 fn tags_only(extra: &str) -> Fixture {
@@ -34,16 +32,15 @@ fn append(fixture: &Fixture, tables: &str) {
     fixture.git(&["push", "--quiet", "origin", "main"]);
 }
 
+/// `cargo xtask ARGS` with the fakes and a GitHub token.
+fn xtask(fixture: &Fixture, fakes: &Fakes, args: &[&str]) -> crate::support::Run {
+    crate::support::xtask_with_fakes(fixture, fakes, args)
+}
+
 fn release(fixture: &Fixture, fakes: &Fakes, args: &[&str]) -> crate::support::Run {
     let mut all = vec!["release"];
     all.extend_from_slice(args);
-    Xtask::new(&fixture.root)
-        .args(&all)
-        .fakes(fakes)
-        .path_first(&[&fakes.bin])
-        .env("XTASK_PYTHON", venv_python())
-        .env("GH_TOKEN", GH_TOKEN)
-        .run()
+    xtask(fixture, fakes, &all)
 }
 
 /// The commit `tag` points at on origin (peeled when annotated).
@@ -121,12 +118,7 @@ fn the_projects_messages_and_further_tags_are_made_pushed_and_rolled_back() {
     }
 
     // A second release of the same version would move them: refused first.
-    let rollback = Xtask::new(&fixture.root)
-        .args(&["rollback", "v0.2.0", "--execute"])
-        .fakes(&fakes)
-        .path_first(&[&fakes.bin])
-        .env("GH_TOKEN", GH_TOKEN)
-        .run();
+    let rollback = xtask(&fixture, &fakes, &["rollback", "v0.2.0", "--execute"]);
     assert_eq!(rollback.code, 0, "{}\n{}", rollback.stdout, rollback.stderr);
     for tag in ["v0.2.0", "models-v0.2.0", "deploy-0.2.0"] {
         assert_eq!(on_origin(&fixture, tag), None, "{tag} left on origin");
@@ -450,12 +442,7 @@ fn rollback_keeps_a_commit_the_release_did_not_make() {
     fixture.git(&["tag", "v0.2.0"]);
     let head = fixture.git(&["rev-parse", "HEAD"]);
     let fakes = Fakes::install();
-    let run = Xtask::new(&fixture.root)
-        .args(&["rollback", "v0.2.0", "--execute"])
-        .fakes(&fakes)
-        .path_first(&[&fakes.bin])
-        .env("GH_TOKEN", GH_TOKEN)
-        .run();
+    let run = xtask(&fixture, &fakes, &["rollback", "v0.2.0", "--execute"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(fixture.git(&["tag", "-l", "v0.2.0"]), "");
     assert_eq!(

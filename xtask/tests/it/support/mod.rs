@@ -875,3 +875,18 @@ pub fn drop_table(manifest: &str, table: &str) -> String {
         .remove(table);
     doc.to_string()
 }
+
+/// A GitHub token for the fake `gh` (its value is a canary: nothing may print it).
+pub const FAKE_GH_TOKEN: &str = "ghp_FIXTURE_canary_1234567890";
+
+/// `cargo xtask ARGS` in `fixture` with the fakes first on PATH, the test
+/// venv's Python and a GitHub token.
+pub fn xtask_with_fakes(fixture: &Fixture, fakes: &Fakes, args: &[&str]) -> Run {
+    Xtask::new(&fixture.root)
+        .args(args)
+        .fakes(fakes)
+        .path_first(&[&fakes.bin])
+        .env("XTASK_PYTHON", venv_python())
+        .env("GH_TOKEN", FAKE_GH_TOKEN)
+        .run()
+}
