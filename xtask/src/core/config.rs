@@ -960,14 +960,39 @@ impl ReleaseConfig {
                 ));
             }
         }
-        if let Some(keep) = self.changelog.keep_other {
+        problems.extend(self.changelog.problems());
+        let mut names = std::collections::BTreeSet::new();
+        problems.extend(self.references.problems());
+        problems.extend(self.hooks.problems());
+        for key in self.targets.keys() {
+            if let Err(why) = HwArch::parse(key) {
+                problems.push(format!(
+                    "targets.{key}: {why}; name the table after a hw-arch"
+                ));
+            }
+        }
+        problems.extend(self.message_problems());
+        for (i, model) in self.models.iter().enumerate() {
+            problems.extend(model.problems(i));
+            if !names.insert(model.name.as_str()) {
+                problems.push(format!("models[{i}].name = {:?}: listed twice", model.name));
+            }
+        }
+        problems
+    }
+}
+
+impl ChangelogConfig {
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if let Some(keep) = self.keep_other {
             problems.push(format!(
                 "changelog.keep-other = {keep}: replaced by `other-section`; commits that are not conventional \
                  are left out by default (Keep a Changelog has no \"Other\"): remove the key, or set \
                  `other-section = \"Changed\"` to keep them under a section of yours"
             ));
         }
-        let changelog = &self.changelog;
+        let changelog = self;
         let order = &changelog.section_order;
         let kac = *order == default_section_order();
         let listed = |section: &str| order.iter().any(|s| s == section);
@@ -1002,17 +1027,7 @@ impl ReleaseConfig {
                 ));
             }
         }
-        let mut names = std::collections::BTreeSet::new();
-        problems.extend(self.references.problems());
-        problems.extend(self.hooks.problems());
-        for key in self.targets.keys() {
-            if let Err(why) = HwArch::parse(key) {
-                problems.push(format!(
-                    "targets.{key}: {why}; name the table after a hw-arch"
-                ));
-            }
-        }
-        let order = &self.changelog.section_order;
+        let order = &self.section_order;
         if order.is_empty() {
             problems.push("changelog.section-order is empty: list the sections a release may have, e.g. [\"Added\", \"Fixed\"]".to_owned());
         }
@@ -1021,6 +1036,14 @@ impl ReleaseConfig {
                 problems.push(format!("changelog.section-order lists {name:?} twice"));
             }
         }
+        problems
+    }
+}
+
+impl ReleaseConfig {
+    /// The commit and tag messages' and the further tags' placeholders.
+    fn message_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
         let mut messages = vec![
             ("commit-message".to_owned(), &self.commit_message),
             ("tag-message".to_owned(), &self.tag_message),
@@ -1060,30 +1083,33 @@ impl ReleaseConfig {
                 }
             }
         }
-        for (i, model) in self.models.iter().enumerate() {
-            for (fact, sources) in model.facts.all() {
-                for source in sources {
-                    if !matches!(source.split_once('#'), Some((file, pointer)) if !file.is_empty() && pointer.starts_with('/'))
-                    {
-                        problems.push(format!(
-                            "models[{i}].facts.{fact} = {source:?}: expected `file.json#/json/pointer`, e.g. \"eval_metrics.json#/validation_accuracy\""
-                        ));
-                    }
+        problems
+    }
+}
+
+impl Model {
+    fn problems(&self, i: usize) -> Vec<String> {
+        let mut problems = Vec::new();
+        let model = self;
+        for (fact, sources) in model.facts.all() {
+            for source in sources {
+                if !matches!(source.split_once('#'), Some((file, pointer)) if !file.is_empty() && pointer.starts_with('/'))
+                {
+                    problems.push(format!(
+                        "models[{i}].facts.{fact} = {source:?}: expected `file.json#/json/pointer`, e.g. \"eval_metrics.json#/validation_accuracy\""
+                    ));
                 }
             }
-            if let Some(Err(why)) = model
-                .hef
-                .as_ref()
-                .map(|h| HwArch::parse(h.hw_arch.as_str()))
-            {
-                problems.push(format!("models[{i}].hef.hw-arch = {why}"));
-            }
-            if let Some(export) = &model.export {
-                problems.extend(export.problems(&format!("models[{i}].export")));
-            }
-            if !names.insert(model.name.as_str()) {
-                problems.push(format!("models[{i}].name = {:?}: listed twice", model.name));
-            }
+        }
+        if let Some(Err(why)) = model
+            .hef
+            .as_ref()
+            .map(|h| HwArch::parse(h.hw_arch.as_str()))
+        {
+            problems.push(format!("models[{i}].hef.hw-arch = {why}"));
+        }
+        if let Some(export) = &model.export {
+            problems.extend(export.problems(&format!("models[{i}].export")));
         }
         problems
     }
