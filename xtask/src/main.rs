@@ -10,6 +10,7 @@
 mod core;
 mod tools;
 
+mod assets;
 mod changelog;
 mod checksums;
 mod docker;

@@ -175,6 +175,9 @@ pub struct ReleaseConfig {
     pub docker: Vec<DockerImage>,
     #[serde(default)]
     pub models: Vec<Model>,
+    /// Further files a release ships, by glob: renamed, or zipped into one.
+    #[serde(default)]
+    pub assets: Vec<ReleaseAsset>,
     /// Models the product pulls by name at run time, pinned by digest.
     #[serde(default)]
     pub references: References,
@@ -211,6 +214,7 @@ impl Default for ReleaseConfig {
             python: None,
             docker: Vec::new(),
             models: Vec::new(),
+            assets: Vec::new(),
             references: References::default(),
             skip_steps: Vec::new(),
             targets: BTreeMap::new(),
@@ -583,6 +587,55 @@ pub struct TargetRules {
 
 fn yes() -> bool {
     true
+}
+
+/// `[[workspace.metadata.release.assets]]`: repository files a release
+/// ships beside what it builds (docs/CONFIG.md).
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ReleaseAsset {
+    /// Globs of the repository's files: `flows/*.json`, `models/**/*.json`.
+    pub files: Vec<String>,
+    /// Each file's name in the release: `{file}` (its own name, the
+    /// default), `{stem}`, `{ext}`, `{version}`.
+    #[serde(default = "default_asset_name")]
+    pub name: String,
+    /// All of them in one deterministic zip instead, e.g. `models-{version}.zip`.
+    pub bundle: Option<String>,
+}
+
+fn default_asset_name() -> String {
+    "{file}".to_owned()
+}
+
+impl ReleaseAsset {
+    fn problems(&self, i: usize) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.files.is_empty() {
+            problems.push(format!(
+                "assets[{i}].files = []: list globs of the files to ship, e.g. [\"flows/*.json\"]"
+            ));
+        }
+        for word in placeholders(&self.name) {
+            if !["file", "stem", "ext", "version"].contains(&word) {
+                problems.push(format!(
+                    "assets[{i}].name = {:?}: unknown placeholder `{{{word}}}`; use {{file}}, {{stem}}, {{ext}}, {{version}}",
+                    self.name
+                ));
+            }
+        }
+        if let Some(bundle) = &self.bundle {
+            if placeholders(bundle).iter().any(|w| *w != "version")
+                || !bundle.ends_with(".zip")
+                || bundle.contains('/')
+            {
+                problems.push(format!(
+                    "assets[{i}].bundle = {bundle:?}: a zip's file name, with {{version}} at most, e.g. \"models-{{version}}.zip\""
+                ));
+            }
+        }
+        problems
+    }
 }
 
 /// `[workspace.metadata.release.references]`: models the product pulls by
@@ -964,6 +1017,9 @@ impl ReleaseConfig {
         let mut names = std::collections::BTreeSet::new();
         problems.extend(self.references.problems());
         problems.extend(self.hooks.problems());
+        for (i, asset) in self.assets.iter().enumerate() {
+            problems.extend(asset.problems(i));
+        }
         for key in self.targets.keys() {
             if let Err(why) = HwArch::parse(key) {
                 problems.push(format!(

@@ -10,6 +10,8 @@ pub mod atomic;
 pub mod config;
 pub mod diff;
 pub mod dist;
+pub mod glob;
 pub mod report;
 pub mod runner;
 pub mod template;
+pub mod zip;

@@ -227,7 +227,19 @@ pub fn plan(
         .map(|c| c.file.display().to_string())
         .collect();
     file_edits.push(workspace.release.changelog.path.clone());
-    let planned = planned_assets(workspace, pep440.as_deref(), request.sign_key.is_some())?;
+    let mut planned = planned_assets(workspace, pep440.as_deref(), request.sign_key.is_some())?;
+    // The configured repository files: before the records, which cover them.
+    for asset in crate::assets::planned(workspace, &version.to_string(), runner)? {
+        let from = match asset.bundle {
+            true => format!("the bundle of {} files", asset.from.len()),
+            false => asset.from.join(", "),
+        };
+        planned.push(Planned {
+            name: asset.name,
+            from,
+        });
+    }
+    planned.sort_by(|a, b| a.name.cmp(&b.name));
     crate::core::dist::refuse_duplicates(&planned).context("the release's assets")?;
     let tag = workspace
         .release

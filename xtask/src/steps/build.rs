@@ -162,6 +162,7 @@ fn build(
             }
         }
     }
+    crate::assets::stage(workspace, &plan.version, dist.dir(), runner)?;
     let mut models = Vec::new();
     for model in &workspace.release.models {
         let parity = stage_model(workspace, model, &dist, &mut needs, runner)?;

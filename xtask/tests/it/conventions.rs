@@ -25,10 +25,11 @@ fn tags_only(extra: &str) -> Fixture {
     fixture
 }
 
-/// Appends tables to the config and commits them.
+/// Appends tables to the config and commits them, with every new file.
 fn append(fixture: &Fixture, tables: &str) {
     fixture.write("Cargo.toml", &(fixture.read("Cargo.toml") + "\n" + tables));
-    fixture.git(&["commit", "--quiet", "-am", "chore: the project's hooks"]);
+    fixture.git(&["add", "-A"]);
+    fixture.git(&["commit", "--quiet", "-m", "chore: the project's release config"]);
     fixture.git(&["push", "--quiet", "origin", "main"]);
 }
 
@@ -449,5 +450,94 @@ fn rollback_keeps_a_commit_the_release_did_not_make() {
         fixture.git(&["rev-parse", "HEAD"]),
         head,
         "the commit was dropped"
+    );
+}
+
+/// A project's own files as release assets: by glob, under their name or a
+/// template, and a deterministic zip bundle that Python's zipfile reads back
+/// file for file.
+#[test]
+fn repository_files_ship_by_glob_renamed_or_bundled() {
+    let fixture = tags_only("");
+    for (path, text) in [
+        ("flows/ingest.json", "{\"flow\": \"ingest\"}\n"),
+        ("flows/nested/alert.json", "{\"flow\": \"alert\"}\n"),
+        (".env.example", "OLLAMA_HOST=http://localhost:11434\n"),
+        ("docker-compose.yml", "services: {}\n"),
+        ("bench/results.json", "{\"fps\": 41}\n"),
+    ] {
+        fixture.write(path, text);
+    }
+    append(
+        &fixture,
+        "[[workspace.metadata.release.assets]]\nfiles = [\"flows/*.json\", \".env.example\", \"docker-compose.yml\"]\n\n\
+         [[workspace.metadata.release.assets]]\nfiles = [\"bench/*.json\"]\nname = \"benchmarks-{version}.{ext}\"\n\n\
+         [[workspace.metadata.release.assets]]\nfiles = [\"flows/**/*.json\"]\nbundle = \"flows-{version}.zip\"\n",
+    );
+    let fakes = Fakes::install();
+    let dist = fixture.root.join("target/dist/v0.2.0");
+    let run = release(&fixture, &fakes, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    for name in [
+        "ingest.json",
+        ".env.example",
+        "docker-compose.yml",
+        "benchmarks-0.2.0.json",
+        "flows-0.2.0.zip",
+    ] {
+        assert!(dist.join(name).is_file(), "{name} not staged");
+    }
+    assert_eq!(
+        std::fs::read_to_string(dist.join("benchmarks-0.2.0.json")).unwrap(),
+        "{\"fps\": 41}\n"
+    );
+    let sums = std::fs::read_to_string(dist.join("sha256sum.txt")).unwrap();
+    assert!(sums.contains("  flows-0.2.0.zip\n"), "{sums}");
+
+    // The reference reader: every file back, byte for byte, and a sound archive.
+    let read = std::process::Command::new(venv_python())
+        .args([
+            "-c",
+            "import sys, zipfile, json; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; \
+             print(json.dumps({n: z.read(n).decode() for n in z.namelist()}))",
+        ])
+        .arg(dist.join("flows-0.2.0.zip"))
+        .output()
+        .unwrap();
+    assert!(
+        read.status.success(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    let files: Value = serde_json::from_slice(&read.stdout).unwrap();
+    assert_eq!(
+        files,
+        serde_json::json!({
+            "flows/ingest.json": "{\"flow\": \"ingest\"}\n",
+            "flows/nested/alert.json": "{\"flow\": \"alert\"}\n",
+        })
+    );
+    // Deterministic: made again, the same bytes.
+    let first = std::fs::read(dist.join("flows-0.2.0.zip")).unwrap();
+    let again = release(&fixture, &fakes, &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(std::fs::read(dist.join("flows-0.2.0.zip")).unwrap(), first);
+}
+
+#[test]
+fn an_asset_glob_that_matches_nothing_is_refused_with_its_key() {
+    let fixture = tags_only("");
+    append(
+        &fixture,
+        "[[workspace.metadata.release.assets]]\nfiles = [\"flows/*.yaml\"]\n",
+    );
+    let fakes = Fakes::install();
+    let run = release(&fixture, &fakes, &[]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("assets[0].files: \"flows/*.yaml\" matches no file of the repository"),
+        "{}",
+        run.stderr
     );
 }
