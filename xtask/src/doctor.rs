@@ -232,11 +232,16 @@ fn probe_chains(config: &ReleaseConfig) -> Vec<Vec<Probe>> {
         .python
         .as_ref()
         .map(|p| format!("Python package in {}/", p.path));
-    let images: Vec<&str> = config.docker.iter().map(|d| d.name.as_str()).collect();
+    // A project whose releases skip the docker step needs no engine.
+    let docker: &[crate::core::config::DockerImage] =
+        match config.skip_steps.iter().any(|s| s == "docker") {
+            true => &[],
+            false => &config.docker,
+        };
+    let images: Vec<&str> = docker.iter().map(|d| d.name.as_str()).collect();
     let images_for = (!images.is_empty()).then(|| format!("images {}", images.join(", ")));
     let host = crate::docker::host_platform();
-    let foreign_platforms: Vec<&str> = config
-        .docker
+    let foreign_platforms: Vec<&str> = docker
         .iter()
         .flat_map(|d| d.platforms.iter().map(String::as_str))
         .filter(|p| *p != host)
@@ -399,7 +404,13 @@ fn probe_chains(config: &ReleaseConfig) -> Vec<Vec<Probe>> {
 fn credentials(config: &ReleaseConfig) -> Vec<Credential> {
     let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
     let mut list = Vec::new();
-    if let Some(python) = &config.python {
+    let skipped = |step: &str| config.skip_steps.iter().any(|s| s == step);
+    // A package its own CI uploads needs no index credential here.
+    let uploads = config
+        .python
+        .as_ref()
+        .filter(|p| p.publish && !skipped("pypi"));
+    if let Some(python) = uploads {
         list.push(Credential {
             name: "TWINE_USERNAME",
             set: set("TWINE_USERNAME"),

@@ -29,7 +29,12 @@ fn tags_only(extra: &str) -> Fixture {
 fn append(fixture: &Fixture, tables: &str) {
     fixture.write("Cargo.toml", &(fixture.read("Cargo.toml") + "\n" + tables));
     fixture.git(&["add", "-A"]);
-    fixture.git(&["commit", "--quiet", "-m", "chore: the project's release config"]);
+    fixture.git(&[
+        "commit",
+        "--quiet",
+        "-m",
+        "chore: the project's release config",
+    ]);
     fixture.git(&["push", "--quiet", "origin", "main"]);
 }
 
@@ -286,6 +291,27 @@ fn steps_a_project_never_runs_are_off_by_config() {
         .map(|s| s["name"].as_str().unwrap())
         .collect();
     assert_eq!(skipped, ["pypi", "docker"]);
+
+    // `doctor` asks for neither an index credential nor a Docker engine.
+    let doctor = Xtask::new(&fixture.root).args(&["doctor", "--json"]).run();
+    let report: Value = serde_json::from_str(&doctor.stdout).unwrap();
+    let credentials: Vec<&str> = report["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        !credentials.iter().any(|c| c.starts_with("TWINE")),
+        "{report:#}"
+    );
+    let docker = report["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "docker daemon")
+        .unwrap();
+    assert_eq!(docker["needed_for"], Value::Null, "{report:#}");
 
     let run = release(&fixture, &fakes, &["--execute", "--skip-tests"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
