@@ -447,6 +447,15 @@ pub struct DockerImage {
     /// Extra tags; `{version}` and `{sha}` (short commit) are replaced.
     #[serde(default)]
     pub extra_tags: Vec<String>,
+    /// The project's own tag set instead of `X.Y.Z`/`X.Y`/`X`/`latest`:
+    /// templates with `{version}`, `{major}`, `{minor}`, `{patch}`, `{sha}`
+    /// (docs/DISTRIBUTION.md says which move when).
+    pub tags: Option<Vec<String>>,
+    /// Build without the engine's cache (`--no-cache`).
+    #[serde(default)]
+    pub no_cache: bool,
+    /// The Dockerfile stage to build (`--target`).
+    pub target: Option<String>,
 }
 
 fn default_context() -> String {
@@ -1005,6 +1014,23 @@ impl ReleaseConfig {
                     problems.push(format!(
                         "docker[{i}].platforms: {platform:?} is not `os/arch[/variant]`, e.g. \"linux/arm64\""
                     ));
+                }
+            }
+            if let Some(tags) = &image.tags {
+                if !tags.iter().any(|t| t.contains("{version}")) {
+                    problems.push(format!(
+                        "docker[{i}].tags = {tags:?}: name one tag with {{version}} (e.g. \"v{{version}}\"): \
+                         without it a release would only move tags and never pin its version"
+                    ));
+                }
+                for tag in tags {
+                    for word in placeholders(tag) {
+                        if !["version", "major", "minor", "patch", "sha"].contains(&word) {
+                            problems.push(format!(
+                                "docker[{i}].tags: {tag:?} has `{{{word}}}`; use {{version}}, {{major}}, {{minor}}, {{patch}}, {{sha}}"
+                            ));
+                        }
+                    }
                 }
             }
             if image.platforms.is_empty() {

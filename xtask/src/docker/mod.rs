@@ -22,7 +22,7 @@ use crate::core::runner::Runner;
 use crate::tools::docker::{self, BuildSpec};
 use crate::tools::git::Git;
 use crate::version::released::released_versions;
-pub use tags::{build_metadata_note, tag_version, tags, Tag};
+pub use tags::{build_metadata_note, for_image, tag_version, Tag};
 
 /// Build or publish the configured container images.
 #[derive(clap::Subcommand, Debug)]
@@ -129,10 +129,10 @@ pub fn plan<'a>(workspace: &'a Workspace, runner: &Runner) -> Result<Vec<Plan<'a
         .docker
         .iter()
         .map(|image| {
-            let tags = tags(
+            let tags = for_image(
+                image,
                 &version,
                 &released,
-                &image.extra_tags,
                 &source.revision[..source.revision.len().min(7)],
             );
             Plan::new(workspace, image, &source, tags)
@@ -250,6 +250,8 @@ impl Plan<'_> {
             refs,
             labels: &self.labels,
             build_args,
+            no_cache: self.image.no_cache,
+            target: self.image.target.as_deref(),
         }
     }
 

@@ -41,6 +41,78 @@ pub fn build_metadata_note(version: &Version) -> Option<String> {
     })
 }
 
+/// The tags `image` gets for `version`: its own `tags` templates, else the
+/// default policy and its `extra-tags`.
+pub fn for_image(
+    image: &crate::core::config::DockerImage,
+    version: &Version,
+    released: &[Version],
+    short_sha: &str,
+) -> Vec<Tag> {
+    match &image.tags {
+        Some(templates) => templated(version, released, templates, short_sha),
+        None => tags(version, released, &image.extra_tags, short_sha),
+    }
+}
+
+/// The tags of `version` by the project's own `templates`: one that names
+/// the version or the commit never moves; one with `{major}`/`{minor}` moves
+/// along its line when this release leads it; a fixed name (`latest`,
+/// `stable`) moves only to the highest release. A pre-release gets only
+/// the tags that never move.
+pub fn templated(
+    version: &Version,
+    released: &[Version],
+    templates: &[String],
+    short_sha: &str,
+) -> Vec<Tag> {
+    let version = tag_version(version);
+    let releases: Vec<Version> = released
+        .iter()
+        .filter(|v| v.pre.is_empty())
+        .map(tag_version)
+        .filter(|v| *v != version)
+        .collect();
+    let leads = |same_line: &dyn Fn(&Version) -> bool| {
+        releases
+            .iter()
+            .filter(|v| same_line(v))
+            .all(|v| *v < version)
+    };
+    let mut tags: Vec<Tag> = Vec::new();
+    for template in templates {
+        let pinned = template.contains("{version}")
+            || template.contains("{sha}")
+            || template.contains("{patch}");
+        let applies = pinned
+            || version.pre.is_empty()
+                && if template.contains("{minor}") {
+                    leads(&|v| (v.major, v.minor) == (version.major, version.minor))
+                } else if template.contains("{major}") {
+                    leads(&|v| v.major == version.major)
+                } else {
+                    leads(&|_| true)
+                };
+        let name = crate::core::config::fill(
+            template,
+            &[
+                ("version", &version.to_string()),
+                ("major", &version.major.to_string()),
+                ("minor", &version.minor.to_string()),
+                ("patch", &version.patch.to_string()),
+                ("sha", short_sha),
+            ],
+        );
+        if applies && !tags.iter().any(|t| t.name == name) {
+            tags.push(Tag {
+                name,
+                moving: !pinned,
+            });
+        }
+    }
+    tags
+}
+
 /// The tags of `version`, given every version released before (from the
 /// repository's release tags; pre-releases are ignored there).
 pub fn tags(
@@ -103,6 +175,27 @@ pub fn tags(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_projects_own_tag_set() {
+        let v = |s: &str| Version::parse(s).unwrap();
+        let names = |version: &str, released: &[&str]| -> Vec<String> {
+            let released: Vec<Version> = released.iter().map(|r| v(r)).collect();
+            let templates = [
+                "v{version}".to_owned(),
+                "latest".to_owned(),
+                "{major}.{minor}".to_owned(),
+            ];
+            templated(&v(version), &released, &templates, "abc1234")
+                .into_iter()
+                .map(|t| t.name)
+                .collect()
+        };
+        assert_eq!(names("1.3.0", &["1.2.0"]), ["v1.3.0", "latest", "1.3"]);
+        // A hotfix on an older line moves its line, never `latest`.
+        assert_eq!(names("1.2.1", &["1.2.0", "1.3.0"]), ["v1.2.1", "1.2"]);
+        assert_eq!(names("2.0.0-rc.1", &["1.3.0"]), ["v2.0.0-rc.1"]);
+    }
 
     fn names(version: &str, released: &[&str]) -> Vec<String> {
         let released: Vec<Version> = released

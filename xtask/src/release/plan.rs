@@ -342,10 +342,10 @@ fn images(
         .iter()
         .map(|image| Image {
             name: image.name.clone(),
-            tags: crate::docker::tags(
+            tags: crate::docker::for_image(
+                image,
                 version,
                 released,
-                &image.extra_tags,
                 &commit[..commit.len().min(7)],
             ),
             note: crate::docker::build_metadata_note(version),

@@ -37,6 +37,10 @@ pub struct BuildSpec<'a> {
     pub labels: &'a [String],
     /// `key=value`.
     pub build_args: &'a [String],
+    /// `--no-cache`.
+    pub no_cache: bool,
+    /// `--target STAGE`.
+    pub target: Option<&'a str>,
 }
 
 impl BuildSpec<'_> {
@@ -50,6 +54,12 @@ impl BuildSpec<'_> {
         }
         for a in self.build_args {
             args.extend(["--build-arg".to_owned(), a.clone()]);
+        }
+        if self.no_cache {
+            args.push("--no-cache".to_owned());
+        }
+        if let Some(target) = self.target {
+            args.extend(["--target".to_owned(), target.to_owned()]);
         }
         args
     }

@@ -567,3 +567,47 @@ fn an_asset_glob_that_matches_nothing_is_refused_with_its_key() {
         run.stderr
     );
 }
+
+/// A package with images of its own tag set (`latest` and `vX.Y.Z`) built
+/// without the cache from one Dockerfile stage: the plan says so, and the
+/// commands the docker step runs carry it.
+#[test]
+fn an_images_own_tags_and_build_options_reach_the_docker_commands() {
+    let fixture = Fixture::new();
+    let manifest = fixture.read("Cargo.toml").replace(
+        "platforms = [\"linux/amd64\", \"linux/arm64\"]",
+        "platforms = [\"linux/amd64\", \"linux/arm64\"]\ntags = [\"v{version}\", \"latest\"]\nno-cache = true\ntarget = \"runtime\"",
+    );
+    fixture.write("Cargo.toml", &manifest);
+    fixture.git(&[
+        "commit",
+        "--quiet",
+        "-am",
+        "build: images as the project tags them",
+    ]);
+    let fakes = Fakes::install();
+    let plan: Value = serde_json::from_str(&release(&fixture, &fakes, &["--json"]).stdout).unwrap();
+    let tags: Vec<&str> = plan["images"][0]["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(tags, ["v0.2.0", "latest"], "{plan:#}");
+    let docker = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "docker")
+        .unwrap();
+    let commands = docker["commands"].to_string();
+    assert!(
+        commands.contains("--no-cache") && commands.contains("--target runtime"),
+        "{commands}"
+    );
+    assert!(
+        commands.contains("ghcr.io/edge-ml/edgeinfer:v0.2.0"),
+        "{commands}"
+    );
+    assert!(!commands.contains("edgeinfer:0.2 "), "{commands}");
+}
