@@ -159,6 +159,10 @@ pub struct ReleaseConfig {
     /// Further tags on the release commit, e.g. `models-v{version}`.
     #[serde(default)]
     pub extra_tags: Vec<ExtraTag>,
+    /// A release from another branch (`release/1.2.x`) is merged into this
+    /// one, e.g. `"main"`, in the same atomic push; a conflict stops it
+    /// before anything is pushed.
+    pub merge_back: Option<String>,
     #[serde(default)]
     pub changelog: ChangelogConfig,
     #[serde(default)]
@@ -207,6 +211,7 @@ impl Default for ReleaseConfig {
             commit_message: default_commit_message(),
             tag_message: default_tag_message(),
             extra_tags: Vec::new(),
+            merge_back: None,
             changelog: ChangelogConfig::default(),
             notes: NotesConfig::default(),
             crates: Vec::new(),

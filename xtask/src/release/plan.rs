@@ -130,6 +130,10 @@ pub struct Plan {
     /// Further tags on the release commit (`models-v0.2.0`), pushed with it.
     #[serde(default)]
     pub extra_tags: Vec<ExtraTag>,
+    /// The branch the release commit is merged into in the same push
+    /// (`merge-back`, when the release is from another branch).
+    #[serde(default)]
+    pub merge_back: Option<String>,
     /// The staged directory, `target/dist/v<X.Y.Z>`.
     pub dist: PathBuf,
     /// The files the release ships, by the name they are downloaded under.
@@ -283,6 +287,10 @@ pub fn plan(
         commit_message,
         tag_message,
         extra_tags,
+        merge_back: release
+            .merge_back
+            .clone()
+            .filter(|target| *target != branch),
         tag,
         previous_tag: pending.previous.as_ref().map(|p| p.tag.clone()),
         previous_version: pending.previous.as_ref().map(|p| p.version.to_string()),

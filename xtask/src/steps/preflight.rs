@@ -195,6 +195,30 @@ pub fn configuration(ws: &Workspace, plan: &Plan, runner: &Runner) -> Result<Vec
             ));
         }
     }
+    if let Some(into) = &plan.merge_back {
+        let fetched = runner.output(&git.fetch_branch(into))?;
+        let merged = match fetched.success() {
+            true => runner.output(&git.merge_tree("FETCH_HEAD", &plan.commit))?,
+            false => fetched,
+        };
+        if !merged.success() {
+            let said: Vec<&str> = merged
+                .stdout
+                .lines()
+                .skip(1)
+                .take_while(|l| !l.is_empty())
+                .collect();
+            problems.push(format!(
+                "merge-back: {} cannot merge into origin's {into} ({}); merge {into} into it first, or \
+                 remove merge-back from [workspace.metadata.release]",
+                plan.branch,
+                match said.is_empty() {
+                    true => merged.stderr.trim().to_owned(),
+                    false => format!("conflicts in {}", said.join(", ")),
+                }
+            ));
+        }
+    }
     for extra in &plan.extra_tags {
         let reference = format!("refs/tags/{}", extra.name);
         if !runner.output(&git.check_ref_format(&reference))?.success() {

@@ -36,11 +36,18 @@ impl Step for Push {
         let git = Git::at(&cx.ws.root);
         let mut tags = vec![plan.tag.as_str()];
         tags.extend(plan.extra_tags.iter().map(|t| t.name.as_str()));
-        Ok(vec![git.push_atomic(
-            &tag_commit(&plan.tag),
-            &plan.branch,
-            &tags,
-        )])
+        let rev = tag_commit(&plan.tag);
+        Ok(vec![match &plan.merge_back {
+            // The merge commit is made at the push, from origin's branch then.
+            Some(into) => git.push_atomic_merged(
+                &rev,
+                &plan.branch,
+                &tags,
+                &format!("<the merge of {} into {into}>", plan.tag),
+                into,
+            ),
+            None => git.push_atomic(&rev, &plan.branch, &tags),
+        }])
     }
 
     /// The tag is on origin at the release commit.
@@ -86,7 +93,20 @@ impl Step for Push {
             say!("{} is already on origin at the release commit", cx.plan.tag);
             return Ok(Outcome::default());
         }
-        for command in self.commands(cx)? {
+        let mut commands = self.commands(cx)?;
+        if let (Some(into), Some(release)) = (&cx.plan.merge_back, cx.release_commit()) {
+            let merge = merge_back(cx, release, into)?;
+            let mut tags = vec![cx.plan.tag.as_str()];
+            tags.extend(cx.plan.extra_tags.iter().map(|t| t.name.as_str()));
+            commands = vec![Git::at(&cx.ws.root).push_atomic_merged(
+                &tag_commit(&cx.plan.tag),
+                &cx.plan.branch,
+                &tags,
+                &merge,
+                into,
+            )];
+        }
+        for command in commands {
             cx.runner.run(&command).with_context(|| {
                 format!(
                     "nothing was pushed. If origin's {} moved, the release commit is no longer on top of it: \
@@ -97,6 +117,37 @@ impl Step for Push {
         }
         Ok(Outcome::default())
     }
+}
+
+/// The merge of `release` into origin's `into` as it is now: the merge
+/// commit (on no branch until the push), or the conflicted files, with
+/// nothing pushed.
+pub fn merge_back(cx: &Cx, release: &str, into: &str) -> Result<String> {
+    let git = Git::at(&cx.ws.root);
+    cx.runner.run(&git.fetch_branch(into)).with_context(|| {
+        format!("fetching origin's {into} to merge the release into it (merge-back)")
+    })?;
+    let merged = cx.runner.output(&git.merge_tree("FETCH_HEAD", release))?;
+    let mut lines = merged.stdout.lines();
+    let tree = lines.next().unwrap_or_default().trim().to_owned();
+    if !merged.success() {
+        let files: Vec<&str> = lines.take_while(|l| !l.is_empty()).collect();
+        bail!(
+            "merging {} into {into} conflicts in {}; nothing was pushed. Merge {} into {into} by hand \
+             and push it, then `cargo xtask release --resume --execute` without merge-back, or \
+             `cargo xtask rollback {} --execute`",
+            cx.plan.tag,
+            files.join(", "),
+            cx.plan.branch,
+            cx.plan.tag
+        );
+    }
+    let base = cx.runner.read(&git.resolve("FETCH_HEAD"))?;
+    let message = format!("Merge {} into {into}", cx.plan.tag);
+    let commit = cx
+        .runner
+        .read(&git.merge_commit(&tree, [base.trim(), release], &message))?;
+    Ok(commit.trim().to_owned())
 }
 
 pub struct GithubDraft;

@@ -129,6 +129,38 @@ impl Git {
         ])
     }
 
+    /// `git fetch --quiet origin refs/heads/BRANCH`: origin's branch into
+    /// FETCH_HEAD (no ref of ours moves).
+    pub fn fetch_branch(&self, branch: &str) -> Cmd {
+        let reference = format!("refs/heads/{branch}");
+        self.cmd(Effect::Stage, ["fetch", "--quiet", "origin", &reference])
+    }
+
+    /// `git merge-tree --write-tree --name-only OURS THEIRS`: the merged
+    /// tree on the first line, exit 1 with the conflicted files on a conflict;
+    /// nothing in the work tree changes.
+    pub fn merge_tree(&self, ours: &str, theirs: &str) -> Cmd {
+        self.query(["merge-tree", "--write-tree", "--name-only", ours, theirs])
+    }
+
+    /// `git commit-tree TREE -p A -p B -m MESSAGE`: a merge commit object,
+    /// on no branch.
+    pub fn merge_commit(&self, tree: &str, parents: [&str; 2], message: &str) -> Cmd {
+        self.cmd(
+            Effect::Stage,
+            [
+                "commit-tree",
+                tree,
+                "-p",
+                parents[0],
+                "-p",
+                parents[1],
+                "-m",
+                message,
+            ],
+        )
+    }
+
     /// `git tag --list`: every tag.
     pub fn tags(&self) -> Cmd {
         self.query(["tag", "--list"])
@@ -186,6 +218,19 @@ impl Git {
         let head = format!("{rev}:refs/heads/{branch}");
         self.change(["push", "--atomic", "origin", &head])
             .args(tags.iter().map(|t| format!("refs/tags/{t}")))
+    }
+
+    /// The same push, with `merge` going to origin's `into` branch too.
+    pub fn push_atomic_merged(
+        &self,
+        rev: &str,
+        branch: &str,
+        tags: &[&str],
+        merge: &str,
+        into: &str,
+    ) -> Cmd {
+        self.push_atomic(rev, branch, tags)
+            .arg(format!("{merge}:refs/heads/{into}"))
     }
 
     /// `git tag TAG`: a lightweight tag on HEAD.

@@ -611,3 +611,63 @@ fn an_images_own_tags_and_build_options_reach_the_docker_commands() {
     );
     assert!(!commands.contains("edgeinfer:0.2 "), "{commands}");
 }
+
+/// A release line: `release/0.x` has moved apart from `main`. The release
+/// from it merges its commit into `main` in the same atomic push.
+fn release_line(main_edit: (&str, &str)) -> (Fixture, Fakes) {
+    let fixture = tags_only("merge-back = \"main\"");
+    fixture.git(&["checkout", "--quiet", "-b", "release/0.x"]);
+    fixture.git(&["push", "--quiet", "origin", "release/0.x"]);
+    fixture.git(&["checkout", "--quiet", "main"]);
+    fixture.write(main_edit.0, main_edit.1);
+    fixture.git(&["add", "-A"]);
+    fixture.git(&["commit", "--quiet", "-m", "docs: main moves on"]);
+    fixture.git(&["push", "--quiet", "origin", "main"]);
+    fixture.git(&["checkout", "--quiet", "release/0.x"]);
+    fixture.write("fix.txt", "fixed\n");
+    fixture.git(&["add", "-A"]);
+    fixture.git(&["commit", "--quiet", "-m", "fix: a fix on the line"]);
+    fixture.git(&["push", "--quiet", "origin", "release/0.x"]);
+    (fixture, Fakes::install())
+}
+
+#[test]
+fn a_release_from_a_release_branch_merges_back_into_main_in_the_same_push() {
+    let (fixture, fakes) = release_line(("main-only.txt", "main\n"));
+    let plan: Value = serde_json::from_str(&release(&fixture, &fakes, &["--json"]).stdout).unwrap();
+    assert_eq!(plan["merge_back"], "main");
+    let tag = plan["tag"].as_str().unwrap().to_owned();
+    let run = release(&fixture, &fakes, &["--execute", "--skip-tests"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    fixture.git(&["fetch", "--quiet", "origin"]);
+    let released = fixture.git(&["rev-parse", &format!("{tag}^{{commit}}")]);
+    assert_eq!(fixture.git(&["rev-parse", "origin/release/0.x"]), released);
+    // main has the release and keeps its own work.
+    fixture.git(&["merge-base", "--is-ancestor", &released, "origin/main"]);
+    assert_eq!(fixture.git(&["show", "origin/main:main-only.txt"]), "main");
+    assert_eq!(fixture.git(&["show", "origin/main:fix.txt"]), "fixed");
+    assert_eq!(
+        fixture.git(&["log", "-1", "--format=%s", "origin/main"]),
+        format!("Merge {tag} into main")
+    );
+}
+
+#[test]
+fn a_merge_back_conflict_stops_the_release_before_anything_is_pushed() {
+    // main rewrote what the release commit rewrites.
+    let (fixture, fakes) = release_line(("CHANGELOG.md", "# Changelog\n\nRewritten on main.\n"));
+    let main_before = fixture.git(&["ls-remote", "origin", "refs/heads/main"]);
+    let run = release(&fixture, &fakes, &["--execute", "--skip-tests"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("into main conflicts in CHANGELOG.md; nothing was pushed"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        fixture.git(&["ls-remote", "origin", "refs/heads/main"]),
+        main_before
+    );
+    assert_eq!(fixture.git(&["ls-remote", "--tags", "origin"]), "");
+}
