@@ -983,7 +983,8 @@ fn normalized(text: &str, fixture: &Fixture) -> String {
             && word
                 .bytes()
                 .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
-        let digit = word.bytes().any(|b| b.is_ascii_digit());
+        // A short or full commit id may happen to have no digit (`bccdfcc`).
+        let digit = word.bytes().any(|b| b.is_ascii_digit()) || matches!(word.len(), 7 | 40);
         let date = word.len() == 10
             && word.bytes().enumerate().all(|(i, b)| {
                 if i == 4 || i == 7 {
