@@ -41,6 +41,33 @@ pub fn build_metadata_note(version: &Version) -> Option<String> {
     })
 }
 
+/// Whether a version is above every other release of a line.
+struct Leads<'a> {
+    version: &'a Version,
+    /// The other releases, pre-releases left out, as their tags name them.
+    others: Vec<Version>,
+}
+
+impl<'a> Leads<'a> {
+    fn new(version: &'a Version, released: &[Version]) -> Leads<'a> {
+        let others = released
+            .iter()
+            .filter(|v| v.pre.is_empty())
+            .map(tag_version)
+            .filter(|v| v != version)
+            .collect();
+        Leads { version, others }
+    }
+
+    /// Above every other release that `same_line` keeps.
+    fn over(&self, same_line: &dyn Fn(&Version) -> bool) -> bool {
+        self.others
+            .iter()
+            .filter(|v| same_line(v))
+            .all(|v| v < self.version)
+    }
+}
+
 /// The tags `image` gets for `version`: its own `tags` templates, else the
 /// default policy and its `extra-tags`.
 pub fn for_image(
@@ -67,18 +94,8 @@ pub fn templated(
     short_sha: &str,
 ) -> Vec<Tag> {
     let version = tag_version(version);
-    let releases: Vec<Version> = released
-        .iter()
-        .filter(|v| v.pre.is_empty())
-        .map(tag_version)
-        .filter(|v| *v != version)
-        .collect();
-    let leads = |same_line: &dyn Fn(&Version) -> bool| {
-        releases
-            .iter()
-            .filter(|v| same_line(v))
-            .all(|v| *v < version)
-    };
+    let leads = Leads::new(&version, released);
+    let leads = |same_line: &dyn Fn(&Version) -> bool| leads.over(same_line);
     let mut tags: Vec<Tag> = Vec::new();
     for template in templates {
         let pinned = template.contains("{version}")
@@ -127,19 +144,8 @@ pub fn tags(
         moving: false,
     }];
     if version.pre.is_empty() {
-        let releases: Vec<Version> = released
-            .iter()
-            .filter(|v| v.pre.is_empty())
-            .map(tag_version)
-            .filter(|v| *v != version)
-            .collect();
-        // Leads every other release that `same_line` keeps.
-        let leads = |same_line: &dyn Fn(&Version) -> bool| {
-            releases
-                .iter()
-                .filter(|v| same_line(v))
-                .all(|v| *v < version)
-        };
+        let leads = Leads::new(&version, released);
+        let leads = |same_line: &dyn Fn(&Version) -> bool| leads.over(same_line);
         if leads(&|v| (v.major, v.minor) == (version.major, version.minor)) {
             tags.push(Tag {
                 name: format!("{}.{}", version.major, version.minor),
