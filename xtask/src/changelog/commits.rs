@@ -47,15 +47,11 @@ pub struct PreviousTag {
 /// The highest SemVer release tag (by `tag-name`) merged into HEAD: on a
 /// hotfix branch that is the line's last release, not main's.
 pub fn previous_tag(config: &ReleaseConfig, runner: &Runner) -> Result<Option<PreviousTag>> {
-    let (prefix, suffix) = config
-        .tag_name
-        .split_once("{version}")
-        .expect("checked by the config");
-    let tags = runner.read(&Git::here().merged_tags(&format!("{prefix}*{suffix}")))?;
+    let tags = runner.read(&Git::here().merged_tags(&config.tag_for(&"*")))?;
     Ok(tags
         .lines()
         .filter_map(|tag| {
-            let version = tag.strip_prefix(prefix)?.strip_suffix(suffix)?;
+            let version = config.version_in_tag(tag)?;
             Some(PreviousTag {
                 tag: tag.to_owned(),
                 version: Version::parse(version).ok()?,

@@ -239,10 +239,7 @@ pub fn refuse_existing_tag(
     if !released.contains(version) {
         return Ok(());
     }
-    let tag = workspace
-        .release
-        .tag_name
-        .replace("{version}", &version.to_string());
+    let tag = workspace.release.tag_for(&version);
     let mut fix = format!(
         "merge that release into this branch (`git merge {tag}`) so its history counts, or release another version"
     );
@@ -321,10 +318,7 @@ impl Changelog {
                     .join(format!("target/dist/v{}", pending.version))
             });
             let version = &pending.version;
-            let tag = workspace
-                .release
-                .tag_name
-                .replace("{version}", &version.to_string());
+            let tag = workspace.release.tag_for(&version);
             let image_tag = crate::docker::tag_version(version).to_string();
             let notes = notes::Notes {
                 workspace: &workspace,
@@ -368,7 +362,7 @@ impl Changelog {
                 return Err(pending.nothing_to_release().into());
             }
             let version = pending.version.to_string();
-            let tag = workspace.release.tag_name.replace("{version}", &version);
+            let tag = workspace.release.tag_for(&version);
             let heading = crate::core::config::fill(
                 &workspace.release.changelog.heading,
                 &[("version", &version), ("date", &date), ("tag", &tag)],
@@ -392,10 +386,7 @@ impl Changelog {
         }
         let path = workspace.root.join(&workspace.release.changelog.path);
         let before = read_changelog(workspace)?;
-        let tag = workspace
-            .release
-            .tag_name
-            .replace("{version}", &current.to_string());
+        let tag = workspace.release.tag_for(&current);
         let links = workspace.release.github.as_deref().map(|slug| file::Links {
             slug,
             tag: &tag,
@@ -443,10 +434,7 @@ pub fn release_edit(
     previous_tag: Option<&str>,
 ) -> Result<Option<crate::version::sources::FileChange>> {
     let before = read_changelog(workspace)?;
-    let tag = workspace
-        .release
-        .tag_name
-        .replace("{version}", &version.to_string());
+    let tag = workspace.release.tag_for(&version);
     let links = workspace.release.github.as_deref().map(|slug| file::Links {
         slug,
         tag: &tag,

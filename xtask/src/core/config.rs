@@ -961,6 +961,17 @@ impl HwArch {
 }
 
 impl ReleaseConfig {
+    /// The tag of `version` (`tag-name` filled in).
+    pub fn tag_for(&self, version: &impl std::fmt::Display) -> String {
+        self.tag_name.replace("{version}", &version.to_string())
+    }
+
+    /// The version text `tag` carries, when `tag-name` names it.
+    pub fn version_in_tag<'t>(&self, tag: &'t str) -> Option<&'t str> {
+        let (prefix, suffix) = self.tag_name.split_once("{version}")?;
+        tag.strip_prefix(prefix)?.strip_suffix(suffix)
+    }
+
     /// Every problem the types could not catch, each naming its key and fix.
     fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();

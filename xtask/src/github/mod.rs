@@ -96,10 +96,7 @@ impl GhRelease {
         let workspace = Workspace::discover()?;
         let runner = Runner::new(!self.execute);
         let version = workspace.product_version()?;
-        let tag = workspace
-            .release
-            .tag_name
-            .replace("{version}", &version.to_string());
+        let tag = workspace.release.tag_for(&version);
         let dist = self
             .dist
             .clone()

@@ -147,9 +147,8 @@ impl Places {
     }
 
     fn fill(&self, text: &str) -> String {
-        self.0.iter().fold(text.to_owned(), |text, (key, value)| {
-            text.replace(&format!("{{{key}}}"), value)
-        })
+        let values: Vec<(&str, &str)> = self.0.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        crate::core::config::fill(text, &values)
     }
 
     fn command(

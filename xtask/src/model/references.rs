@@ -17,8 +17,7 @@ pub fn problems(ws: &Workspace, runner: &Runner) -> Result<Vec<String>> {
             .check
             .iter()
             .map(|a| {
-                a.replace("{name}", &model.name)
-                    .replace("{digest}", &model.digest)
+                crate::core::config::fill(a, &[("name", &model.name), ("digest", &model.digest)])
             })
             .collect();
         let cmd = crate::tools::project(&argv, &Default::default(), &ws.root, Effect::Query);

@@ -245,10 +245,7 @@ pub fn plan(
     }
     planned.sort_by(|a, b| a.name.cmp(&b.name));
     crate::core::dist::refuse_duplicates(&planned).context("the release's assets")?;
-    let tag = workspace
-        .release
-        .tag_name
-        .replace("{version}", &version.to_string());
+    let tag = workspace.release.tag_for(&version);
     let title = crate::changelog::notes::title(workspace, &version, &tag, &pending.merged)?;
     let summary = crate::changelog::notes::summary(&pending.merged);
     let version_text = version.to_string();

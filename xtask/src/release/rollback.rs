@@ -167,15 +167,7 @@ fn extra_tags(
 /// `{version}`, `{tag}` and `{pep440}` of the release `tag` (nothing when
 /// `tag` is not named by `tag-name`).
 fn tag_values(workspace: &Workspace, tag: &str) -> Vec<(&'static str, String)> {
-    let (prefix, suffix) = workspace
-        .release
-        .tag_name
-        .split_once("{version}")
-        .unwrap_or(("v", ""));
-    let Some(version) = tag
-        .strip_prefix(prefix)
-        .and_then(|t| t.strip_suffix(suffix))
-    else {
+    let Some(version) = workspace.release.version_in_tag(tag) else {
         return Vec::new();
     };
     let pep440 = semver::Version::parse(version)

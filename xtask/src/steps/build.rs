@@ -179,7 +179,7 @@ fn build(
 pub fn predict(ws: &Workspace, plan: &Plan, runner: &Runner) -> Result<Vec<Need>> {
     let mut needs: Vec<Need> = Vec::new();
     for model in &ws.release.models {
-        needs.extend(lacks(ws, model, runner)?);
+        needs.extend(lacks(ws, model, runner)?.0);
     }
     if let (Some(key), false) = (&plan.sign_key, on_path("gpg")) {
         needs.push(gpg_need(key));
@@ -207,8 +207,13 @@ fn gpg_need(key: &str) -> Need {
 }
 
 /// What `model` needs that is not here: listed assets, the weights and
-/// the Python modules of its export, the DFC for the HEF.
-fn lacks(ws: &Workspace, model: &crate::core::config::Model, runner: &Runner) -> Result<Vec<Need>> {
+/// the Python modules of its export, the DFC for the HEF; and whether its
+/// ONNX will be there (exported here, or one of its assets).
+fn lacks(
+    ws: &Workspace,
+    model: &crate::core::config::Model,
+    runner: &Runner,
+) -> Result<(Vec<Need>, bool)> {
     let mut needs: Vec<Need> = model
         .assets
         .iter()
@@ -255,7 +260,7 @@ fn lacks(ws: &Workspace, model: &crate::core::config::Model, runner: &Runner) ->
             ));
         }
     }
-    Ok(needs)
+    Ok((needs, onnx))
 }
 
 /// A model's metadata, its listed assets, its ONNX export and HEF, flat in
@@ -268,7 +273,7 @@ fn stage_model(
     needs: &mut Vec<Need>,
     runner: &Runner,
 ) -> Result<Option<serde_json::Value>> {
-    let lacking = lacks(workspace, model, runner)?;
+    let (lacking, onnx) = lacks(workspace, model, runner)?;
     let mut copies = crate::model::metadata_files(workspace, model)?;
     copies.extend(
         model
@@ -283,12 +288,9 @@ fn stage_model(
             .with_context(|| format!("copying {} to {}", path.display(), target.display()))?;
     }
     let weights = exported(workspace, model).filter(|w| w.is_file());
-    let modules_missing = match &model.export {
-        Some(export) => onnx_export::missing_modules(export, runner)?.is_some(),
-        None => false,
-    };
     let mut parity = None;
-    if let (Some(weights), false) = (weights, modules_missing) {
+    // Exported here when the export's modules are (the ONNX will be there).
+    if let (Some(weights), true) = (weights, onnx) {
         parity = onnx_export::stage(workspace, model, &weights, dist.dir(), runner)?;
         if model.hef.is_some() && on_path("hailo") {
             crate::model::hef_compile::HefCompile::defaults_for(&model.name)

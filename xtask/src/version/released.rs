@@ -18,13 +18,9 @@ pub fn released_versions(
     runner: &Runner,
 ) -> Result<Vec<Version>> {
     let tags = runner.read(&Git::at(root).tags())?;
-    let (prefix, suffix) = config
-        .tag_name
-        .split_once("{version}")
-        .expect("checked by the config");
     Ok(tags
         .lines()
-        .filter_map(|t| Version::parse(t.strip_prefix(prefix)?.strip_suffix(suffix)?).ok())
+        .filter_map(|t| Version::parse(config.version_in_tag(t)?).ok())
         .collect())
 }
 

@@ -420,14 +420,18 @@ fn without_the_dfc_or_end_nodes_nothing_runs_and_nothing_is_written() {
     );
 }
 
+/// `onnx-export --synthetic` with the test venv's torch.
+fn synthetic_export(fixture: &Fixture) -> support::Run {
+    Xtask::new(&fixture.root)
+        .args(&["onnx-export", "--synthetic"])
+        .env("XTASK_PYTHON", support::venv_python())
+        .run()
+}
+
 #[test]
 fn onnx_export_with_real_torch_feeds_hef_compile() {
     let fixture = Fixture::new();
-    let python = support::venv_python();
-    let export = Xtask::new(&fixture.root)
-        .args(&["onnx-export", "--synthetic"])
-        .env("XTASK_PYTHON", &python)
-        .run();
+    let export = synthetic_export(&fixture);
     assert_eq!(export.code, 0, "{}\n{}", export.stdout, export.stderr);
     let staged = fixture.root.join(STAGED);
     let report: Value = serde_json::from_str(
@@ -857,10 +861,7 @@ fn any_target_the_dfc_accepts_compiles_and_one_it_refuses_writes_nothing() {
 fn the_release_records_onnxruntime_parity_against_the_exports_reference() {
     let fixture = Fixture::new();
     let python = support::venv_python();
-    let trained = Xtask::new(&fixture.root)
-        .args(&["onnx-export", "--synthetic"])
-        .env("XTASK_PYTHON", &python)
-        .run();
+    let trained = synthetic_export(&fixture);
     assert_eq!(trained.code, 0, "{}", trained.stderr);
     assert!(
         trained.stdout.contains("max |onnxruntime - reference| = "),
