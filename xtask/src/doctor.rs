@@ -227,11 +227,28 @@ fn first_line(text: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn probe_chains(config: &ReleaseConfig) -> Vec<Vec<Probe>> {
-    let python_for = config
+/// Where this configuration uploads Python packages (none where each is
+/// published by the project's own CI, or the pypi step is off).
+fn uploads(config: &ReleaseConfig) -> Vec<String> {
+    let skipped = config.skip_steps.iter().any(|s| s == "pypi");
+    config
         .python
-        .as_ref()
-        .map(|p| format!("Python package in {}/", p.path));
+        .iter()
+        .filter(|p| p.publish && !skipped)
+        .map(|p| crate::python::upload_url(p, None))
+        .collect()
+}
+
+fn probe_chains(config: &ReleaseConfig) -> Vec<Vec<Probe>> {
+    let uploads = uploads(config);
+    let python_for = (!config.python.is_empty()).then(|| {
+        let dirs: Vec<String> = config
+            .python
+            .iter()
+            .map(|p| format!("{}/", p.path))
+            .collect();
+        format!("Python package in {}", dirs.join(", "))
+    });
     // A project whose releases skip the docker step needs no engine.
     let docker: &[crate::core::config::DockerImage] =
         match config.skip_steps.iter().any(|s| s == "docker") {
@@ -302,7 +319,10 @@ fn probe_chains(config: &ReleaseConfig) -> Vec<Vec<Probe>> {
                 name: "twine",
                 tool: &tools::PYTHON,
                 cmd: python::module_version("twine"),
-                needed_for: config.python.as_ref().map(|p| format!("twine check and upload to {}", crate::python::upload_url(p, None))),
+                needed_for: python_for.as_ref().map(|_| match uploads.is_empty() {
+                    true => "twine check".to_owned(),
+                    false => format!("twine check and upload to {}", uploads.join(", ")),
+                }),
                 credential: false,
                 failing_fix: Some(format!("`{} -m pip install -r xtask/python-tools.txt`", python::interpreter())),
                 version: |text| text.split("twine version").nth(1).and_then(first_version),
@@ -404,13 +424,9 @@ fn probe_chains(config: &ReleaseConfig) -> Vec<Vec<Probe>> {
 fn credentials(config: &ReleaseConfig) -> Vec<Credential> {
     let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
     let mut list = Vec::new();
-    let skipped = |step: &str| config.skip_steps.iter().any(|s| s == step);
     // A package its own CI uploads needs no index credential here.
-    let uploads = config
-        .python
-        .as_ref()
-        .filter(|p| p.publish && !skipped("pypi"));
-    if let Some(python) = uploads {
+    let uploads = uploads(config);
+    if !uploads.is_empty() {
         list.push(Credential {
             name: "TWINE_USERNAME",
             set: set("TWINE_USERNAME"),
@@ -419,7 +435,7 @@ fn credentials(config: &ReleaseConfig) -> Vec<Credential> {
         list.push(Credential {
             name: "TWINE_PASSWORD",
             set: set("TWINE_PASSWORD"),
-            needed_for: format!("upload to {}", crate::python::upload_url(python, None)),
+            needed_for: format!("upload to {}", uploads.join(", ")),
         });
     }
     if let Some(slug) = &config.github {

@@ -41,8 +41,8 @@ struct Found {
     branch: Option<String>,
     tag_name: Option<(String, usize)>,
     version: Option<(String, &'static str)>,
-    python: Option<String>,
-    uv_lock: bool,
+    /// Each package's directory, and whether a uv.lock records it.
+    python: Vec<(String, bool)>,
     dockerfiles: Vec<PathBuf>,
     changelog: Option<Changelog>,
     models: Vec<Model>,
@@ -180,28 +180,61 @@ fn look(root: &Path, runner: &Runner) -> Result<Found> {
         .map(|f| root.join(f))
         .collect();
     let rel = |p: &Path| p.strip_prefix(root).unwrap_or(p).display().to_string();
-    let pyprojects: Vec<&PathBuf> = files
+    let (pyprojects, aside): (Vec<&PathBuf>, Vec<&PathBuf>) = files
         .iter()
         .filter(|p| p.file_name().is_some_and(|n| n == "pyproject.toml"))
-        .collect();
-    if let Some(first) = pyprojects.first() {
-        let dir = first.parent().unwrap_or(root);
+        .partition(|p| {
+            // Projects that test or show something are not what ships.
+            !rel(p).split('/').any(|c| {
+                [
+                    "tests",
+                    "test",
+                    "examples",
+                    "fixtures",
+                    "docs",
+                    "benchmarks",
+                ]
+                .contains(&c)
+            })
+        });
+    if !aside.is_empty() {
+        found.undecided.push(format!(
+            "left out {} (under tests, examples or docs); add a [[python]] table if one ships",
+            aside.iter().map(|p| rel(p)).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let mut versions = Vec::new();
+    for pyproject in pyprojects {
+        let dir = pyproject.parent().unwrap_or(root);
         let path = match rel(dir) {
             p if p.is_empty() => ".".to_owned(),
             p => p,
         };
-        found.uv_lock = dir.join("uv.lock").is_file();
-        if let Some(version) = project_version(first) {
-            found.version = Some((version, "pyproject.toml [project] version"));
+        let locked = dir
+            .ancestors()
+            .take_while(|d| d.starts_with(root))
+            .any(|d| d.join("uv.lock").is_file());
+        if let Some(version) = project_version(pyproject) {
+            versions.push((path.clone(), version));
         }
-        if pyprojects.len() > 1 {
+        found.python.push((path, locked));
+    }
+    // The shallowest package's version is the product's.
+    versions.sort_by_key(|(path, _)| (path != ".", path.matches('/').count()));
+    if let Some((_, version)) = versions.first() {
+        found.version = Some((version.clone(), "pyproject.toml [project] version"));
+        let others: Vec<String> = versions
+            .iter()
+            .filter(|(_, v)| v != version)
+            .map(|(p, v)| format!("{p} at {v}"))
+            .collect();
+        if !others.is_empty() {
             found.undecided.push(format!(
-                "{} pyproject.toml files ({}); the config names {path}: edit python.path for another",
-                pyprojects.len(),
-                pyprojects.iter().map(|p| rel(p)).collect::<Vec<_>>().join(", ")
+                "the packages hold other versions ({}); a release moves them all to one version: \
+                 set them to {version} by hand, or remove a package's table",
+                others.join(", ")
             ));
         }
-        found.python = Some(path);
     }
     found.dockerfiles = files
         .iter()
@@ -507,11 +540,11 @@ fn write_config(found: &Found) -> String {
             out.push_str("# `## [Unreleased]` sits below the releases (oldest first).\nunreleased = \"bottom\"\n");
         }
     }
-    if let Some(path) = &found.python {
+    for (path, locked) in &found.python {
         let _ = writeln!(
             out,
-            "\n[workspace.metadata.release.python]\n# The pyproject.toml found{}.\npath = {}",
-            if found.uv_lock {
+            "\n[[workspace.metadata.release.python]]\n# A pyproject.toml found{}; `publish = false` if its own CI uploads it.\npath = {}",
+            if *locked {
                 " (its uv.lock follows the version too)"
             } else {
                 ""
@@ -537,7 +570,20 @@ fn write_config(found: &Found) -> String {
                 dir.to_string_lossy()
             ),
             (Some(slug), None) => format!("ghcr.io/{slug}"),
-            (None, _) => "registry.example/IMAGE".to_owned(),
+            (None, Some(dir)) => format!("registry.example/{}", dir.to_string_lossy()),
+            (None, None) => "registry.example/image".to_owned(),
+        };
+        // `Dockerfile.worker` or `worker.Dockerfile` beside another: its own image.
+        let file = dockerfile
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let image = match file
+            .strip_prefix("Dockerfile.")
+            .or_else(|| file.strip_suffix(".Dockerfile"))
+        {
+            Some(variant) => format!("{image}-{variant}"),
+            None => image,
         };
         let _ = writeln!(
             out,
@@ -589,10 +635,10 @@ fn report(found: &Found) {
     if let Some((version, from)) = &found.version {
         lines.push(format!("version {version} ({from})"));
     }
-    if let Some(path) = &found.python {
+    for (path, locked) in &found.python {
         lines.push(format!(
             "Python package at {path}{}",
-            if found.uv_lock { " with uv.lock" } else { "" }
+            if *locked { " with uv.lock" } else { "" }
         ));
     }
     for dockerfile in &found.dockerfiles {

@@ -82,6 +82,7 @@ pub fn for_each_commit(
         else {
             bail!("unexpected `git log` record: {text:?}");
         };
+        let subject = without_prefix(&config.changelog.commit_prefixes, subject);
         let mut commit = parse(hash.trim(), subject, fields.next().unwrap_or(""));
         commit.merge = parents.split_whitespace().count() > 1;
         if !commit.merge || matches!(commit.kind, Kind::Typed(_)) && commit.reverted.is_none() {
@@ -162,7 +163,37 @@ pub fn parse(hash: &str, subject: &str, body: &str) -> Commit {
     }
 }
 
-/// `type(scope)!: description` -> (type, scope, bang, description).
+/// The subject after the first of `prefixes` it starts with (a ticket id
+/// before the conventional type), when what follows is conventional; else
+/// the subject as it is.
+pub fn without_prefix<'s>(prefixes: &[String], subject: &'s str) -> &'s str {
+    let conventional_rest = |rest: &str| {
+        conventional(rest).is_some() || without_gitmoji(rest).and_then(conventional).is_some()
+    };
+    prefixes
+        .iter()
+        .find_map(|p| {
+            (1..=subject.len())
+                .filter(|&end| subject.is_char_boundary(end))
+                .find(|&end| prefix_matches(p.as_bytes(), &subject.as_bytes()[..end]))
+                .map(|end| subject[end..].trim_start())
+        })
+        .filter(|rest| conventional_rest(rest))
+        .unwrap_or(subject)
+}
+
+/// Whether `text` is exactly `pattern`, where `*` is any run of non-space
+/// bytes.
+fn prefix_matches(pattern: &[u8], text: &[u8]) -> bool {
+    match pattern.split_first() {
+        None => text.is_empty(),
+        Some((b'*', rest)) => (0..=text.len())
+            .take_while(|&n| n == 0 || text[n - 1] != b' ')
+            .any(|n| prefix_matches(rest, &text[n..])),
+        Some((c, rest)) => text.first() == Some(c) && prefix_matches(rest, &text[1..]),
+    }
+}
+
 /// The subject after a leading gitmoji, as emoji (`✨ feat: ...`) or as
 /// shortcode (`:sparkles: feat: ...`); `None` without one.
 fn without_gitmoji(subject: &str) -> Option<&str> {
@@ -177,6 +208,7 @@ fn without_gitmoji(subject: &str) -> Option<&str> {
     (shortcode || emoji).then_some(rest.trim_start())
 }
 
+/// `type(scope)!: description` -> (type, scope, bang, description).
 fn conventional(subject: &str) -> Option<(&str, Option<&str>, bool, &str)> {
     let (head, description) = subject.split_once(':')?;
     let description = description.strip_prefix(' ')?.trim();
@@ -201,6 +233,23 @@ fn conventional(subject: &str) -> Option<(&str, Option<&str>, bool, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ticket_ids_before_the_type_are_dropped() {
+        let prefixes: Vec<String> = ["[*] ", "*-* ", "#* "].map(String::from).to_vec();
+        for (subject, rest) in [
+            ("[ABC-12] feat: sensors", "feat: sensors"),
+            ("IMU-7 fix(api): timeout", "fix(api): timeout"),
+            ("#42 ✨ feat: flows", "✨ feat: flows"),
+            // Not a prefix of these shapes, or nothing conventional after it.
+            ("ABC feat: x", "ABC feat: x"),
+            ("IMU-7 tidy up", "IMU-7 tidy up"),
+            ("feat: plain", "feat: plain"),
+        ] {
+            assert_eq!(without_prefix(&prefixes, subject), rest, "{subject}");
+        }
+        assert_eq!(without_prefix(&[], "[A-1] feat: x"), "[A-1] feat: x");
+    }
 
     fn kind(s: &str) -> Kind {
         Kind::Typed(s.to_owned())

@@ -14,7 +14,7 @@ use anyhow::{bail, Context, Result};
 use semver::Version;
 use serde::Serialize;
 
-use crate::core::config::Workspace;
+use crate::core::config::{Entries, Workspace};
 use crate::core::runner::Runner;
 use crate::version::level::{next_version, Level, Target};
 use crate::version::released::released_versions;
@@ -159,11 +159,29 @@ impl Pending {
         let commits = commits_since(workspace, runner)?;
         let text = read_changelog(workspace)?;
         let config = &workspace.release.changelog;
-        let merged = file::merge(
-            file::unreleased(&text),
-            commits.section,
-            &config.section_order,
-        );
+        let hand = file::unreleased(&text);
+        let merged = match config.entries {
+            Entries::Both => file::merge(hand, commits.section, &config.section_order),
+            Entries::Hand => file::merge(hand, Section::default(), &config.section_order),
+            Entries::Commits => {
+                // A release moves [Unreleased] into its section: a line there
+                // would be dropped, and a hand-written line is never lost.
+                let mut lines = Vec::new();
+                hand.for_each_line(|line| lines.push(line.to_owned()));
+                let lines: Vec<String> =
+                    lines.into_iter().filter(|l| !l.trim().is_empty()).collect();
+                if !lines.is_empty() {
+                    bail!(
+                        "{}: [Unreleased] has hand-written lines, but changelog.entries = \"commits\" in Cargo.toml \
+                         makes the section from commits only:\n{}\nmove them into a commit message, or set \
+                         entries = \"both\"",
+                        config.path,
+                        lines.iter().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
+                    );
+                }
+                commits.section
+            }
+        };
         let level = auto_level(
             &commits.tally,
             &current,

@@ -309,22 +309,10 @@ fn model(ws: &Workspace, model: &Model, version: &Version, assets: &[Value]) -> 
 
 /// Each Python package released, with the version it is released under.
 fn python_packages(ws: &Workspace, version: &Version) -> Result<Vec<Value>> {
-    let Some(python) = &ws.release.python else {
-        return Ok(Vec::new());
-    };
-    let path = ws.root.join(&python.path).join("pyproject.toml");
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let doc: toml_edit::DocumentMut = text
-        .parse()
-        .with_context(|| format!("{}: not valid TOML", path.display()))?;
-    let name = doc
-        .get("project")
-        .and_then(|p| p.get("name"))
-        .and_then(|n| n.as_str());
-    Ok(name
-        .map(|name| json!({"name": name, "version": to_pep440(version).unwrap_or_default()}))
-        .into_iter()
+    let pep440 = to_pep440(version)?;
+    Ok(crate::python::packages(ws)?
+        .iter()
+        .map(|p| json!({"name": p.name, "version": pep440}))
         .collect())
 }
 

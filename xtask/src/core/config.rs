@@ -174,7 +174,10 @@ pub struct ReleaseConfig {
     /// Further files holding the version as text.
     #[serde(default)]
     pub version_files: Vec<VersionFile>,
-    pub python: Option<PythonPackage>,
+    /// The Python packages released with the workspace: one table
+    /// (`[….python]`) or several (`[[….python]]`).
+    #[serde(default, deserialize_with = "table_or_tables")]
+    pub python: Vec<PythonPackage>,
     #[serde(default)]
     pub docker: Vec<DockerImage>,
     #[serde(default)]
@@ -195,6 +198,9 @@ pub struct ReleaseConfig {
     /// The project's own commands at fixed points of a release.
     #[serde(default)]
     pub hooks: Hooks,
+    /// Wait for the project's CI on the pushed release commit, and stop
+    /// before anything is published when it fails.
+    pub ci: Option<CiWait>,
     /// GPG key to sign with; `RELEASE_GPG_KEY` and `--sign-key` override it.
     pub sign_key: Option<String>,
     /// Sign every asset too, not only `sha256sum.txt` and the provenance.
@@ -216,7 +222,7 @@ impl Default for ReleaseConfig {
             notes: NotesConfig::default(),
             crates: Vec::new(),
             version_files: Vec::new(),
-            python: None,
+            python: Vec::new(),
             docker: Vec::new(),
             models: Vec::new(),
             assets: Vec::new(),
@@ -224,6 +230,7 @@ impl Default for ReleaseConfig {
             skip_steps: Vec::new(),
             targets: BTreeMap::new(),
             hooks: Hooks::default(),
+            ci: None,
             sign_key: None,
             sign_assets: false,
         }
@@ -336,6 +343,24 @@ pub struct ChangelogConfig {
     /// start after [default: the commit that added the newest release
     /// heading of the changelog, if it has one].
     pub since: Option<String>,
+    /// What a subject may start with before its conventional type, e.g.
+    /// a ticket id: `"[*] "`, `"*-* "`, `"#* "`; `*` stands for any run of
+    /// characters without a space. The prefix is dropped from the entry.
+    #[serde(default)]
+    pub commit_prefixes: Vec<String>,
+    /// What makes a release's section: `both` (commits and the hand-written
+    /// `[Unreleased]` lines, an entry never twice), `commits`, or `hand`.
+    #[serde(default)]
+    pub entries: Entries,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Entries {
+    #[default]
+    Both,
+    Commits,
+    Hand,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -367,6 +392,8 @@ impl Default for ChangelogConfig {
             heading: default_heading(),
             unreleased: UnreleasedAt::Top,
             since: None,
+            commit_prefixes: Vec::new(),
+            entries: Entries::Both,
         }
     }
 }
@@ -416,7 +443,7 @@ fn one() -> usize {
     1
 }
 
-/// The Python package released with the workspace.
+/// A Python package released with the workspace.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct PythonPackage {
@@ -429,6 +456,46 @@ pub struct PythonPackage {
     /// builds and checks it, and its `pypi` step is off).
     #[serde(default = "yes")]
     pub publish: bool,
+}
+
+/// Whether two relative directories are the same (`.`, `./x/` and `x`).
+fn same_dir(a: &str, b: &str) -> bool {
+    let parts = |p: &str| -> Vec<String> {
+        p.split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .map(str::to_owned)
+            .collect()
+    };
+    parts(a) == parts(b)
+}
+
+/// A table, or an array of tables, as a list: `[x]` and `[[x]]` both work,
+/// with the element type's own errors (unknown keys and their lines).
+fn table_or_tables<'de, D, T>(deserializer: D) -> std::result::Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct Visitor<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Visitor<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a table or an array of tables")
+        }
+        fn visit_map<M: serde::de::MapAccess<'de>>(
+            self,
+            map: M,
+        ) -> std::result::Result<Vec<T>, M::Error> {
+            T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(|one| vec![one])
+        }
+        fn visit_seq<S: serde::de::SeqAccess<'de>>(
+            self,
+            seq: S,
+        ) -> std::result::Result<Vec<T>, S::Error> {
+            Vec::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+        }
+    }
+    deserializer.deserialize_any(Visitor(std::marker::PhantomData))
 }
 
 fn default_index_url() -> String {
@@ -574,6 +641,31 @@ impl Hooks {
             })
             .collect()
     }
+}
+
+/// `[workspace.metadata.release.ci]`: the `ci` step, after the push and
+/// before anything is published, reads GitHub Actions' runs of the release
+/// commit (`gh run list --commit`) until they finish.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CiWait {
+    /// The workflows that must pass, by name; empty: every run of the commit.
+    #[serde(default)]
+    pub workflows: Vec<String>,
+    /// How long to wait for them, in minutes.
+    #[serde(default = "default_ci_timeout")]
+    pub timeout_minutes: u64,
+    /// How often to ask, in seconds.
+    #[serde(default = "default_ci_interval")]
+    pub interval_seconds: u64,
+}
+
+fn default_ci_timeout() -> u64 {
+    60
+}
+
+fn default_ci_interval() -> u64 {
+    20
 }
 
 /// `[workspace.metadata.release.targets.<hw-arch>]`: what a compiler for
@@ -1070,6 +1162,37 @@ impl ReleaseConfig {
             }
         }
         problems.extend(self.message_problems());
+        if let (Some(_), None) = (&self.ci, &self.github) {
+            problems.push(
+                "ci is set but github is not: the CI to wait for is GitHub Actions' on `github = \"owner/name\"`"
+                    .to_owned(),
+            );
+        }
+        if self.ci.as_ref().is_some_and(|c| c.interval_seconds == 0) {
+            problems.push("ci.interval-seconds = 0: ask at most once a second, e.g. 20".to_owned());
+        }
+        for (i, image) in self.docker.iter().enumerate() {
+            if let Some(first) = self.docker[..i].iter().position(|d| d.name == image.name) {
+                problems.push(format!(
+                    "docker[{i}].name = {:?}: docker[{first}] has the same name, so one image would overwrite \
+                     the other's tags; give each image its own name",
+                    image.name
+                ));
+            }
+        }
+        for (i, package) in self.python.iter().enumerate() {
+            let first = self
+                .python
+                .iter()
+                .position(|p| same_dir(&p.path, &package.path));
+            if first != Some(i) {
+                problems.push(format!(
+                    "python[{i}].path = {:?}: python[{}] names the same directory; list each package once",
+                    package.path,
+                    first.unwrap_or_default()
+                ));
+            }
+        }
         for (i, model) in self.models.iter().enumerate() {
             problems.extend(model.problems(i));
             if !names.insert(model.name.as_str()) {
@@ -1122,6 +1245,14 @@ impl ChangelogConfig {
                 problems.push(format!(
                     "changelog.heading = {:?}: unknown placeholder `{{{word}}}`; use {{version}}, {{date}}, {{tag}}",
                     changelog.heading
+                ));
+            }
+        }
+        for (i, prefix) in self.commit_prefixes.iter().enumerate() {
+            if prefix.trim().is_empty() || prefix.trim() == "*" {
+                problems.push(format!(
+                    "changelog.commit-prefixes[{i}] = {prefix:?}: would match any first word; write the ticket's \
+                     shape, e.g. \"[*] \" or \"*-* \""
                 ));
             }
         }
@@ -1235,7 +1366,7 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
         let ws = Workspace::load(root).unwrap();
         assert_eq!(ws.release.github.as_deref(), Some("edge-ml/tcn-vae-edge"));
-        assert!(ws.release.python.is_some());
+        assert_eq!(ws.release.python.len(), 1);
         assert!(ws.release.models.iter().any(|m| m.hef.is_some()));
         assert!(ws.version.is_some());
     }
@@ -1245,7 +1376,50 @@ mod tests {
         let ws = load("[workspace]\nmembers = []\n").unwrap();
         assert_eq!(ws.release.tag_name, "v{version}");
         assert_eq!(ws.release.branches, ["main", "release/*", "hotfix/*"]);
-        assert!(ws.release.python.is_none());
+        assert!(ws.release.python.is_empty());
+    }
+
+    #[test]
+    fn python_is_one_table_or_several() {
+        let one = load("[workspace]\n[workspace.metadata.release.python]\npath = \".\"\n").unwrap();
+        assert_eq!(one.release.python.len(), 1);
+        let two = load(
+            "[workspace]\n[[workspace.metadata.release.python]]\npath = \".\"\n\
+             [[workspace.metadata.release.python]]\npath = \"clients/py\"\npublish = false\n",
+        )
+        .unwrap();
+        assert_eq!(two.release.python.len(), 2);
+        assert!(!two.release.python[1].publish);
+        let err = load(
+            "[workspace]\n[[workspace.metadata.release.python]]\npath = \"a\"\n\
+             [[workspace.metadata.release.python]]\npath = \"./a/\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("python[1].path = \"./a/\": python[0] names the same directory"),
+            "{err}"
+        );
+        let err = load("[workspace]\n[[workspace.metadata.release.python]]\npth = \"a\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("pth") && err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn two_images_of_one_name_and_ci_without_github_are_refused() {
+        let err = load(
+            "[workspace]\n[workspace.metadata.release]\nci = {}\n\
+             [[workspace.metadata.release.docker]]\nname = \"ghcr.io/a/b\"\ndockerfile = \"D\"\n\
+             [[workspace.metadata.release.docker]]\nname = \"ghcr.io/a/b\"\ndockerfile = \"E\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("docker[1].name = \"ghcr.io/a/b\": docker[0] has the same name"),
+            "{err}"
+        );
+        assert!(err.contains("ci is set but github is not"), "{err}");
     }
 
     #[test]

@@ -43,27 +43,110 @@ impl Python {
     pub fn run(self) -> Result<()> {
         let workspace = Workspace::discover()?;
         crate::python::venv::packaging_tools(&workspace.root, &Runner::new(false))?;
-        match self {
-            Python::Build => {
-                let dist = build(&workspace, &Runner::new(false))?;
-                say!(
-                    "built {} and {}",
-                    dist.wheel.display(),
-                    dist.sdist.display()
-                );
-            }
-            Python::Check => check(&PythonDist::staged(&workspace)?, &Runner::new(false))?,
-            Python::Publish {
-                repository_url,
-                execute,
-            } => {
-                let dist = PythonDist::staged(&workspace)?;
-                let url = upload_url(package(&workspace)?, repository_url);
-                publish(&dist, &url, &Runner::new(!execute))?;
+        let packages = packages(&workspace)?;
+        if packages.is_empty() {
+            bail!("Cargo.toml: [workspace.metadata.release] has no `python` table, so there is no Python package to release");
+        }
+        let version = workspace.product_version()?;
+        let pep440 = to_pep440(&version)?;
+        let dist = crate::core::dist::Dist::of(&workspace.root, &version);
+        for package in &packages {
+            match &self {
+                Python::Build => {
+                    let source = workspace.root.join(&package.config.path);
+                    let built = build_staged(
+                        &workspace,
+                        package,
+                        &source,
+                        &dist,
+                        &pep440,
+                        &Runner::new(false),
+                    )?;
+                    say!(
+                        "built {} and {}",
+                        built.wheel.display(),
+                        built.sdist.display()
+                    );
+                }
+                Python::Check => check(&package.staged(dist.dir(), &pep440)?, &Runner::new(false))?,
+                Python::Publish {
+                    repository_url,
+                    execute,
+                } => {
+                    if !package.config.publish {
+                        say!("{}: not uploaded ({}.publish = false: the project's own CI publishes it)", package.name, package.key);
+                        continue;
+                    }
+                    let url = upload_url(package.config, repository_url.clone());
+                    publish(
+                        &package.staged(dist.dir(), &pep440)?,
+                        &url,
+                        &Runner::new(!execute),
+                    )?;
+                }
             }
         }
         Ok(())
     }
+}
+
+/// A configured package and its distribution name, as its pyproject.toml says.
+pub struct Package<'a> {
+    pub config: &'a PythonPackage,
+    /// `python[i]`, the config key, for messages.
+    pub key: String,
+    pub name: String,
+}
+
+impl Package<'_> {
+    /// Its built files of `pep440` in `dir`, checked.
+    pub fn staged(&self, dir: &Path, pep440: &str) -> Result<PythonDist> {
+        PythonDist::find(dir, &self.name, pep440).with_context(|| {
+            format!(
+                "no build of {} {pep440} in {}: run `cargo xtask python build`",
+                self.name,
+                dir.display()
+            )
+        })
+    }
+}
+
+/// The configured packages with their names; two of one name are refused.
+pub fn packages(workspace: &Workspace) -> Result<Vec<Package<'_>>> {
+    let mut packages: Vec<Package> = Vec::new();
+    for (i, config) in workspace.release.python.iter().enumerate() {
+        let key = format!("python[{i}]");
+        let pyproject = workspace.root.join(&config.path).join("pyproject.toml");
+        let text = std::fs::read_to_string(&pyproject).with_context(|| {
+            format!(
+                "reading {} ({key}.path in Cargo.toml); fix the path or create it",
+                pyproject.display()
+            )
+        })?;
+        let doc: toml_edit::DocumentMut = text
+            .parse()
+            .with_context(|| format!("{}: not valid TOML", pyproject.display()))?;
+        let name = doc
+            .get("project")
+            .and_then(|p| p.get("name"))
+            .and_then(|n| n.as_str())
+            .with_context(|| format!("{}: [project] has no `name`", pyproject.display()))?
+            .to_owned();
+        if let Some(twin) = packages
+            .iter()
+            .find(|p| normalize(&p.name) == normalize(&name))
+        {
+            bail!(
+                "Cargo.toml: {key} ({}) and {} ({}) both build the distribution {name:?}; an index takes \
+                 one project of a name: list each package once",
+                config.path,
+                twin.key,
+                twin.config.path
+            );
+        }
+        packages.push(Package { config, key, name });
+    }
+    Ok(packages)
 }
 
 /// A built wheel and sdist of one version.
@@ -76,25 +159,9 @@ pub struct PythonDist {
 }
 
 impl PythonDist {
-    /// The built files of the workspace version, checked.
-    pub fn staged(workspace: &Workspace) -> Result<PythonDist> {
-        let (dir, name, pep440) = target(workspace)?;
-        PythonDist::find(&dir, &name, &pep440).with_context(|| {
-            format!(
-                "no build of {name} {pep440} in {}: run `cargo xtask python build`",
-                dir.display()
-            )
-        })
-    }
-
-    /// The checked wheel and sdist of `name` `pep440` in `dir`.
-    pub fn in_dir(dir: &Path, name: &str, pep440: &str) -> Result<PythonDist> {
-        PythonDist::find(dir, name, pep440)
-    }
-
     /// The one wheel and one sdist of `name` `pep440` in `dir`, which may
     /// hold other files (a release directory is flat).
-    fn find(dir: &Path, name: &str, pep440: &str) -> Result<PythonDist> {
+    pub fn find(dir: &Path, name: &str, pep440: &str) -> Result<PythonDist> {
         let prefix = format!("{}-{pep440}", file_stem(name));
         let ours = |file: &Path| {
             let file_name = crate::core::dist::name_of(file).to_lowercase();
@@ -146,64 +213,25 @@ impl PythonDist {
     }
 }
 
-fn package(workspace: &Workspace) -> Result<&PythonPackage> {
-    workspace
-        .release
-        .python
-        .as_ref()
-        .context("Cargo.toml: [workspace.metadata.release.python] is not configured, so there is no Python package to release")
-}
-
-/// The release directory `target/dist/v<X.Y.Z>`, the distribution name and the PEP 440 version.
-fn target(workspace: &Workspace) -> Result<(PathBuf, String, String)> {
-    let python = package(workspace)?;
-    let version = workspace.product_version()?;
-    let pyproject = workspace.root.join(&python.path).join("pyproject.toml");
-    let text = std::fs::read_to_string(&pyproject)
-        .with_context(|| format!("reading {}", pyproject.display()))?;
-    let doc: toml_edit::DocumentMut = text
-        .parse()
-        .with_context(|| format!("{}: not valid TOML", pyproject.display()))?;
-    let name = doc
-        .get("project")
-        .and_then(|p| p.get("name"))
-        .and_then(|n| n.as_str())
-        .with_context(|| format!("{}: [project] has no `name`", pyproject.display()))?
-        .to_owned();
-    let dir = crate::core::dist::Dist::of(&workspace.root, &version)
-        .dir()
-        .to_owned();
-    Ok((dir, name, to_pep440(&version)?))
-}
-
-/// Builds into a clean directory and checks what came out.
-pub fn build(workspace: &Workspace, runner: &Runner) -> Result<PythonDist> {
-    let (dir, _, pep440) = target(workspace)?;
-    let source = workspace.root.join(&package(workspace)?.path);
-    build_staged(
-        workspace,
-        &source,
-        &crate::core::dist::Dist::at(dir),
-        &pep440,
-        runner,
-    )
-}
-
 /// Builds `source` in a scratch directory, then moves the wheel and sdist
 /// into the release directory `dist`, replacing any earlier build of the
 /// project there; the rest of `dist` stays as it is.
 pub fn build_staged(
     workspace: &Workspace,
+    package: &Package,
     source: &Path,
     dist: &crate::core::dist::Dist,
     pep440: &str,
     runner: &Runner,
 ) -> Result<PythonDist> {
-    let name = project_name(workspace)?;
-    let scratch = workspace.root.join("target/xtask-release/python-build");
-    let built = build_into(source, &scratch, &name, pep440, runner)?;
+    let name = &package.name;
+    let scratch = workspace
+        .root
+        .join("target/xtask-release/python-build")
+        .join(file_stem(name));
+    let built = build_into(source, &scratch, name, pep440, runner)?;
     dist.create()?;
-    let stem = format!("{}-", file_stem(&name));
+    let stem = format!("{}-", file_stem(name));
     for entry in std::fs::read_dir(dist.dir())
         .with_context(|| format!("reading {}", dist.dir().display()))?
     {
@@ -220,7 +248,7 @@ pub fn build_staged(
         std::fs::rename(&file, &target)
             .with_context(|| format!("moving {} to {}", file.display(), target.display()))?;
     }
-    PythonDist::find(dist.dir(), &name, pep440)
+    PythonDist::find(dist.dir(), name, pep440)
 }
 
 /// Whether pip's or uv's line says the index could not be reached,
@@ -241,11 +269,6 @@ pub fn unreachable_index(said: &str) -> bool {
 /// How a distribution name starts its file names (wheel and sdist).
 pub fn file_stem(name: &str) -> String {
     name.replace(['-', '.'], "_").to_lowercase()
-}
-
-/// The distribution name in `<source>/pyproject.toml`.
-pub fn project_name(workspace: &Workspace) -> Result<String> {
-    Ok(target(workspace)?.1)
 }
 
 /// Builds `source` into a clean `dir` and checks that exactly one wheel and
@@ -347,6 +370,16 @@ fn index_files(url: &str, dist: &PythonDist, runner: &Runner) -> Result<BTreeMap
 /// What the index already holds, compared with the local files: the files
 /// still to upload, or an error if any name holds other content.
 fn compare(dist: &PythonDist, remote: &BTreeMap<String, String>) -> Result<Vec<PathBuf>> {
+    compare_saying(dist, remote, true)
+}
+
+/// `compare`, saying which files are skipped when `say` (not when reading
+/// back what was just uploaded).
+fn compare_saying(
+    dist: &PythonDist,
+    remote: &BTreeMap<String, String>,
+    say: bool,
+) -> Result<Vec<PathBuf>> {
     let files = dist.files();
     let mut missing = Vec::new();
     for (file, digest) in files.iter().zip(sha256_files(&files)) {
@@ -357,7 +390,11 @@ fn compare(dist: &PythonDist, remote: &BTreeMap<String, String>) -> Result<Vec<P
             .to_string_lossy()
             .into_owned();
         match remote.get(&name) {
-            Some(theirs) if *theirs == local => say!("{name}: already on the index with the same sha256; skipped"),
+            Some(theirs) if *theirs == local => {
+                if say {
+                    say!("{name}: already on the index with the same sha256; skipped");
+                }
+            }
             Some(theirs) => bail!(
                 "{name} is already on the index with sha256 {theirs}, but this build is {local}: version {} is \
                  burned (index files are immutable); release a new version",
@@ -428,7 +465,7 @@ pub fn publish(dist: &PythonDist, url: &str, runner: &Runner) -> Result<()> {
             UploadFailure::Other => bail!("twine upload to {url} failed:\n{}", said.trim()),
         }
     }
-    let remaining = compare(dist, &index_files(url, dist, runner)?)?;
+    let remaining = compare_saying(dist, &index_files(url, dist, runner)?, false)?;
     if !remaining.is_empty() {
         bail!(
             "{url} does not list {} after the upload",

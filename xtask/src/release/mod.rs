@@ -67,7 +67,7 @@ impl Release {
         let _lock = Lock::acquire(&workspace.root, self.resume)?;
         // Before the plan: its commands, the preflight's tool check and the
         // build all use the interpreter that has build and twine.
-        if workspace.release.python.is_some() {
+        if !workspace.release.python.is_empty() {
             crate::python::venv::packaging_tools(&workspace.root, &runner)?;
         }
         let existing = Journal::load(&workspace.root)?;
@@ -164,7 +164,7 @@ impl Release {
                 continue;
             }
             if journal.plan.step(name).skipped {
-                say!("== {name}: skipped (--skip)");
+                say!("== {name}: skipped ({})", why_skipped(workspace, name));
                 continue;
             }
             if journal.done(name) && self.only.is_none() {
@@ -264,6 +264,23 @@ impl Release {
     }
 }
 
+/// Why the plan leaves out `step`: the config or `--skip`.
+fn why_skipped(workspace: &Workspace, step: StepName) -> &'static str {
+    let release = &workspace.release;
+    if release.skip_steps.iter().any(|s| s == step.as_str()) {
+        "skip-steps in Cargo.toml"
+    } else if step == StepName::Ci && release.ci.is_none() {
+        "no [ci] in Cargo.toml"
+    } else if step == StepName::Pypi && release.python.iter().all(|p| !p.publish) {
+        match release.python.is_empty() {
+            true => "no Python package",
+            false => "publish = false: its own CI uploads it",
+        }
+    } else {
+        "--skip"
+    }
+}
+
 /// The table of what this machine lacks: what, for what, and how to get it.
 fn print_needs(needs: &[Need]) {
     let width = needs.iter().map(|n| n.0.len()).max().unwrap_or(0);
@@ -293,12 +310,12 @@ fn skipped(workspace: &Workspace, asked: &[StepName]) -> Result<Vec<StepName>> {
         }
         skip.push(step);
     }
-    if workspace
-        .release
-        .python
-        .as_ref()
-        .is_some_and(|p| !p.publish)
-    {
+    // No CI to wait for unless the config asks.
+    if workspace.release.ci.is_none() {
+        skip.push(StepName::Ci);
+    }
+    // Nothing to upload: no package, or each one published by its own CI.
+    if workspace.release.python.iter().all(|p| !p.publish) {
         skip.push(StepName::Pypi);
     }
     skip.sort_by_key(|s| StepName::ALL.iter().position(|a| a == s));

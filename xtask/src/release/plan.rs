@@ -48,6 +48,8 @@ pub enum StepName {
     Verify,
     /// The release commit and tag to origin, atomically.
     Push,
+    /// Waits for the project's CI on the pushed release commit (`[ci]`).
+    Ci,
     /// The draft GitHub release with every asset.
     GithubDraft,
     /// The wheel and sdist to the index.
@@ -61,12 +63,13 @@ pub enum StepName {
 }
 
 impl StepName {
-    pub const ALL: [StepName; 10] = [
+    pub const ALL: [StepName; 11] = [
         StepName::Preflight,
         StepName::Prepare,
         StepName::Build,
         StepName::Verify,
         StepName::Push,
+        StepName::Ci,
         StepName::GithubDraft,
         StepName::Pypi,
         StepName::Docker,
@@ -81,6 +84,7 @@ impl StepName {
             StepName::Build => "build",
             StepName::Verify => "verify",
             StepName::Push => "push",
+            StepName::Ci => "ci",
             StepName::GithubDraft => "github-draft",
             StepName::Pypi => "pypi",
             StepName::Docker => "docker",
@@ -114,9 +118,11 @@ pub struct Plan {
     pub latest: bool,
     /// The GPG key that signs the checksums and provenance, if any.
     pub sign_key: Option<String>,
-    /// Where the Python package is uploaded (TWINE_REPOSITORY_URL, else the
-    /// config's index-url), without credentials; a resume uses this one.
-    pub index_url: Option<String>,
+    /// Where each published Python package is uploaded, by distribution
+    /// name (TWINE_REPOSITORY_URL, else its `index-url`), without
+    /// credentials; a resume uses these.
+    #[serde(default)]
+    pub index_urls: std::collections::BTreeMap<String, String>,
     pub file_edits: Vec<String>,
     /// The CHANGELOG.md section this release writes.
     pub changelog: Section,
@@ -217,11 +223,9 @@ pub fn plan(
         .to_owned();
     let branch = runner.read(&git.current_branch())?.trim().to_owned();
     let version = target_version(workspace, request, &current, runner)?;
-    let pep440 = workspace
-        .release
-        .python
-        .as_ref()
-        .map(|_| to_pep440(&version))
+    let packages = crate::python::packages(workspace)?;
+    let pep440 = (!packages.is_empty())
+        .then(|| to_pep440(&version))
         .transpose()?;
     let released = released_versions(&workspace.release, &workspace.root, runner)?;
     let pending = Pending::collect(workspace, runner)?;
@@ -294,11 +298,11 @@ pub fn plan(
         branch,
         latest: is_highest(&version, &released),
         sign_key: request.sign_key.clone(),
-        index_url: workspace
-            .release
-            .python
-            .as_ref()
-            .map(|p| crate::python::upload_url(p, None)),
+        index_urls: packages
+            .iter()
+            .filter(|p| p.config.publish)
+            .map(|p| (p.name.clone(), crate::python::upload_url(p.config, None)))
+            .collect(),
         file_edits,
         changelog: pending.merged,
         dist: Dist::of(&workspace.root, &version).dir().to_owned(),
@@ -394,9 +398,10 @@ fn steps(
 fn planned_assets(ws: &Workspace, pep440: Option<&str>, signed: bool) -> Result<Vec<Planned>> {
     let mut planned = Vec::new();
     let mut add = |name: String, from: String| planned.push(Planned { name, from });
-    if let (Some(package), Some(pep440)) = (&ws.release.python, pep440) {
-        let stem = crate::python::file_stem(&crate::python::project_name(ws)?);
-        let from = format!("`python -m build` of {}", package.path);
+    for package in crate::python::packages(ws)? {
+        let Some(pep440) = pep440 else { break };
+        let stem = crate::python::file_stem(&package.name);
+        let from = format!("`python -m build` of {}", package.config.path);
         add(format!("{stem}-{pep440}-py3-none-any.whl"), from.clone());
         add(format!("{stem}-{pep440}.tar.gz"), from);
     }

@@ -280,13 +280,22 @@ fn say_what_stays(workspace: &Workspace, tag: &str, pypi_started: Option<bool>) 
             );
         }
     }
-    if let (Some(_), Some(false)) = (&workspace.release.python, pypi_started) {
+    let published: Vec<_> = workspace
+        .release
+        .python
+        .iter()
+        .filter(|p| p.publish)
+        .collect();
+    if pypi_started == Some(false) && !published.is_empty() {
         say!("PyPI: the release stopped before its pypi step; nothing was uploaded");
-    } else if let Some(python) = &workspace.release.python {
-        say!(
-            "PyPI: files can never be deleted or replaced; if {version} was uploaded to {}, yank it by hand \
-             (on PyPI: Manage -> Releases -> Options -> Yank). The next release needs a new version.",
-            python.index_url
-        );
+    } else {
+        for python in published {
+            say!(
+                "PyPI: files can never be deleted or replaced; if {version} of {} was uploaded to {}, yank it by hand \
+                 (on PyPI: Manage -> Releases -> Options -> Yank). The next release needs a new version.",
+                python.path,
+                python.index_url
+            );
+        }
     }
 }

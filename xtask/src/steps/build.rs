@@ -22,6 +22,7 @@ use crate::core::runner::{on_path, Runner};
 use crate::model::onnx_export;
 use crate::release::plan::{Asset, Plan};
 use crate::supply_chain;
+use crate::tools::git::Git;
 use crate::tools::python;
 use crate::version::sources::FileChange;
 
@@ -72,25 +73,26 @@ impl Step for Verify {
     }
 }
 
-/// The staged wheel and sdist; `None` where a dry run could not build them
-/// (the build step listed why).
-pub(super) fn staged_python(
-    ws: &Workspace,
+/// Each package with its staged wheel and sdist; a package a dry run could
+/// not build is left out (the build step listed why).
+pub(super) fn staged_python<'w>(
+    ws: &'w Workspace,
     plan: &Plan,
     runner: &Runner,
-) -> Result<Option<crate::python::PythonDist>> {
-    if ws.release.python.is_none() {
-        return Ok(None);
+) -> Result<Vec<(crate::python::Package<'w>, crate::python::PythonDist)>> {
+    let mut staged = Vec::new();
+    for package in crate::python::packages(ws)? {
+        let found = crate::python::PythonDist::find(
+            plan.dist().dir(),
+            &package.name,
+            plan.pep440_version.as_deref().unwrap_or_default(),
+        );
+        match found {
+            Err(_) if runner.is_dry_run() => {}
+            found => staged.push((package, found?)),
+        }
     }
-    let found = crate::python::PythonDist::in_dir(
-        plan.dist().dir(),
-        &crate::python::project_name(ws)?,
-        plan.pep440_version.as_deref().unwrap_or_default(),
-    );
-    match found {
-        Err(_) if runner.is_dry_run() => Ok(None),
-        found => found.map(Some),
-    }
+    Ok(staged)
 }
 
 /// The index holds nothing of this version, or exactly these files: asked
@@ -100,30 +102,29 @@ fn index_is_free(cx: &Cx) -> Result<()> {
     if cx.plan.step(crate::release::plan::StepName::Pypi).skipped {
         return Ok(());
     }
-    let (Some(package), Some(dist)) = (
-        &cx.ws.release.python,
-        staged_python(cx.ws, cx.plan, cx.runner)?,
-    ) else {
-        return Ok(());
-    };
-    let url = cx.index_url(package);
-    match crate::python::refuse_burned(&dist, &url, cx.runner) {
-        Err(err) if cx.dry_run() => {
-            let said = format!("{err:#}");
-            let last = said
-                .lines()
-                .rfind(|l| !l.trim().is_empty())
-                .unwrap_or_default()
-                .trim();
-            say!(
-                "dry run: could not ask {url} whether {} {} is free ({last}); --execute asks before pushing",
-                dist.name,
-                dist.pep440,
-            );
-            Ok(())
+    for (package, dist) in staged_python(cx.ws, cx.plan, cx.runner)? {
+        if !package.config.publish {
+            continue;
         }
-        checked => checked,
+        let url = cx.index_url(&package);
+        match crate::python::refuse_burned(&dist, &url, cx.runner) {
+            Err(err) if cx.dry_run() => {
+                let said = format!("{err:#}");
+                let last = said
+                    .lines()
+                    .rfind(|l| !l.trim().is_empty())
+                    .unwrap_or_default()
+                    .trim();
+                say!(
+                    "dry run: could not ask {url} whether {} {} is free ({last}); --execute asks before pushing",
+                    dist.name,
+                    dist.pep440,
+                );
+            }
+            checked => checked?,
+        }
     }
+    Ok(())
 }
 
 /// Builds into the plan's dist directory; returns the assets and what could
@@ -140,19 +141,25 @@ fn build(
     let dist = plan.dist();
     dist.clean()?;
     let mut needs = Vec::new();
-    if let Some(package) = &workspace.release.python {
+    for package in crate::python::packages(workspace)? {
         let source = if dry_run {
-            edited_copy(workspace, &package.path, edits, &plan.version)?
+            edited_copy(
+                workspace,
+                &package.config.path,
+                edits,
+                &plan.version,
+                runner,
+            )?
         } else {
-            workspace.root.join(&package.path)
+            workspace.root.join(&package.config.path)
         };
         let pep440 = plan.pep440_version.clone().unwrap_or_default();
-        match crate::python::build_staged(workspace, &source, &dist, &pep440, runner) {
+        match crate::python::build_staged(workspace, &package, &source, &dist, &pep440, runner) {
             // Offline, the isolated build cannot fetch its backend: what a
             // dry run reports, not what stops it.
             Err(err) if dry_run && crate::python::unreachable_index(&format!("{err:#}")) => needs.push((
                 "the package index (for the build backend)".to_owned(),
-                "the wheel and sdist".to_owned(),
+                format!("the wheel and sdist of {}", package.name),
                 "`python -m build` installs pyproject's [build-system] requires from the index, which this machine \
                  cannot reach; connect it, or point PIP_INDEX_URL at a mirror"
                     .to_owned(),
@@ -416,24 +423,21 @@ fn sbom_and_sums(
 ) -> Result<()> {
     let dist = plan.dist();
     let hashed = supply_chain::hash_all(dist.dir(), &paths(&dist.payload()?))?;
-    let python_deps = match hashed
+    let mut python_deps = std::collections::BTreeMap::new();
+    for wheel in hashed
         .iter()
-        .find(|h| h.path.extension().is_some_and(|e| e == "whl"))
+        .filter(|h| h.path.extension().is_some_and(|e| e == "whl"))
     {
-        Some(wheel) => Some(supply_chain::python_deps(
-            workspace,
-            &dist.dir().join(&wheel.path),
-            runner,
-        )?),
-        None => None,
-    };
+        let deps = supply_chain::python_deps(workspace, &dist.dir().join(&wheel.path), runner)?;
+        python_deps.insert(wheel.path.display().to_string(), deps);
+    }
     let sbom = supply_chain::sbom(
         workspace,
         &plan.version,
         commit,
         created,
         &hashed,
-        python_deps.as_ref(),
+        &python_deps,
     )?;
     write(&dist.file(dist::SBOM), &serde_json::to_vec_pretty(&sbom)?)?;
     let mut files = dist.payload()?;
@@ -501,10 +505,13 @@ fn verify(workspace: &Workspace, plan: &Plan, runner: &Runner) -> Result<()> {
         );
     }
     let mut ran = vec![dist::SUMS];
-    if let Some(python) = staged_python(workspace, plan, runner)? {
+    let staged = staged_python(workspace, plan, runner)?;
+    for (_, python) in &staged {
         runner
             .run(&python::twine_check(&python.files()))
-            .context("twine check --strict failed")?;
+            .with_context(|| format!("twine check --strict failed for {}", python.name))?;
+    }
+    if !staged.is_empty() {
         ran.push("twine check");
     }
     let mut problems = Vec::new();
@@ -524,50 +531,50 @@ fn verify(workspace: &Workspace, plan: &Plan, runner: &Runner) -> Result<()> {
     Ok(())
 }
 
-/// A copy of the package with the release's version edits, for a dry run.
+/// A copy of the package with the release's version edits, for a dry run:
+/// the files git tracks or would track under `package`, never an ignored
+/// one (`target/` and `.git/` included).
 fn edited_copy(
     workspace: &Workspace,
     package: &str,
     edits: &[FileChange],
     version: &str,
+    runner: &Runner,
 ) -> Result<PathBuf> {
+    let prefix: PathBuf = Path::new(package)
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
     let copy = workspace
         .root
-        .join(format!("target/xtask-release/v{version}/source"));
+        .join(format!("target/xtask-release/v{version}/source"))
+        .join(&prefix);
     if copy.exists() {
         std::fs::remove_dir_all(&copy).with_context(|| format!("removing {}", copy.display()))?;
     }
-    copy_tree(&workspace.root.join(package), &copy)?;
+    std::fs::create_dir_all(&copy).with_context(|| format!("creating {}", copy.display()))?;
+    let listed = runner.read(&Git::at(&workspace.root).files())?;
+    for file in listed.split('\0').filter(|f| !f.is_empty()) {
+        let Ok(rel) = Path::new(file).strip_prefix(&prefix) else {
+            continue;
+        };
+        let from = workspace.root.join(file);
+        // Listed but deleted in the work tree: not part of the package.
+        if !from.is_file() {
+            continue;
+        }
+        let to = copy.join(rel);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        std::fs::copy(&from, &to)
+            .with_context(|| format!("copying {} into {}", from.display(), copy.display()))?;
+    }
     for edit in edits {
-        if let Ok(rel) = edit.file.strip_prefix(package) {
+        if let Ok(rel) = edit.file.strip_prefix(&prefix) {
             write(&copy.join(rel), edit.after.as_bytes())?;
         }
     }
     Ok(copy)
-}
-
-fn copy_tree(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
-    for entry in std::fs::read_dir(from)? {
-        let path = entry?.path();
-        let name = path
-            .file_name()
-            .expect("a name")
-            .to_string_lossy()
-            .into_owned();
-        // `target/` holds this very copy when the package is the root.
-        if ["build", "dist", "__pycache__", "target"].contains(&name.as_str())
-            || (name.starts_with('.') && path.is_dir())
-            || name.ends_with(".egg-info")
-        {
-            continue;
-        }
-        if path.is_dir() {
-            copy_tree(&path, &to.join(&name))?;
-        } else {
-            std::fs::copy(&path, to.join(&name))
-                .with_context(|| format!("copying {} into {}", path.display(), to.display()))?;
-        }
-    }
-    Ok(())
 }

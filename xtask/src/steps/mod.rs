@@ -11,6 +11,7 @@
 //! The loop that runs them, the plan and the journal live in `release/`.
 
 mod build;
+mod ci;
 mod local;
 pub mod preflight;
 mod publish;
@@ -68,11 +69,12 @@ impl Cx<'_> {
 
     /// The index the plan uploads to; a resume never follows a
     /// TWINE_REPOSITORY_URL that changed since.
-    pub fn index_url(&self, package: &crate::core::config::PythonPackage) -> String {
+    pub fn index_url(&self, package: &crate::python::Package) -> String {
         self.plan
-            .index_url
-            .clone()
-            .unwrap_or_else(|| crate::python::upload_url(package, None))
+            .index_urls
+            .get(&package.name)
+            .cloned()
+            .unwrap_or_else(|| crate::python::upload_url(package.config, None))
     }
 
     fn output(&self, step: StepName) -> Option<&Value> {
@@ -111,6 +113,7 @@ pub fn step(name: StepName) -> &'static dyn Step {
         StepName::Build => &build::Build,
         StepName::Verify => &build::Verify,
         StepName::Push => &publish::Push,
+        StepName::Ci => &ci::Ci,
         StepName::GithubDraft => &publish::GithubDraft,
         StepName::Pypi => &publish::Pypi,
         StepName::Docker => &publish::Docker,

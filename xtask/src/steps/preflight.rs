@@ -243,18 +243,17 @@ pub fn configuration(ws: &Workspace, plan: &Plan, runner: &Runner) -> Result<Vec
     }
     let release = &ws.release;
     let mut paths = vec![(release.changelog.path.clone(), "changelog.path")];
+    let python_keys: Vec<String> = (0..release.python.len())
+        .map(|i| format!("python[{i}].path"))
+        .collect();
     paths.extend(
         release
             .python
             .iter()
-            .map(|p| (p.path.clone(), "python.path")),
+            .zip(&python_keys)
+            .map(|(p, key)| (p.path.clone(), key.as_str())),
     );
-    paths.extend(
-        release
-            .version_files
-            .iter()
-            .map(|f| (f.path.clone(), "version-files[].path")),
-    );
+    // version-files paths (and globs) are checked where the version is found.
     paths.extend(
         release
             .docker
@@ -281,7 +280,7 @@ pub fn configuration(ws: &Workspace, plan: &Plan, runner: &Runner) -> Result<Vec
             ));
         }
     }
-    if let Some(url) = &plan.index_url {
+    for (name, url) in &plan.index_urls {
         let host = url
             .strip_prefix("https://")
             .or_else(|| url.strip_prefix("http://"))
@@ -289,7 +288,7 @@ pub fn configuration(ws: &Workspace, plan: &Plan, runner: &Runner) -> Result<Vec
             .filter(|host| !host.is_empty());
         if host.is_none() {
             problems.push(format!(
-                "the upload URL `{url}` is not an http(s) URL with a host (TWINE_REPOSITORY_URL, else python.index-url \
+                "the upload URL `{url}` of {name} is not an http(s) URL with a host (TWINE_REPOSITORY_URL, else python[].index-url \
                  in [workspace.metadata.release] of Cargo.toml); e.g. https://upload.pypi.org/legacy/"
             ));
         }

@@ -218,48 +218,63 @@ impl Step for GithubPublish {
     }
 }
 
-/// The wheel and sdist the release ships, as staged.
-fn python_dist(cx: &Cx) -> Result<PythonDist> {
-    super::build::staged_python(cx.ws, cx.plan, cx.runner)?.with_context(|| {
-        format!(
-            "no wheel and sdist staged in {}",
-            cx.plan.dist().dir().display()
-        )
-    })
+/// The published packages with the wheel and sdist each ships, as staged.
+fn python_dists<'w>(cx: &Cx<'w>) -> Result<Vec<(crate::python::Package<'w>, PythonDist)>> {
+    let staged = super::build::staged_python(cx.ws, cx.plan, cx.runner)?;
+    let published = crate::python::packages(cx.ws)?
+        .into_iter()
+        .filter(|p| p.config.publish);
+    for package in published {
+        if !staged.iter().any(|(p, _)| p.name == package.name) {
+            bail!(
+                "no wheel and sdist of {} staged in {}",
+                package.name,
+                cx.plan.dist().dir().display()
+            );
+        }
+    }
+    Ok(staged
+        .into_iter()
+        .filter(|(p, _)| p.config.publish)
+        .collect())
 }
 
 pub struct Pypi;
 
 impl Step for Pypi {
     fn commands(&self, cx: &Cx) -> Result<Vec<Cmd>> {
-        let Some(package) = &cx.ws.release.python else {
-            return Ok(Vec::new());
-        };
         let dist = cx.plan.dist();
-        let stem = crate::python::file_stem(&crate::python::project_name(cx.ws)?);
-        let ours = |n: &String| {
-            n.starts_with(&format!("{stem}-")) && (n.ends_with(".whl") || n.ends_with(".tar.gz"))
-        };
-        let mut files: Vec<_> = cx.asset_names().into_iter().filter(ours).collect();
-        if files.is_empty() {
-            // Not built here (a dry run offline): as planned.
-            files = cx.plan.assets.iter().filter(|n| ours(n)).cloned().collect();
+        let mut commands = Vec::new();
+        for package in crate::python::packages(cx.ws)? {
+            if !package.config.publish {
+                continue;
+            }
+            let stem = crate::python::file_stem(&package.name);
+            let ours = |n: &String| {
+                n.starts_with(&format!("{stem}-"))
+                    && (n.ends_with(".whl") || n.ends_with(".tar.gz"))
+            };
+            let mut files: Vec<_> = cx.asset_names().into_iter().filter(ours).collect();
+            if files.is_empty() {
+                // Not built here (a dry run offline): as planned.
+                files = cx.plan.assets.iter().filter(|n| ours(n)).cloned().collect();
+            }
+            // The wheel first, as `python publish` uploads them.
+            files.sort_by_key(|n| !n.ends_with(".whl"));
+            let files: Vec<_> = files.iter().map(|n| dist.file(n)).collect();
+            let url = cx.index_url(&package);
+            commands.push(crate::tools::python::twine_upload(&url, &files));
         }
-        // The wheel first, as `python publish` uploads them.
-        files.sort_by_key(|n| !n.ends_with(".whl"));
-        let files: Vec<_> = files.iter().map(|n| dist.file(n)).collect();
-        let url = cx.index_url(package);
-        Ok(vec![crate::tools::python::twine_upload(&url, &files)])
+        Ok(commands)
     }
 
     fn run(&self, cx: &Cx) -> Result<Outcome> {
         if let Some(done) = dry_run(cx, StepName::Pypi)? {
             return Ok(done);
         }
-        let Some(package) = &cx.ws.release.python else {
-            return Ok(Outcome::default());
-        };
-        crate::python::publish(&python_dist(cx)?, &cx.index_url(package), cx.runner)?;
+        for (package, dist) in python_dists(cx)? {
+            crate::python::publish(&dist, &cx.index_url(&package), cx.runner)?;
+        }
         Ok(Outcome::default())
     }
 }
@@ -357,9 +372,13 @@ impl Step for PostVerify {
             github_holds_the_assets(cx)?;
             checked.push("the GitHub release");
         }
-        if let (Some(package), true) = (&cx.ws.release.python, ran(StepName::Pypi)) {
-            crate::python::verify_on_index(&python_dist(cx)?, &cx.index_url(package), cx.runner)?;
-            checked.push("the index");
+        if ran(StepName::Pypi) {
+            for (package, dist) in python_dists(cx)? {
+                crate::python::verify_on_index(&dist, &cx.index_url(&package), cx.runner)?;
+                if !checked.contains(&"the index") {
+                    checked.push("the index");
+                }
+            }
         }
         let digests = cx
             .records

@@ -85,7 +85,7 @@ pub fn sbom(
     commit: ReleaseCommit,
     created: &str,
     assets: &[Hashed],
-    python_deps: Option<&Value>,
+    python_deps: &std::collections::BTreeMap<String, Value>,
 ) -> Result<Value> {
     let name = workspace
         .release
@@ -95,7 +95,6 @@ pub fn sbom(
         .unwrap_or("release");
     let mut components = crate_components(workspace);
     let mut dependencies = Vec::new();
-    let mut python_deps = python_deps;
     for asset in assets {
         let file = asset.path.display().to_string();
         let kind = if [".onnx", ".hef", ".pth"].iter().any(|e| file.ends_with(e)) {
@@ -110,8 +109,7 @@ pub fn sbom(
             "hashes": [{ "alg": "SHA-256", "content": asset.sha256 }],
         });
         if file.ends_with(".whl") {
-            // The Python package itself, with its runtime dependencies (once:
-            // every wheel of one build resolves the same).
+            // A Python package itself, with its runtime dependencies.
             // NAME-VERSION-TAGS.whl
             let mut parts = file.rsplit('/').next().unwrap_or_default().split('-');
             let dist_name = parts.next().unwrap_or_default().replace('_', "-");
@@ -121,7 +119,7 @@ pub fn sbom(
             component["version"] = json!(pep440);
             component["purl"] = json!(format!("pkg:pypi/{dist_name}@{pep440}"));
             component["properties"] = json!([{ "name": "cdx:file", "value": file }]);
-            if let Some(deps) = python_deps.take() {
+            if let Some(deps) = python_deps.get(&file) {
                 python_components(
                     &format!("file:{file}"),
                     deps,

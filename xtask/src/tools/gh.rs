@@ -91,3 +91,15 @@ pub fn release_download(tag: &str, dir: &Path) -> Cmd {
 pub fn release_delete(tag: &str) -> Cmd {
     gh(Effect::Change).args(["release", "delete", tag, "--yes"])
 }
+
+/// The Actions runs of `commit`, as JSON.
+pub fn run_list(commit: &str) -> Cmd {
+    gh(Effect::Query).args([
+        "run",
+        "list",
+        "--commit",
+        commit,
+        "--json",
+        "databaseId,workflowName,status,conclusion,url",
+    ])
+}

@@ -95,23 +95,57 @@ impl VersionSources {
         let missing = |path: &str, key: &str| {
             format!("{path} does not exist ({key} in [workspace.metadata.release] of Cargo.toml); create it or fix the key")
         };
-        if let Some(python) = &workspace.release.python {
+        for (i, python) in workspace.release.python.iter().enumerate() {
             if workspace.root.join(&python.path).is_dir() {
                 finder.pyproject(Path::new(&python.path));
                 finder.uv_lock(Path::new(&python.path));
                 finder.dunder_versions(Path::new(&python.path));
             } else {
-                finder.problems.push(missing(&python.path, "python.path"));
+                finder
+                    .problems
+                    .push(missing(&python.path, &format!("python[{i}].path")));
             }
         }
         if let Some(current) = &current {
-            for file in &workspace.release.version_files {
-                if workspace.root.join(&file.path).is_file() {
-                    finder.pattern(Path::new(&file.path), &file.search, file.count, current);
+            let mut listed: Option<Vec<PathBuf>> = None;
+            for (i, file) in workspace.release.version_files.iter().enumerate() {
+                let key = format!("version-files[{i}].path");
+                if file.path.contains(['*', '?']) {
+                    // A glob over the files git tracks or would track.
+                    let listed = match &listed {
+                        Some(listed) => listed,
+                        None => listed.insert(
+                            runner
+                                .read(&crate::tools::git::Git::at(&workspace.root).files())?
+                                .split('\0')
+                                .filter(|f| !f.is_empty())
+                                .map(PathBuf::from)
+                                .collect(),
+                        ),
+                    };
+                    let files: Vec<PathBuf> = listed
+                        .iter()
+                        .filter(|f| crate::core::glob::matches(&file.path, &f.to_string_lossy()))
+                        .filter(|f| workspace.root.join(f).is_file())
+                        .cloned()
+                        .collect();
+                    if files.is_empty() {
+                        finder.problems.push(format!(
+                            "{key} = {:?} matches no file of the repository (`git ls-files`); fix the glob",
+                            file.path
+                        ));
+                    } else {
+                        finder.pattern(&files, &file.search, file.count, current);
+                    }
+                } else if workspace.root.join(&file.path).is_file() {
+                    finder.pattern(
+                        &[PathBuf::from(&file.path)],
+                        &file.search,
+                        file.count,
+                        current,
+                    );
                 } else {
-                    finder
-                        .problems
-                        .push(missing(&file.path, "version-files[].path"));
+                    finder.problems.push(missing(&file.path, &key));
                 }
             }
         }
@@ -493,16 +527,19 @@ impl Finder {
         }
     }
 
-    /// `uv.lock` beside the pyproject records the project's own version in
-    /// its `[[package]]` entry (the one whose `source` is the project
-    /// itself, `editable` or `virtual`); `uv sync --locked` refuses a lock
-    /// that disagrees with the pyproject, so it moves with it. (`poetry.lock`
-    /// records only dependencies.)
+    /// `uv.lock` beside the pyproject, or the uv workspace's above it,
+    /// records the project's own version in its `[[package]]` entry (the
+    /// one whose `source` is the project itself, `editable` or `virtual`);
+    /// `uv sync --locked` refuses a lock that disagrees with the pyproject,
+    /// so it moves with it. (`poetry.lock` records only dependencies.)
     fn uv_lock(&mut self, python_dir: &Path) {
-        let file = python_dir.join("uv.lock");
-        if !self.root.join(&file).is_file() {
+        let Some(file) = python_dir
+            .ancestors()
+            .map(|dir| dir.join("uv.lock"))
+            .find(|lock| self.root.join(lock).is_file())
+        else {
             return;
-        }
+        };
         let Some(name) = self
             .toml(&python_dir.join("pyproject.toml"))
             .and_then(|d| Some(normalized(d.get("project")?.get("name")?.as_str()?)))
@@ -587,8 +624,9 @@ impl Finder {
         }
     }
 
-    fn pattern(&mut self, file: &Path, search: &str, count: usize, current: &Version) {
-        let Some(text) = self.read(file) else { return };
+    /// `search` with the current version, found `count` times in `files`
+    /// together (one file, or the files a glob matched).
+    fn pattern(&mut self, files: &[PathBuf], search: &str, count: usize, current: &Version) {
         let (form, placeholder) = if search.contains("{pep440}") {
             (Form::Pep440, "{pep440}")
         } else {
@@ -597,7 +635,7 @@ impl Finder {
         let token = match form {
             Form::Pep440 => match to_pep440(current) {
                 Ok(p) => p,
-                Err(err) => return self.problems.push(format!("{}: {err:#}", file.display())),
+                Err(err) => return self.problems.push(format!("version-files: {err:#}")),
             },
             _ => current.to_string(),
         };
@@ -605,25 +643,45 @@ impl Finder {
             .split_once(placeholder)
             .expect("checked by the config");
         let needle = format!("{before}{token}{after}");
-        let matches: Vec<usize> = text.match_indices(&needle).map(|(i, _)| i).collect();
-        if matches.len() != count {
+        let mut found: Vec<(PathBuf, Vec<usize>)> = Vec::new();
+        for file in files {
+            let Some(text) = self.read(file) else { return };
+            let matches: Vec<usize> = text.match_indices(&needle).map(|(i, _)| i).collect();
+            found.push((file.clone(), matches));
+        }
+        let total: usize = found.iter().map(|(_, m)| m.len()).sum();
+        if total != count {
+            let place = match found.as_slice() {
+                [(file, _)] => file.display().to_string(),
+                _ => format!(
+                    "{} files ({})",
+                    found.len(),
+                    found
+                        .iter()
+                        .filter(|(_, m)| !m.is_empty())
+                        .map(|(f, m)| format!("{} {}", f.display(), m.len()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
             return self.problems.push(format!(
-                "{}: `{needle}` (version-files search {search:?}) is found {} time{}, the config says {count}; fix the file or `count`",
-                file.display(),
-                matches.len(),
-                if matches.len() == 1 { "" } else { "s" }
+                "{place}: `{needle}` (version-files search {search:?}) is found {total} time{}, the config says {count}; fix the file or `count`",
+                if total == 1 { "" } else { "s" }
             ));
         }
-        for (i, at) in matches.into_iter().enumerate() {
-            let start = at + before.len();
-            let field = format!("{search:?} ({} of {count})", i + 1);
-            self.locations.push(Location {
-                file: file.to_owned(),
-                field,
-                found: token.clone(),
-                form,
-                span: start..start + token.len(),
-            });
+        let mut n = 0;
+        for (file, matches) in found {
+            for at in matches {
+                n += 1;
+                let start = at + before.len();
+                self.locations.push(Location {
+                    file: file.clone(),
+                    field: format!("{search:?} ({n} of {count})"),
+                    found: token.clone(),
+                    form,
+                    span: start..start + token.len(),
+                });
+            }
         }
     }
 }

@@ -270,3 +270,356 @@ fn a_service_hub_adopts_with_init_and_releases_the_version_it_holds() {
     );
     assert!(!run.stdout.contains("twine upload"), "{}", run.stdout);
 }
+
+/// The release table written by init, to edit as a user would.
+fn edit_config(fixture: &Fixture, edit: impl FnOnce(&mut toml_edit::Table)) {
+    let mut doc: toml_edit::DocumentMut = fixture.read("Cargo.toml").parse().unwrap();
+    let release = doc["workspace"]["metadata"]["release"]
+        .as_table_mut()
+        .expect("init writes [workspace.metadata.release]");
+    edit(release);
+    fixture.write("Cargo.toml", &doc.to_string());
+    fixture.git(&["add", "-A"]);
+    fixture.git(&["commit", "--quiet", "-m", "chore: release configuration"]);
+    fixture.git(&["push", "--quiet", "origin", "main"]);
+}
+
+fn toml_value(text: &str) -> toml_edit::Item {
+    let doc: toml_edit::DocumentMut = format!("v = {text}").parse().unwrap();
+    doc["v"].clone()
+}
+
+/// C. A Python package with several images: root `pyproject.toml` and
+/// `uv.lock` (published by the project's own CI) beside a client package
+/// the release uploads, three images from three Dockerfiles for two
+/// platforms, tags `latest` and `v{version}`, `--no-cache`; an
+/// `### Infrastructure` section; `make test` and `make lint` as the tests;
+/// tag message "Release vX.Y.Z: <summary>"; ticket ids before the type;
+/// the release waits for the project's CI before publishing.
+#[test]
+#[ignore = "service: needs a real dockerd (apt-get install docker.io, root); `cargo xtask test` runs it"]
+fn a_package_with_three_images_adopts_and_waits_for_its_ci() {
+    let daemon = crate::support::DockerDaemon::start();
+    let pyproject = |name: &str| {
+        format!(
+            "[project]\nname = \"{name}\"\nversion = \"1.2.0\"\nreadme = \"README.md\"\nrequires-python = \">=3.9\"\ndependencies = []\n\n\
+             [build-system]\nrequires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n"
+        )
+    };
+    let dockerfile = "FROM scratch\nCOPY README.md /\n";
+    let fixture = Fixture::adopting(&[
+        ("pyproject.toml", &pyproject("vision-kit")),
+        ("src/vision_kit/__init__.py", "__version__ = \"1.2.0\"\n"),
+        ("clients/python/pyproject.toml", &pyproject("vision-kit-client")),
+        ("clients/python/src/vision_kit_client/__init__.py", ""),
+        ("clients/python/README.md", "# Vision kit client\n"),
+        ("README.md", "# Vision kit\n"),
+        ("services/api/Dockerfile", dockerfile),
+        ("services/worker/Dockerfile", dockerfile),
+        ("services/gateway/Dockerfile", dockerfile),
+        (
+            "Makefile",
+            "test:\n\techo \"$$NEW_VERSION\" > tested\nlint:\n\ttouch linted\n",
+        ),
+        (".gitignore", "tested\nlinted\n"),
+        (
+            "CHANGELOG.md",
+            "# Changelog\n\n## [Unreleased]\n\n## [1.2.0] - 2026-10-01\n\n### Infrastructure\n\n- Runners on arm64\n",
+        ),
+    ]);
+    let locked = std::process::Command::new(crate::support::uv())
+        .args(["lock", "--offline"])
+        .current_dir(&fixture.root)
+        .output()
+        .unwrap();
+    assert!(
+        locked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&locked.stderr)
+    );
+    fixture.git(&["add", "-A"]);
+    fixture.git(&["commit", "--quiet", "-m", "chore: lock"]);
+    fixture.git(&["tag", "v1.2.0"]);
+    for subject in [
+        "[VK-12] feat(api): detect boxes",
+        "VK-13 ci: build on arm64 runners",
+        "fix: worker timeout",
+    ] {
+        fixture.git(&["commit", "--quiet", "--allow-empty", "-m", subject]);
+    }
+    fixture.git(&["push", "--quiet", "origin", "main", "v1.2.0"]);
+    let fakes = Fakes::install();
+
+    let init = xtask(&fixture, &fakes, &["init", "--execute"]);
+    assert_eq!(init.code, 0, "{}\n{}", init.stdout, init.stderr);
+    for needle in [
+        "Python package at . with uv.lock",
+        "Python package at clients/python",
+        "image from services/api/Dockerfile",
+        "image from services/gateway/Dockerfile",
+        "image from services/worker/Dockerfile",
+    ] {
+        assert!(
+            init.stdout.contains(needle),
+            "no {needle:?} in:\n{}",
+            init.stdout
+        );
+    }
+
+    // Config edits only.
+    let server = crate::support::PypiServer::start("pypi-pw-C");
+    let url = server.url.clone();
+    edit_config(&fixture, |release| {
+        release["github"] = toml_value("\"acme/vision-kit\"");
+        release["tag-message"] = toml_value("\"Release {tag}: {summary}\"");
+        release["hooks"] = toml_value("{ test = [[\"make\", \"test\"], [\"make\", \"lint\"]] }");
+        release["ci"] =
+            toml_value("{ workflows = [\"CI\"], timeout-minutes = 1, interval-seconds = 1 }");
+        let changelog = release["changelog"].as_table_mut().unwrap();
+        changelog["commit-prefixes"] = toml_value("[\"[*] \", \"*-* \"]");
+        changelog["sections"] =
+            toml_value("{ feat = \"Added\", fix = \"Fixed\", ci = \"Infrastructure\" }");
+        changelog["section-order"] = toml_value("[\"Added\", \"Fixed\", \"Infrastructure\"]");
+        let python = release["python"].as_array_of_tables_mut().unwrap();
+        for package in python.iter_mut() {
+            match package["path"].as_str() {
+                Some(".") => package["publish"] = toml_value("false"),
+                _ => package["index-url"] = toml_value(&format!("\"{url}\"")),
+            }
+        }
+        let docker = release["docker"].as_array_of_tables_mut().unwrap();
+        for image in docker.iter_mut() {
+            // origin is a local path here, so init could not guess the owner.
+            let dir = image["dockerfile"]
+                .as_str()
+                .unwrap()
+                .split('/')
+                .nth(1)
+                .unwrap()
+                .to_owned();
+            image["name"] = toml_value(&format!("\"ghcr.io/acme/{dir}\""));
+            image["context"] = toml_value("\".\"");
+            image["platforms"] = toml_value("[\"linux/amd64\", \"linux/arm64\"]");
+            image["tags"] = toml_value("[\"latest\", \"v{version}\"]");
+            image["no-cache"] = toml_value("true");
+        }
+    });
+    fakes.actions(serde_json::json!([
+        { "workflow": "CI", "conclusion": "success", "in_progress_polls": 1 },
+        { "workflow": "Docs", "conclusion": "failure" },
+    ]));
+    let release = |args: &[&str]| {
+        let mut all = vec!["release"];
+        all.extend_from_slice(args);
+        crate::support::Xtask::new(&fixture.root)
+            .args(&all)
+            .fakes(&fakes)
+            .path_first(&[&fakes.bin])
+            .env("XTASK_PYTHON", crate::support::venv_python())
+            .env("GH_TOKEN", crate::support::FAKE_GH_TOKEN)
+            .env("TWINE_USERNAME", crate::support::PypiServer::USER)
+            .env("TWINE_PASSWORD", "pypi-pw-C")
+            .env("DOCKER_HOST", &daemon.host)
+            .run()
+    };
+    let dry = release(&[]);
+    assert_eq!(dry.code, 0, "{}\n{}", dry.stdout, dry.stderr);
+    for image in ["api", "worker", "gateway"] {
+        let build = dry
+            .stdout
+            .lines()
+            .find(|l| {
+                l.contains("buildx build") && l.contains(&format!("ghcr.io/acme/{image}:v1.3.0"))
+            })
+            .unwrap_or_else(|| panic!("no build of {image}:\n{}", dry.stdout));
+        for part in [
+            "--platform linux/amd64,linux/arm64",
+            "--no-cache",
+            &format!("ghcr.io/acme/{image}:latest"),
+            &format!("services/{image}/Dockerfile"),
+        ] {
+            assert!(build.contains(part), "{part:?} not in {build}");
+        }
+    }
+    assert!(
+        dry.stdout
+            .contains("waits up to 1 min for CI on the pushed release commit"),
+        "{}",
+        dry.stdout
+    );
+
+    let run = release(&["--execute"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    // The project's own tests ran, with the release's environment.
+    assert_eq!(fixture.read("tested").trim(), "1.3.0");
+    assert!(fixture.root.join("linted").exists());
+    assert!(run.stdout.contains("waiting for CI on"), "{}", run.stdout);
+    assert!(run.stdout.contains("CI passed on"), "{}", run.stdout);
+    let changelog = fixture.read("CHANGELOG.md");
+    for line in [
+        "### Added\n\n- **api:** detect boxes",
+        "### Fixed\n\n- worker timeout",
+        "### Infrastructure\n\n- build on arm64 runners",
+        "### Infrastructure\n\n- Runners on arm64",
+    ] {
+        assert!(changelog.contains(line), "no {line:?} in:\n{changelog}");
+    }
+    assert!(!changelog.contains("VK-1"), "{changelog}");
+    let message = fixture.git(&["tag", "-l", "--format=%(contents:subject)", "v1.3.0"]);
+    assert!(message.starts_with("Release v1.3.0: "), "{message}");
+    // Both packages moved to 1.3.0, the lock with them.
+    assert!(fixture
+        .read("uv.lock")
+        .contains("name = \"vision-kit\"\nversion = \"1.3.0\""));
+    assert!(fixture
+        .read("clients/python/pyproject.toml")
+        .contains("version = \"1.3.0\""));
+    // Only the client went to the index; the root package is its CI's.
+    let uploaded: Vec<String> = std::fs::read_dir(&server.packages)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(uploaded.len(), 2, "{uploaded:?}");
+    assert!(
+        uploaded
+            .iter()
+            .all(|f| f.starts_with("vision_kit_client-1.3.0")),
+        "{uploaded:?}"
+    );
+    // Every image for both platforms, pushed with both tags.
+    let pushed = fakes.state_of("docker-buildx");
+    for image in ["api", "worker", "gateway"] {
+        for tag in ["latest", "v1.3.0"] {
+            assert!(
+                pushed.get(format!("ghcr.io/acme/{image}:{tag}")).is_some(),
+                "{image}:{tag} not pushed: {pushed}"
+            );
+        }
+    }
+    let verify = xtask(&fixture, &fakes, &["verify-release", "v1.3.0"]);
+    assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
+}
+
+/// D. A benchmark suite: releases from `release/vX.Y.x` branches as release
+/// candidates `vX.Y.Z-rc.N`, merged back into main; the version quoted in
+/// `docs/**/*.md` follows; every file of the release signed with gpg, with
+/// the SBOM and SLSA provenance; no Python package, no image.
+#[test]
+fn a_benchmark_suite_releases_a_candidate_from_its_release_branch() {
+    let fixture = Fixture::adopting(&[
+        ("README.md", "# Edge benchmarks\n"),
+        ("bench/run.py", "print('latency')\n"),
+        ("results/latency.json", "{\"p50_ms\": 4.2}\n"),
+        ("docs/index.md", "# Edge benchmarks 2.0.0\n"),
+        (
+            "docs/guide/running.md",
+            "Install edge-bench 2.0.0, then run it.\nThe 2.0.0 guide.\n",
+        ),
+        (
+            "CHANGELOG.md",
+            "# Changelog\n\n## [Unreleased]\n\n## [2.0.0] - 2026-09-01\n\n### Added\n\n- Latency suite\n",
+        ),
+    ]);
+    fixture.git(&["tag", "v2.0.0"]);
+    fixture.git(&["push", "--quiet", "origin", "main", "v2.0.0"]);
+    let fakes = Fakes::install();
+    let init = xtask(&fixture, &fakes, &["init", "--execute"]);
+    assert_eq!(init.code, 0, "{}\n{}", init.stdout, init.stderr);
+    assert!(
+        init.stdout
+            .contains("version 2.0.0 (the newest release tag)"),
+        "{}",
+        init.stdout
+    );
+    edit_config(&fixture, |release| {
+        release["github"] = toml_value("\"acme/edge-bench\"");
+        release["merge-back"] = toml_value("\"main\"");
+        release["sign-assets"] = toml_value("true");
+        release["version-files"] =
+            toml_value("[{ path = \"docs/**/*.md\", search = \" {version}\", count = 3 }]");
+        release["assets"] = toml_value("[{ files = [\"results/*.json\"] }]");
+    });
+    fixture.git(&["checkout", "--quiet", "-b", "release/v2.1.x"]);
+    fixture.git(&[
+        "commit",
+        "--quiet",
+        "--allow-empty",
+        "-m",
+        "feat: memory suite",
+    ]);
+    fixture.git(&["push", "--quiet", "-u", "origin", "release/v2.1.x"]);
+    // Main moves on meanwhile.
+    fixture.git(&["checkout", "--quiet", "main"]);
+    fixture.write("bench/power.py", "print('power')\n");
+    fixture.git(&["add", "-A"]);
+    fixture.git(&["commit", "--quiet", "-m", "feat: power suite"]);
+    fixture.git(&["push", "--quiet", "origin", "main"]);
+    fixture.git(&["checkout", "--quiet", "release/v2.1.x"]);
+
+    let keyring = crate::supply_chain::Keyring::new();
+    let run = crate::support::Xtask::new(&fixture.root)
+        .args(&[
+            "release",
+            "2.1.0-rc.1",
+            "--execute",
+            "--skip-tests",
+            "--sign-key",
+            &keyring.keys[0],
+        ])
+        .fakes(&fakes)
+        .path_first(&[&fakes.bin])
+        .env("XTASK_PYTHON", crate::support::venv_python())
+        .env("GH_TOKEN", crate::support::FAKE_GH_TOKEN)
+        .env("GNUPGHOME", keyring.home())
+        .run();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+
+    // The docs quote the candidate; the tag and the merge are on origin.
+    assert_eq!(
+        fixture.read("docs/index.md"),
+        "# Edge benchmarks 2.1.0-rc.1\n"
+    );
+    assert_eq!(
+        fixture.read("docs/guide/running.md"),
+        "Install edge-bench 2.1.0-rc.1, then run it.\nThe 2.1.0-rc.1 guide.\n"
+    );
+    let remote = fixture.git(&["ls-remote", "origin"]);
+    assert!(remote.contains("refs/tags/v2.1.0-rc.1"), "{remote}");
+    fixture.git(&["fetch", "--quiet", "origin"]);
+    let merged = fixture.git(&["merge-base", "--is-ancestor", "v2.1.0-rc.1", "origin/main"]);
+    assert_eq!(merged, "");
+    assert!(
+        fixture
+            .git(&["log", "-1", "--format=%s", "origin/main"])
+            .contains("Merge"),
+        "main has the release merged in"
+    );
+    // A pre-release on GitHub, every file signed, SBOM and provenance
+    // among them; what a user downloads verifies with the key.
+    let release = &fakes.state_of("gh")["releases"]["v2.1.0-rc.1"];
+    assert_eq!(release["isPrerelease"], true, "{release}");
+    let names: Vec<&str> = release["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    for name in [
+        "latency.json",
+        "latency.json.asc",
+        "sbom.cdx.json",
+        "sbom.cdx.json.asc",
+        "provenance.intoto.json.asc",
+        "sha256sum.txt.asc",
+    ] {
+        assert!(names.contains(&name), "{name} not in {names:?}");
+    }
+    let verify = crate::support::Xtask::new(&fixture.root)
+        .args(&["verify-release", "v2.1.0-rc.1", "--key", &keyring.keys[0]])
+        .fakes(&fakes)
+        .path_first(&[&fakes.bin])
+        .env("GH_TOKEN", crate::support::FAKE_GH_TOKEN)
+        .env("GNUPGHOME", keyring.home())
+        .run();
+    assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
+}

@@ -1497,7 +1497,7 @@ fn one_step_alone_and_unknown_steps_refused() {
         let run = Xtask::new(&fixture.root).args(bad).run();
         assert_eq!(run.code, 2, "{bad:?}: {}", run.stderr);
         assert!(
-            run.stderr.contains("possible values: preflight, prepare, build, verify, push, github-draft, pypi, docker, github-publish, post-verify"),
+            run.stderr.contains("possible values: preflight, prepare, build, verify, push, ci, github-draft, pypi, docker, github-publish, post-verify"),
             "{bad:?}: {}",
             run.stderr
         );
@@ -1656,17 +1656,17 @@ fn misconfigured_paths_and_urls_are_named_by_their_key() {
         (
             "path = \"python\"",
             "path = \"pyhton\"",
-            "pyhton does not exist (python.path in [workspace.metadata.release]",
+            "pyhton does not exist (python[0].path in [workspace.metadata.release]",
         ),
         (
             "path = \"README.md\"",
             "path = \"READ.md\"",
-            "READ.md does not exist (version-files[].path in",
+            "READ.md does not exist (version-files[0].path in",
         ),
         (
             "index-url = \"https://upload.pypi.org/legacy/\"",
             "index-url = \"ftp:/nowhere\"",
-            "the upload URL `ftp:/nowhere` is not an http(s) URL with a host",
+            "the upload URL `ftp:/nowhere` of tcn-vae is not an http(s) URL with a host",
         ),
     ];
     for (from, to, expected) in cases {
@@ -1740,4 +1740,55 @@ fn a_python_package_at_the_root_releases() {
         let dunders = version.stdout.matches("__version__").count();
         assert_eq!(dunders, 1, "run {run}: {}", version.stdout);
     }
+}
+
+/// `[ci]`: a failed run of the project's CI on the pushed release commit
+/// stops the release before anything is published, naming the run; after a
+/// re-run passes, `--resume` publishes.
+#[test]
+fn failing_ci_on_the_release_commit_stops_before_anything_is_published() {
+    let server = PypiServer::start(TWINE_PASSWORD);
+    let fixture = releasable(&server);
+    fixture.write(
+        "Cargo.toml",
+        &fixture.read("Cargo.toml").replacen(
+            "[workspace.metadata.release]\n",
+            "[workspace.metadata.release]\nci = { workflows = [\"CI\"], interval-seconds = 1 }\n",
+            1,
+        ),
+    );
+    fixture.git(&["commit", "--quiet", "-am", "ci: wait for CI"]);
+    fixture.git(&["push", "--quiet", "origin", "main"]);
+    let fakes = Fakes::install();
+    fakes.actions(json!({ "workflow": "CI", "conclusion": "failure", "in_progress_polls": 1 }));
+    let failed = release(
+        &fixture,
+        &fakes,
+        &["--execute", "--skip-tests"],
+        TWINE_PASSWORD,
+    );
+    assert_eq!(failed.code, 1, "{}", failed.stdout);
+    assert!(
+        failed.stderr.contains("CI failed on the release commit")
+            && failed
+                .stderr
+                .contains("CI concluded `failure`: https://github.com/")
+            && failed.stderr.contains("stopped at `ci`"),
+        "{}",
+        failed.stderr
+    );
+    assert!(
+        fakes.state_of("gh")["releases"].get("v0.2.0").is_none(),
+        "a GitHub release was made"
+    );
+    assert_eq!(
+        std::fs::read_dir(&server.packages).unwrap().count(),
+        0,
+        "something was uploaded"
+    );
+
+    fakes.actions(json!({ "workflow": "CI", "conclusion": "success" }));
+    let resumed = release(&fixture, &fakes, &["--resume", "--execute"], TWINE_PASSWORD);
+    assert_eq!(resumed.code, 0, "{}\n{}", resumed.stdout, resumed.stderr);
+    assert_released(&fixture, &fakes, &server);
 }

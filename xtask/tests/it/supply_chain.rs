@@ -10,13 +10,13 @@ use serde_json::Value;
 use crate::support::{self, venv_python, Fixture, TempDir, Xtask};
 
 /// A throwaway keyring with two signing keys; its agent is stopped on drop.
-struct Keyring {
+pub(crate) struct Keyring {
     home: TempDir,
-    keys: Vec<String>,
+    pub(crate) keys: Vec<String>,
 }
 
 impl Keyring {
-    fn new() -> Keyring {
+    pub(crate) fn new() -> Keyring {
         let home = TempDir::new("gnupg");
         std::fs::set_permissions(
             home.path(),
@@ -64,7 +64,7 @@ impl Keyring {
         Keyring { home, keys }
     }
 
-    fn home(&self) -> &Path {
+    pub(crate) fn home(&self) -> &Path {
         self.home.path()
     }
 }

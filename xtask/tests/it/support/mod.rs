@@ -364,6 +364,17 @@ impl Fakes {
         std::fs::write(path, serde_json::to_string_pretty(&rules).unwrap()).unwrap();
     }
 
+    /// What GitHub Actions does with each pushed commit, for the fake
+    /// `gh run list`: `{"workflow": "CI", "conclusion": "success",
+    /// "in_progress_polls": 1}` (a list for several workflows).
+    pub fn actions(&self, runs: Value) {
+        std::fs::write(
+            self.state.join("actions.json"),
+            serde_json::to_string_pretty(&runs).unwrap(),
+        )
+        .unwrap();
+    }
+
     pub fn state_of(&self, tool: &str) -> Value {
         std::fs::read_to_string(self.state.join(format!("{tool}.json")))
             .map(|t| serde_json::from_str(&t).unwrap())
