@@ -54,7 +54,14 @@ impl Workspace {
             .metadata
             .and_then(|m| m.release)
             .unwrap_or_default();
-        let problems = release.problems();
+        let problems: Vec<String> = release
+            .problems()
+            .into_iter()
+            .map(|problem| match line_of_key(&text, &problem) {
+                Some(line) => format!("line {line}: {problem}"),
+                None => problem,
+            })
+            .collect();
         if !problems.is_empty() {
             bail!(
                 "{}: [workspace.metadata.release] has {} problem{}:\n{}",
@@ -85,6 +92,55 @@ impl Workspace {
             format!("Cargo.toml: [workspace.package] version = {text:?} is not SemVer")
         })
     }
+}
+
+/// `Cargo.toml:LINE` for `key` of the release table in `root`'s manifest,
+/// else `Cargo.toml`: where to look, for messages about a key.
+pub fn where_key(root: &Path, key: &str) -> String {
+    let text = std::fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
+    match line_of_key(&text, key) {
+        Some(line) => format!("Cargo.toml:{line}"),
+        None => "Cargo.toml".to_owned(),
+    }
+}
+
+/// The line of `Cargo.toml` (`text`) that holds the key a problem starts
+/// with (`docker[1].name = ...`, `changelog.heading: ...`), under
+/// `[workspace.metadata.release]`: the deepest part of the key that is
+/// written there.
+fn line_of_key(text: &str, problem: &str) -> Option<usize> {
+    let key: String = problem
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || "-_.[]".contains(*c))
+        .collect();
+    let doc = toml_edit::Document::parse(text.to_owned()).ok()?;
+    let mut item = doc
+        .as_item()
+        .get("workspace")?
+        .get("metadata")?
+        .get("release")?;
+    let mut span = item.span();
+    for part in key.trim_end_matches('.').split('.') {
+        let (name, index) = match part.split_once('[') {
+            Some((name, rest)) => (name, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (part, None),
+        };
+        let Some(next) = item.get(name) else { break };
+        item = next;
+        span = item.span().or(span);
+        match index.map(|i| (i, item.get(i))) {
+            Some((_, Some(next))) => {
+                item = next;
+                span = item.span().or(span);
+            }
+            // `python[0]` written as one table.
+            Some((0, None)) if item.is_table_like() => {}
+            Some(_) => break,
+            None => {}
+        }
+    }
+    let span = span?;
+    Some(text[..span.start.min(text.len())].matches('\n').count() + 1)
 }
 
 /// The nearest directory at or above `start` whose `Cargo.toml` has a
@@ -1416,7 +1472,7 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(
-            err.contains("docker[1].name = \"ghcr.io/a/b\": docker[0] has the same name"),
+            err.contains("line 8: docker[1].name = \"ghcr.io/a/b\": docker[0] has the same name"),
             "{err}"
         );
         assert!(err.contains("ci is set but github is not"), "{err}");

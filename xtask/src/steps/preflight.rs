@@ -276,7 +276,8 @@ pub fn configuration(ws: &Workspace, plan: &Plan, runner: &Runner) -> Result<Vec
     for (path, key) in paths {
         if !ws.root.join(&path).exists() {
             problems.push(format!(
-                "{path} does not exist ({key} in [workspace.metadata.release] of Cargo.toml); create it or fix the key"
+                "{path} does not exist ({key} in [workspace.metadata.release] of {}); create it or fix the key",
+                crate::core::config::where_key(&ws.root, key)
             ));
         }
     }

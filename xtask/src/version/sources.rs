@@ -93,7 +93,10 @@ impl VersionSources {
         let bumped_dirs = finder.members(workspace, runner);
         finder.cargo_lock(&bumped_dirs);
         let missing = |path: &str, key: &str| {
-            format!("{path} does not exist ({key} in [workspace.metadata.release] of Cargo.toml); create it or fix the key")
+            format!(
+                "{path} does not exist ({key} in [workspace.metadata.release] of {}); create it or fix the key",
+                crate::core::config::where_key(&workspace.root, key)
+            )
         };
         for (i, python) in workspace.release.python.iter().enumerate() {
             if workspace.root.join(&python.path).is_dir() {

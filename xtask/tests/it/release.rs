@@ -1684,6 +1684,20 @@ fn misconfigured_paths_and_urls_are_named_by_their_key() {
             .run();
         assert_eq!(run.code, 1, "{to}: {}", run.stdout);
         assert!(run.stderr.contains(expected), "{to}: {}", run.stderr);
+        if to.starts_with("path") {
+            // The key's line in Cargo.toml, where the typo is.
+            let line = fixture
+                .read("Cargo.toml")
+                .lines()
+                .position(|l| l == to)
+                .unwrap()
+                + 1;
+            assert!(
+                run.stderr.contains(&format!("of Cargo.toml:{line})")),
+                "{to}: {}",
+                run.stderr
+            );
+        }
         assert_eq!(fixture.git(&["for-each-ref"]), refs, "{to}: a ref changed");
         assert_eq!(
             fixture.git(&["status", "--porcelain"]),
