@@ -338,7 +338,9 @@ fn purpose(name: &str) -> &'static str {
         _ if name.ends_with(".pth") || name.ends_with(".pt") => "PyTorch weights",
         _ if name.ends_with(".npy") => "calibration set",
         _ if name.ends_with(".asc") || name.ends_with(".sig") => "signature",
-        _ if name.ends_with(".cdx.json") => "SBOM (CycloneDX)",
+        _ if name.ends_with(".cdx.json") || name.to_ascii_lowercase().starts_with("sbom") => {
+            "SBOM (CycloneDX)"
+        }
         _ if name.ends_with(".json") => "metadata",
         _ if name.ends_with(".md") => "documentation",
         _ => "release file",

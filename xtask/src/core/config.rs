@@ -262,6 +262,13 @@ pub struct ReleaseConfig {
     /// Sign every asset too, not only `sha256sum.txt` and the provenance.
     #[serde(default)]
     pub sign_assets: bool,
+    /// The SBOM asset's name, with `{version}` at most.
+    #[serde(default = "default_sbom_name")]
+    pub sbom_name: String,
+}
+
+fn default_sbom_name() -> String {
+    crate::core::dist::SBOM.to_owned()
 }
 
 impl Default for ReleaseConfig {
@@ -289,6 +296,7 @@ impl Default for ReleaseConfig {
             ci: None,
             sign_key: None,
             sign_assets: false,
+            sbom_name: default_sbom_name(),
         }
     }
 }
@@ -1114,6 +1122,11 @@ impl ReleaseConfig {
         self.tag_name.replace("{version}", &version.to_string())
     }
 
+    /// The SBOM's asset name for `version` (`sbom-name` filled in).
+    pub fn sbom_for(&self, version: &impl std::fmt::Display) -> String {
+        self.sbom_name.replace("{version}", &version.to_string())
+    }
+
     /// The version text `tag` carries, when `tag-name` names it.
     pub fn version_in_tag<'t>(&self, tag: &'t str) -> Option<&'t str> {
         let (prefix, suffix) = self.tag_name.split_once("{version}")?;
@@ -1226,6 +1239,17 @@ impl ReleaseConfig {
         }
         if self.ci.as_ref().is_some_and(|c| c.interval_seconds == 0) {
             problems.push("ci.interval-seconds = 0: ask at most once a second, e.g. 20".to_owned());
+        }
+        if placeholders(&self.sbom_name)
+            .iter()
+            .any(|w| *w != "version")
+            || !self.sbom_name.ends_with(".json")
+            || self.sbom_name.contains('/')
+        {
+            problems.push(format!(
+                "sbom-name = {:?}: a JSON file's name, with {{version}} at most, e.g. \"SBOM-{{version}}.json\"",
+                self.sbom_name
+            ));
         }
         for (i, image) in self.docker.iter().enumerate() {
             if let Some(first) = self.docker[..i].iter().position(|d| d.name == image.name) {

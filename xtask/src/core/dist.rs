@@ -21,7 +21,7 @@ pub const NOTES: &str = "release-notes.md";
 pub const MANIFEST: &str = "manifest.json";
 /// The in-toto statement with a SLSA provenance predicate.
 pub const PROVENANCE: &str = "provenance.intoto.json";
-/// The CycloneDX SBOM.
+/// The CycloneDX SBOM's name unless the config's `sbom-name` says otherwise.
 pub const SBOM: &str = "sbom.cdx.json";
 /// A detached ASCII-armoured signature's suffix.
 pub const SIGNATURE: &str = ".asc";
@@ -95,12 +95,13 @@ impl Dist {
     }
 
     /// The assets the SBOM and the checksums are about: everything but the
-    /// records the release writes about them and the signatures.
-    pub fn payload(&self) -> Result<Vec<String>> {
+    /// records the release writes about them (the SBOM named `sbom` too)
+    /// and the signatures.
+    pub fn payload(&self, sbom: &str) -> Result<Vec<String>> {
         Ok(self
             .assets()?
             .into_iter()
-            .filter(|n| !RECORDS.contains(&n.as_str()) && !n.ends_with(SIGNATURE) && n != SBOM)
+            .filter(|n| !RECORDS.contains(&n.as_str()) && !n.ends_with(SIGNATURE) && n != sbom)
             .collect())
     }
 }
@@ -161,7 +162,7 @@ mod tests {
             dist.assets().unwrap(),
             ["a.onnx", "b.whl", MANIFEST, SBOM, SUMS, "sha256sum.txt.asc"]
         );
-        assert_eq!(dist.payload().unwrap(), ["a.onnx", "b.whl"]);
+        assert_eq!(dist.payload(SBOM).unwrap(), ["a.onnx", "b.whl"]);
         std::fs::create_dir(dist.file("models")).unwrap();
         let err = dist.assets().unwrap_err().to_string();
         assert!(err.contains("models") && err.contains("flat"), "{err}");

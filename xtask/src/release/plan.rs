@@ -235,7 +235,12 @@ pub fn plan(
         .map(|c| c.file.display().to_string())
         .collect();
     file_edits.push(workspace.release.changelog.path.clone());
-    let mut planned = planned_assets(workspace, pep440.as_deref(), request.sign_key.is_some())?;
+    let mut planned = planned_assets(
+        workspace,
+        &version,
+        pep440.as_deref(),
+        request.sign_key.is_some(),
+    )?;
     // The configured repository files: before the records, which cover them.
     for asset in crate::assets::planned(workspace, &version.to_string(), runner)? {
         let from = match asset.bundle {
@@ -395,7 +400,12 @@ fn steps(
 }
 
 /// Every file the release will ship, and where each comes from.
-fn planned_assets(ws: &Workspace, pep440: Option<&str>, signed: bool) -> Result<Vec<Planned>> {
+fn planned_assets(
+    ws: &Workspace,
+    version: &Version,
+    pep440: Option<&str>,
+    signed: bool,
+) -> Result<Vec<Planned>> {
     let mut planned = Vec::new();
     let mut add = |name: String, from: String| planned.push(Planned { name, from });
     for package in crate::python::packages(ws)? {
@@ -446,13 +456,13 @@ fn planned_assets(ws: &Workspace, pep440: Option<&str>, signed: bool) -> Result<
         }
     }
     let records = [
-        crate::core::dist::SBOM,
-        crate::core::dist::SUMS,
-        crate::core::dist::MANIFEST,
-        crate::core::dist::PROVENANCE,
+        ws.release.sbom_for(&version),
+        crate::core::dist::SUMS.to_owned(),
+        crate::core::dist::MANIFEST.to_owned(),
+        crate::core::dist::PROVENANCE.to_owned(),
     ];
     for name in records {
-        add(name.to_owned(), "the release".to_owned());
+        add(name, "the release".to_owned());
     }
     if signed {
         let signed: Vec<String> = if ws.release.sign_assets {

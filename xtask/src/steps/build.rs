@@ -422,7 +422,8 @@ fn sbom_and_sums(
     runner: &Runner,
 ) -> Result<()> {
     let dist = plan.dist();
-    let hashed = supply_chain::hash_all(dist.dir(), &paths(&dist.payload()?))?;
+    let sbom_name = workspace.release.sbom_for(&plan.version);
+    let hashed = supply_chain::hash_all(dist.dir(), &paths(&dist.payload(&sbom_name)?))?;
     let mut python_deps = std::collections::BTreeMap::new();
     for wheel in hashed
         .iter()
@@ -439,9 +440,9 @@ fn sbom_and_sums(
         &hashed,
         &python_deps,
     )?;
-    write(&dist.file(dist::SBOM), &serde_json::to_vec_pretty(&sbom)?)?;
-    let mut files = dist.payload()?;
-    files.push(dist::SBOM.to_owned());
+    write(&dist.file(&sbom_name), &serde_json::to_vec_pretty(&sbom)?)?;
+    let mut files = dist.payload(&sbom_name)?;
+    files.push(sbom_name);
     files.sort();
     crate::core::atomic::write_all(&[(
         dist.file(dist::SUMS),

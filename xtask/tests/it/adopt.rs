@@ -623,3 +623,133 @@ fn a_benchmark_suite_releases_a_candidate_from_its_release_branch() {
         .run();
     assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
 }
+
+/// E. An on-device kit: assets named `models-{version}.zip` (a bundle),
+/// `benchmarks-{version}.json` and `SBOM-{version}.json`; a changelog made
+/// from commits only, grouped by type under the project's own headings; a
+/// sub-project under `ios/` with its own build and test commands run as
+/// hooks (here a Makefile stands in for `swift build` / `swift test`,
+/// which this machine does not have).
+#[test]
+fn an_on_device_kit_ships_its_named_assets_and_runs_its_ios_hooks() {
+    let fixture = Fixture::adopting(&[
+        ("README.md", "# On-device kit\n"),
+        ("models/detector.onnx", "onnx bytes\n"),
+        ("models/labels.txt", "person\ncar\n"),
+        ("benchmarks/results.json", "{\"fps\": 31}\n"),
+        (
+            "ios/Makefile",
+            "build:\n\techo \"$$TAG\" > built\ntest:\n\techo \"$$NEW_VERSION $$DRY_RUN\" > tested\n",
+        ),
+        ("ios/.gitignore", "built\ntested\n"),
+        (
+            "CHANGELOG.md",
+            "# Changelog\n\n## [Unreleased]\n\n## [0.9.0] - 2026-08-01\n\n### Features\n\n- First kit\n",
+        ),
+    ]);
+    fixture.git(&["tag", "v0.9.0"]);
+    for subject in [
+        "feat: person detector",
+        "perf: int8 labels",
+        "fix: label order",
+    ] {
+        fixture.git(&["commit", "--quiet", "--allow-empty", "-m", subject]);
+    }
+    fixture.git(&["push", "--quiet", "origin", "main", "v0.9.0"]);
+    let fakes = Fakes::install();
+    let init = xtask(&fixture, &fakes, &["init", "--execute"]);
+    assert_eq!(init.code, 0, "{}\n{}", init.stdout, init.stderr);
+    edit_config(&fixture, |release| {
+        release["github"] = toml_value("\"acme/kit\"");
+        release["sbom-name"] = toml_value("\"SBOM-{version}.json\"");
+        release["assets"] = toml_value(
+            "[{ files = [\"models/*\"], bundle = \"models-{version}.zip\" }, \
+              { files = [\"benchmarks/results.json\"], name = \"benchmarks-{version}.json\" }]",
+        );
+        release["hooks"] = toml_value(
+            "{ test = [[\"make\", \"-C\", \"ios\", \"test\"]], pre-release = [[\"make\", \"-C\", \"ios\", \"build\"]] }",
+        );
+        let changelog = release["changelog"].as_table_mut().unwrap();
+        changelog["entries"] = toml_value("\"commits\"");
+        changelog["sections"] =
+            toml_value("{ feat = \"Features\", fix = \"Bug Fixes\", perf = \"Performance\" }");
+        changelog["section-order"] = toml_value("[\"Features\", \"Bug Fixes\", \"Performance\"]");
+    });
+
+    // A hand-written line where only commits make the section: refused,
+    // named, nothing changed.
+    let changelog = fixture.read("CHANGELOG.md");
+    fixture.write(
+        "CHANGELOG.md",
+        &changelog.replace(
+            "## [Unreleased]\n",
+            "## [Unreleased]\n\n- Written by hand\n",
+        ),
+    );
+    fixture.git(&["commit", "--quiet", "-am", "docs: a hand-written line"]);
+    let refs = fixture.git(&["for-each-ref"]);
+    let refused = xtask(&fixture, &fakes, &["release", "--execute", "--skip-tests"]);
+    assert_eq!(refused.code, 1, "{}", refused.stdout);
+    assert!(
+        refused
+            .stderr
+            .contains("[Unreleased] has hand-written lines")
+            && refused.stderr.contains("- Written by hand")
+            && refused.stderr.contains("entries = \"both\""),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(fixture.git(&["for-each-ref"]), refs);
+    fixture.write("CHANGELOG.md", &changelog);
+    fixture.git(&[
+        "commit",
+        "--quiet",
+        "-am",
+        "docs: leave the changelog to the commits",
+    ]);
+    fixture.git(&["push", "--quiet", "origin", "main"]);
+
+    let run = xtask(&fixture, &fakes, &["release", "--execute"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(fixture.read("ios/tested").trim(), "0.10.0 false");
+    assert_eq!(fixture.read("ios/built").trim(), "v0.10.0");
+    let written = fixture.read("CHANGELOG.md");
+    assert!(
+        written.contains("## [0.10.0] - ")
+            && written.contains("### Features\n\n- person detector (")
+            && written.contains("### Bug Fixes\n\n- label order (")
+            && written.contains("### Performance\n\n- int8 labels ("),
+        "{written}"
+    );
+    let release = &fakes.state_of("gh")["releases"]["v0.10.0"];
+    let mut names: Vec<&str> = release["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "SBOM-0.10.0.json",
+            "benchmarks-0.10.0.json",
+            "manifest.json",
+            "models-0.10.0.zip",
+            "provenance.intoto.json",
+            "sha256sum.txt",
+        ]
+    );
+    // The SBOM names what ships, not itself.
+    let dist = fixture.root.join("target/dist/v0.10.0");
+    let sbom: Value =
+        serde_json::from_str(&std::fs::read_to_string(dist.join("SBOM-0.10.0.json")).unwrap())
+            .unwrap();
+    let components = sbom["components"].to_string();
+    assert!(
+        components.contains("models-0.10.0.zip") && !components.contains("SBOM-0.10.0.json"),
+        "{components}"
+    );
+    let verify = xtask(&fixture, &fakes, &["verify-release", "v0.10.0"]);
+    assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
+}
