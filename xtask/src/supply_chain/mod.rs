@@ -145,6 +145,19 @@ pub fn sbom(
         }
         components.push(component);
     }
+    // The images the release builds and pushes (their digests are known
+    // only after the push: the manifest records them).
+    if !workspace.release.skip_steps.iter().any(|s| s == "docker") {
+        for image in &workspace.release.docker {
+            components.push(json!({
+                "type": "container",
+                "bom-ref": format!("image:{}", image.name),
+                "name": image.name,
+                "version": version,
+                "properties": [{ "name": "xtask:platforms", "value": image.platforms.join(",") }],
+            }));
+        }
+    }
     let serial = {
         let digest = hex(&sha2_of(
             format!("{name}{version}{}", commit.field()).as_bytes(),

@@ -89,6 +89,17 @@ impl VersionSources {
             locations: Vec::new(),
             problems: Vec::new(),
         };
+        // What git tracks or would track: scans never read ignored files
+        // (`target/`, virtualenvs, data directories).
+        let listed: Option<Vec<PathBuf>> = runner
+            .read(&crate::tools::git::Git::at(&workspace.root).files())
+            .ok()
+            .map(|out| {
+                out.split('\0')
+                    .filter(|f| !f.is_empty())
+                    .map(PathBuf::from)
+                    .collect()
+            });
         let current = finder.workspace_version();
         let bumped_dirs = finder.members(workspace, runner);
         finder.cargo_lock(&bumped_dirs);
@@ -102,7 +113,7 @@ impl VersionSources {
             if workspace.root.join(&python.path).is_dir() {
                 finder.pyproject(Path::new(&python.path));
                 finder.uv_lock(Path::new(&python.path));
-                finder.dunder_versions(Path::new(&python.path));
+                finder.dunder_versions(Path::new(&python.path), listed.as_deref());
             } else {
                 finder
                     .problems
@@ -110,22 +121,11 @@ impl VersionSources {
             }
         }
         if let Some(current) = &current {
-            let mut listed: Option<Vec<PathBuf>> = None;
             for (i, file) in workspace.release.version_files.iter().enumerate() {
                 let key = format!("version-files[{i}].path");
                 if file.path.contains(['*', '?']) {
                     // A glob over the files git tracks or would track.
-                    let listed = match &listed {
-                        Some(listed) => listed,
-                        None => listed.insert(
-                            runner
-                                .read(&crate::tools::git::Git::at(&workspace.root).files())?
-                                .split('\0')
-                                .filter(|f| !f.is_empty())
-                                .map(PathBuf::from)
-                                .collect(),
-                        ),
-                    };
+                    let listed = listed.as_deref().unwrap_or_default();
                     let files: Vec<PathBuf> = listed
                         .iter()
                         .filter(|f| crate::core::glob::matches(&file.path, &f.to_string_lossy()))
@@ -599,9 +599,32 @@ impl Finder {
     }
 
     /// `__version__ = "..."` literals in the package's sources.
-    fn dunder_versions(&mut self, python_dir: &Path) {
+    /// `__version__ = "..."` in the package's `.py` files: those git lists
+    /// (`listed`), else those a walk finds outside build and cache
+    /// directories; tests never count.
+    fn dunder_versions(&mut self, python_dir: &Path, listed: Option<&[PathBuf]>) {
         let mut files = Vec::new();
-        collect_py_files(&self.root.join(python_dir), &mut files);
+        match listed {
+            Some(listed) => {
+                let dir: PathBuf = python_dir
+                    .components()
+                    .filter(|c| !matches!(c, std::path::Component::CurDir))
+                    .collect();
+                files.extend(
+                    listed
+                        .iter()
+                        .filter(|f| f.starts_with(&dir) && f.extension().is_some_and(|e| e == "py"))
+                        .filter(|f| {
+                            !f.strip_prefix(&dir).unwrap_or(f).components().any(|c| {
+                                ["tests", "test"].contains(&&*c.as_os_str().to_string_lossy())
+                            })
+                        })
+                        .map(|f| self.root.join(f)),
+                );
+                files.sort();
+            }
+            None => collect_py_files(&self.root.join(python_dir), &mut files),
+        }
         for path in files {
             let Ok(text) = std::fs::read_to_string(&path) else {
                 continue;

@@ -496,6 +496,26 @@ fn a_package_with_three_images_adopts_and_waits_for_its_ci() {
             );
         }
     }
+    // The SBOM describes the product: both wheels, each image.
+    let sbom: Value =
+        serde_json::from_str(&fixture.read("target/dist/v1.3.0/sbom.cdx.json")).unwrap();
+    let components = sbom["components"].as_array().unwrap();
+    for image in ["api", "worker", "gateway"] {
+        assert!(
+            components.iter().any(|c| c["type"] == "container"
+                && c["name"] == format!("ghcr.io/acme/{image}")
+                && c["version"] == "1.3.0"),
+            "no image {image} in the SBOM"
+        );
+    }
+    for wheel in ["vision-kit", "vision-kit-client"] {
+        assert!(
+            components
+                .iter()
+                .any(|c| c["type"] == "library" && c["name"] == wheel),
+            "no {wheel} in the SBOM"
+        );
+    }
     let verify = xtask(&fixture, &fakes, &["verify-release", "v1.3.0"]);
     assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
 }
@@ -557,21 +577,32 @@ fn a_benchmark_suite_releases_a_candidate_from_its_release_branch() {
     fixture.git(&["checkout", "--quiet", "release/v2.1.x"]);
 
     let keyring = crate::supply_chain::Keyring::new();
-    let run = crate::support::Xtask::new(&fixture.root)
-        .args(&[
-            "release",
-            "2.1.0-rc.1",
-            "--execute",
-            "--skip-tests",
-            "--sign-key",
-            &keyring.keys[0],
-        ])
-        .fakes(&fakes)
-        .path_first(&[&fakes.bin])
-        .env("XTASK_PYTHON", crate::support::venv_python())
-        .env("GH_TOKEN", crate::support::FAKE_GH_TOKEN)
-        .env("GNUPGHOME", keyring.home())
-        .run();
+    let release = |more: &[&str]| {
+        let mut args = vec!["release", "2.1.0-rc.1", "--sign-key", &keyring.keys[0]];
+        args.extend_from_slice(more);
+        crate::support::Xtask::new(&fixture.root)
+            .args(&args)
+            .fakes(&fakes)
+            .path_first(&[&fakes.bin])
+            .env("XTASK_PYTHON", crate::support::venv_python())
+            .env("GH_TOKEN", crate::support::FAKE_GH_TOKEN)
+            .env("GNUPGHOME", keyring.home())
+            .run()
+    };
+    // The dry run stages and signs what the suite ships, and changes nothing.
+    let dry = release(&[]);
+    assert_eq!(dry.code, 0, "{}\n{}", dry.stdout, dry.stderr);
+    let staged = fixture.root.join("target/dist/v2.1.0-rc.1");
+    for name in [
+        "latency.json",
+        "latency.json.asc",
+        "sha256sum.txt.asc",
+        "sbom.cdx.json",
+    ] {
+        assert!(staged.join(name).is_file(), "{name} not staged");
+    }
+    assert_eq!(fixture.read("docs/index.md"), "# Edge benchmarks 2.0.0\n");
+    let run = release(&["--execute", "--skip-tests"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
 
     // The docs quote the candidate; the tag and the merge are on origin.
@@ -709,6 +740,25 @@ fn an_on_device_kit_ships_its_named_assets_and_runs_its_ios_hooks() {
     ]);
     fixture.git(&["push", "--quiet", "origin", "main"]);
 
+    let dry = xtask(&fixture, &fakes, &["release"]);
+    assert_eq!(dry.code, 0, "{}\n{}", dry.stdout, dry.stderr);
+    for name in [
+        "models-0.10.0.zip",
+        "benchmarks-0.10.0.json",
+        "SBOM-0.10.0.json",
+    ] {
+        assert!(
+            fixture
+                .root
+                .join("target/dist/v0.10.0")
+                .join(name)
+                .is_file(),
+            "{name} not staged by the dry run"
+        );
+    }
+    // The pre-release hook ran in the dry run too, told so; the tests did not.
+    assert_eq!(fixture.read("ios/built").trim(), "v0.10.0");
+    assert!(!fixture.root.join("ios/tested").exists());
     let run = xtask(&fixture, &fakes, &["release", "--execute"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(fixture.read("ios/tested").trim(), "0.10.0 false");
