@@ -35,10 +35,19 @@ impl VerifyRelease {
         if target.is_dir() {
             return Ok(Download::Given(target.to_owned()));
         }
-        let version = self.target.strip_prefix('v').unwrap_or(&self.target);
-        if self.target.contains('/') || semver::Version::parse(version).is_err() {
+        // A tag as this repository names its releases (`tag-name`), else
+        // `v1.2.0` / `1.2.0` outside one.
+        let workspace = Workspace::discover().ok();
+        let version = match &workspace {
+            Some(ws) => ws.release.version_in_tag(&self.target),
+            None => Some(self.target.strip_prefix('v').unwrap_or(&self.target)),
+        };
+        if self.target.contains('/') || version.is_none_or(|v| semver::Version::parse(v).is_err()) {
+            let example = workspace
+                .as_ref()
+                .map_or("v1.2.0".to_owned(), |ws| ws.release.tag_for(&"1.2.0"));
             bail!(
-                "{}: no such directory (and not a tag like v1.2.0 to download); name a directory \
+                "{}: no such directory (and not a release tag like {example} to download); name a directory \
                  of downloaded assets, or a release's tag",
                 self.target
             );
@@ -49,7 +58,6 @@ impl VerifyRelease {
             std::process::id()
         ));
         let _ = std::fs::remove_dir_all(&dir);
-        let workspace = Workspace::discover().ok();
         let cwd = workspace
             .as_ref()
             .map_or_else(|| PathBuf::from("."), |ws| ws.root.clone());
