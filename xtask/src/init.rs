@@ -114,10 +114,14 @@ impl Init {
         let target_ignored = runner
             .output(&Git::at(&root).check_ignore(&["target/x".to_owned()]))?
             .success();
-        if !root.join("Cargo.lock").is_file() {
+        // docs/ADOPTING.md copies the lock into xtask/ (where cargo looks
+        // while xtask/ is its own workspace); the workspace's lock is the root's.
+        let copied_lock = root.join("xtask/Cargo.lock");
+        let move_lock = !foreign && !root.join("Cargo.lock").is_file() && copied_lock.is_file();
+        if !root.join("Cargo.lock").is_file() && !copied_lock.is_file() {
             tell!(
-                "warning: no Cargo.lock here: copy the xtask's Cargo.lock beside Cargo.toml \
-                 (`cargo xtask` builds --locked)"
+                "warning: no Cargo.lock: copy the xtask's Cargo.lock into xtask/ as docs/ADOPTING.md \
+                 says (`cargo xtask` builds --locked)"
             );
         }
         if !self.execute {
@@ -129,15 +133,21 @@ impl Init {
             }
             say!("{}", config.trim_end());
             say!(
-                "\nDry run: nothing was written; `cargo run --manifest-path xtask/Cargo.toml -- init --execute` \
-                 writes {}{}.",
+                "\nDry run: nothing was written; `cargo run --locked --target-dir target --manifest-path \
+                 xtask/Cargo.toml -- init --execute` writes {}{}{}.",
                 manifest.display(),
+                if move_lock { ", moves xtask/Cargo.lock beside it" } else { "" },
                 if target_ignored { "" } else { " and adds /target/ to .gitignore" }
             );
             return Ok(());
         }
         crate::core::atomic::write_all(&[(manifest.clone(), config.into_bytes())])?;
         say!("wrote {}", manifest.display());
+        if move_lock {
+            std::fs::rename(&copied_lock, root.join("Cargo.lock"))
+                .context("moving xtask/Cargo.lock to the workspace's root")?;
+            say!("moved xtask/Cargo.lock to Cargo.lock, the workspace's lock");
+        }
         if !target_ignored {
             let mut text = std::fs::read_to_string(&gitignore).unwrap_or_default();
             if !text.is_empty() && !text.ends_with('\n') {
@@ -150,7 +160,8 @@ impl Init {
             say!("added /target/ to {}", gitignore.display());
         }
         say!(
-            "next: `cargo xtask release` (a dry run) shows what a release of this repository does"
+            "next: commit the xtask and this configuration (`git add -A && git commit -m \"chore: adopt the \
+             release xtask\"`; a release starts from a clean tree), then `cargo xtask release` (a dry run)"
         );
         Ok(())
     }

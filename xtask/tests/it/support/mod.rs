@@ -175,10 +175,15 @@ impl Fixture {
             "xtask/Cargo.toml",
             "xtask/python-tools.txt",
             ".cargo",
-            "Cargo.lock",
         ] {
             copy_tree(&repo_root().join(path), &root.join(path));
         }
+        // As docs/ADOPTING.md says: into xtask/, where cargo looks until
+        // init writes the workspace (and moves it to the root).
+        copy_tree(
+            &repo_root().join("Cargo.lock"),
+            &root.join("xtask/Cargo.lock"),
+        );
         Fixture::commit_and_push(dir, root, "chore: copy the release xtask")
     }
 
