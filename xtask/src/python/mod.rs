@@ -53,7 +53,13 @@ impl Python {
         for package in &packages {
             match &self {
                 Python::Build => {
-                    let source = workspace.root.join(&package.config.path);
+                    // What git lists, never an ignored file (a local config, a key).
+                    let source = crate::steps::package_source(
+                        &workspace,
+                        &package.config.path,
+                        &version.to_string(),
+                        &Runner::new(false),
+                    )?;
                     let built = build_staged(
                         &workspace,
                         package,
