@@ -257,6 +257,10 @@ pub struct ReleaseConfig {
     /// Wait for the project's CI on the pushed release commit, and stop
     /// before anything is published when it fails.
     pub ci: Option<CiWait>,
+    /// A release across machines: the runner labels each part builds on,
+    /// by kind (`python`, `onnx`, `hef`) or image platform (`linux/arm64`).
+    #[serde(default)]
+    pub runners: BTreeMap<String, Vec<String>>,
     /// GPG key to sign with; `RELEASE_GPG_KEY` and `--sign-key` override it.
     pub sign_key: Option<String>,
     /// Sign every asset too, not only `sha256sum.txt` and the provenance.
@@ -294,6 +298,7 @@ impl Default for ReleaseConfig {
             targets: BTreeMap::new(),
             hooks: Hooks::default(),
             ci: None,
+            runners: BTreeMap::new(),
             sign_key: None,
             sign_assets: false,
             sbom_name: default_sbom_name(),
@@ -1120,6 +1125,23 @@ impl ReleaseConfig {
     /// The tag of `version` (`tag-name` filled in).
     pub fn tag_for(&self, version: &impl std::fmt::Display) -> String {
         self.tag_name.replace("{version}", &version.to_string())
+    }
+
+    /// The runner labels a part of `kind` (or an image of a platform)
+    /// builds on: the config's, else GitHub's hosted runners, and a
+    /// self-hosted `hailo-dfc` runner for HEFs.
+    pub fn runner_for(&self, kind: &str) -> Vec<String> {
+        if let Some(labels) = self.runners.get(kind) {
+            return labels.clone();
+        }
+        let labels: &[&str] = match kind {
+            "hef" => &["self-hosted", "hailo-dfc"],
+            k if k.ends_with("/arm64") || k.contains("/arm64/") || k.ends_with("/arm/v7") => {
+                &["ubuntu-24.04-arm"]
+            }
+            _ => &["ubuntu-latest"],
+        };
+        labels.iter().map(|l| (*l).to_owned()).collect()
     }
 
     /// The SBOM's asset name for `version` (`sbom-name` filled in).

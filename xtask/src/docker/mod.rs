@@ -459,6 +459,104 @@ pub fn publish(plan: &Plan, runner: &Runner) -> Result<Option<String>> {
     Ok(Some(digest))
 }
 
+/// Builds one `platform` of the image and pushes it by digest, with no tag
+/// (a part of a release built on that platform's machine); its digest.
+pub fn push_platform(plan: &Plan, platform: &str, runner: &Runner) -> Result<String> {
+    check_inputs(plan)?;
+    if !plan.buildx {
+        bail!(
+            "{}: pushing {platform} by digest needs the buildx plugin; install Docker's docker-buildx-plugin",
+            plan.image.name
+        );
+    }
+    login(plan, runner)?;
+    let args = plan.build_args();
+    let metadata = plan
+        .metadata_file()?
+        .with_extension(format!("{}.json", platform.replace('/', "-")));
+    runner.run(&docker::buildx_push_by_digest(
+        &plan.spec(&[], &args),
+        platform,
+        &plan.image.name,
+        &metadata,
+    ))?;
+    let text = std::fs::read_to_string(&metadata)
+        .with_context(|| format!("reading buildx's {}", metadata.display()))?;
+    let meta: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{}: not JSON", metadata.display()))?;
+    let digest = meta["containerimage.digest"]
+        .as_str()
+        .with_context(|| format!("{}: no containerimage.digest", metadata.display()))?;
+    say!(
+        "pushed {} for {platform} by digest: {digest}",
+        plan.image.name
+    );
+    Ok(digest.to_owned())
+}
+
+/// `imagetools create` of the per-platform `digests` under every planned tag.
+pub fn merge_command(plan: &Plan, digests: &[String]) -> crate::core::runner::Cmd {
+    let refs: Vec<String> = plan.tags.iter().map(|t| plan.reference(&t.name)).collect();
+    let mut sorted: Vec<&String> = digests.iter().collect();
+    sorted.sort();
+    let sources: Vec<String> = sorted
+        .iter()
+        .map(|d| format!("{}@{d}", plan.image.name))
+        .collect();
+    docker::imagetools_create(&refs, &sources)
+}
+
+/// The per-platform digests as one manifest list under every planned tag
+/// (`imagetools create`); the list's digest. A version tag that already
+/// names a list of exactly these digests is a resumed merge; one of others
+/// is another build, refused.
+pub fn merge(plan: &Plan, digests: &[String], runner: &Runner) -> Result<Option<String>> {
+    login(plan, runner)?;
+    let version_ref = plan.version_ref();
+    let mut wanted: Vec<&str> = digests.iter().map(String::as_str).collect();
+    wanted.sort();
+    let existing = match remote(plan, &version_ref, runner) {
+        Err(err) if runner.is_dry_run() => {
+            say!("dry run: could not ask the registry for {version_ref} ({err:#})");
+            None
+        }
+        found => found?,
+    };
+    if existing.is_some() {
+        let raw = runner.read(&docker::imagetools_raw(&version_ref))?;
+        let list: serde_json::Value = serde_json::from_str(raw.trim())
+            .with_context(|| format!("the manifest list of {version_ref} is not JSON: {raw}"))?;
+        let mut held: Vec<&str> = list["manifests"]
+            .as_array()
+            .map(|m| m.iter().filter_map(|m| m["digest"].as_str()).collect())
+            .unwrap_or_default();
+        held.sort();
+        if held != wanted {
+            bail!(
+                "{version_ref} already holds another image (platform digests {}), not this release's ({}); \
+                 a version tag is never moved: release a new version",
+                held.join(", "),
+                wanted.join(", ")
+            );
+        }
+    }
+    runner.run(&merge_command(plan, digests))?;
+    let refs: Vec<String> = plan.tags.iter().map(|t| plan.reference(&t.name)).collect();
+    if runner.is_dry_run() {
+        return Ok(None);
+    }
+    let digest = remote(plan, &version_ref, runner)?
+        .with_context(|| format!("{version_ref}: not in the registry after imagetools create"))?
+        .digest;
+    verify_tags(plan, &digest, runner)?;
+    say!(
+        "{} -> {digest} ({} platforms)",
+        refs.join(", "),
+        wanted.len()
+    );
+    Ok(Some(digest))
+}
+
 /// Every tag resolves to `digest` in the registry; only reads.
 pub fn verify_tags(plan: &Plan, digest: &str, runner: &Runner) -> Result<()> {
     for tag in &plan.tags {

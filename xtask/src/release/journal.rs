@@ -38,6 +38,9 @@ pub struct Journal {
     /// The arguments the release was started with.
     pub arguments: Vec<String>,
     pub steps: BTreeMap<StepName, StepRecord>,
+    /// A release across machines: the plan's hash and the gathered parts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<super::split::SplitState>,
     #[serde(skip)]
     path: PathBuf,
 }
@@ -52,6 +55,7 @@ impl Journal {
             plan,
             arguments,
             steps: BTreeMap::new(),
+            split: None,
             path: path(root),
         }
     }

@@ -11,6 +11,7 @@
 pub mod journal;
 pub mod plan;
 mod rollback;
+pub mod split;
 
 pub use rollback::Rollback;
 
@@ -26,7 +27,15 @@ use plan::{Request, StepName};
 
 /// Release this repository: plan, check, build, verify, publish (dry run unless --execute).
 #[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Release {
+    /// Across machines: `plan` once, `build` each part where its tools
+    /// are, `publish` from one place (docs/DISTRIBUTED.md).
+    #[command(subcommand)]
+    split: Option<split::Split>,
+    /// The steps this run takes (the plan machine's), else all.
+    #[arg(skip)]
+    stages: Option<&'static [StepName]>,
     /// A level (major, minor, patch, release, current, alpha, beta, rc), `auto` (from the
     /// conventional commits; the default) or an explicit version.
     target: Option<String>,
@@ -58,7 +67,10 @@ pub struct Release {
 }
 
 impl Release {
-    pub fn run(self) -> Result<()> {
+    pub fn run(mut self) -> Result<()> {
+        if let Some(split) = self.split.take() {
+            return split.run();
+        }
         let workspace = Workspace::discover()?;
         if self.skip.contains(&StepName::Preflight) {
             bail!("--skip preflight: the checks before any change cannot be skipped");
@@ -163,6 +175,9 @@ impl Release {
             if self.only.is_some_and(|only| only != name) {
                 continue;
             }
+            if self.stages.is_some_and(|stages| !stages.contains(&name)) {
+                continue;
+            }
             if journal.plan.step(name).skipped {
                 say!("== {name}: skipped ({})", why_skipped(workspace, name));
                 continue;
@@ -180,6 +195,7 @@ impl Release {
                 edits,
                 arguments: &journal.arguments,
                 skip_tests: self.skip_tests,
+                split: journal.split.as_ref(),
             };
             let outcome = steps::step(name).run(&cx);
             if !self.execute {

@@ -383,6 +383,7 @@ fn steps(
         edits: &[],
         arguments: &[],
         skip_tests: false,
+        split: None,
     };
     StepName::ALL
         .iter()

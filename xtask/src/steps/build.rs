@@ -47,15 +47,7 @@ impl Step for Build {
                 parent: &cx.plan.commit,
             },
         };
-        let (assets, needs) = build(
-            cx.ws,
-            cx.plan,
-            commit,
-            cx.edits,
-            cx.arguments,
-            cx.dry_run(),
-            cx.runner,
-        )?;
+        let (assets, needs) = build(cx, commit)?;
         Ok(Outcome {
             outputs: json!({ "assets": assets }),
             needs,
@@ -129,30 +121,30 @@ fn index_is_free(cx: &Cx) -> Result<()> {
 
 /// Builds into the plan's dist directory; returns the assets and what could
 /// not be built here.
-fn build(
-    workspace: &Workspace,
-    plan: &Plan,
-    commit: supply_chain::ReleaseCommit,
-    edits: &[FileChange],
-    arguments: &[String],
-    dry_run: bool,
-    runner: &Runner,
-) -> Result<(Vec<Asset>, Vec<Need>)> {
+fn build(cx: &Cx, commit: supply_chain::ReleaseCommit) -> Result<(Vec<Asset>, Vec<Need>)> {
+    let (workspace, plan, edits, runner) = (cx.ws, cx.plan, cx.edits, cx.runner);
+    let (arguments, dry_run, split) = (cx.arguments, cx.dry_run(), cx.split);
     let dist = plan.dist();
     dist.clean()?;
     let mut needs = Vec::new();
+    // Built on other machines: their files, as gathered and checked.
+    let parts = split.filter(|s| !s.parts.is_empty());
     for package in crate::python::packages(workspace)? {
-        let source = if dry_run {
-            edited_copy(
-                workspace,
-                &package.config.path,
-                edits,
-                &plan.version,
-                runner,
-            )?
-        } else {
-            workspace.root.join(&package.config.path)
-        };
+        if let Some(parts) = parts {
+            parts.copy_into(&format!("python:{}", package.name), dist.dir())?;
+            continue;
+        }
+        // What git lists of the package, never an ignored file (a local
+        // config, a key): with the version edits in a dry run, as committed
+        // under --execute.
+        let edits = if dry_run { edits } else { &[] };
+        let source = edited_copy(
+            workspace,
+            &package.config.path,
+            edits,
+            &plan.version,
+            runner,
+        )?;
         let pep440 = plan.pep440_version.clone().unwrap_or_default();
         match crate::python::build_staged(workspace, &package, &source, &dist, &pep440, runner) {
             // Offline, the isolated build cannot fetch its backend: what a
@@ -172,7 +164,10 @@ fn build(
     crate::assets::stage(workspace, &plan.version, dist.dir(), runner)?;
     let mut models = Vec::new();
     for model in &workspace.release.models {
-        let parity = stage_model(workspace, model, &dist, &mut needs, runner)?;
+        let parity = match parts {
+            Some(parts) => stage_model_parts(workspace, model, &dist, parts)?,
+            None => stage_model(workspace, model, &dist, &mut needs, runner)?,
+        };
         models.push(json!({ "name": model.name, "parity": parity }));
     }
     let assets = records(
@@ -196,7 +191,7 @@ pub fn predict(ws: &Workspace, plan: &Plan, runner: &Runner) -> Result<Vec<Need>
 
 /// The weights a model's ONNX export starts from, when it is exported: an
 /// `export` command and a `.pth` among its assets.
-fn exported(ws: &Workspace, model: &crate::core::config::Model) -> Option<PathBuf> {
+pub(super) fn exported(ws: &Workspace, model: &crate::core::config::Model) -> Option<PathBuf> {
     model.export.as_ref()?;
     model
         .assets
@@ -305,6 +300,39 @@ fn stage_model(
         }
     }
     needs.extend(lacking);
+    Ok(parity)
+}
+
+/// A model's metadata and assets from this checkout, its ONNX and HEF from
+/// the parts built elsewhere; the export's parity record, as its part says.
+fn stage_model_parts(
+    workspace: &Workspace,
+    model: &crate::core::config::Model,
+    dist: &Dist,
+    parts: &crate::release::split::SplitState,
+) -> Result<Option<serde_json::Value>> {
+    let mut copies = crate::model::metadata_files(workspace, model)?;
+    copies.extend(model.assets.iter().map(|a| workspace.root.join(a)));
+    for path in copies {
+        let target = dist.file(&dist::name_of(&path));
+        std::fs::copy(&path, &target)
+            .with_context(|| format!("copying {} to {}", path.display(), target.display()))?;
+    }
+    let mut parity = None;
+    if model.export.is_some() {
+        let id = format!("onnx:{}", model.name);
+        parts.copy_into(&id, dist.dir())?;
+        parity = parts
+            .part(&id)
+            .map(|g| g.manifest.parity.clone())
+            .filter(|p| !p.is_null());
+    }
+    if let Some(hef) = &model.hef {
+        parts.copy_into(
+            &format!("hef:{}:{}", model.name, hef.hw_arch.as_str()),
+            dist.dir(),
+        )?;
+    }
     Ok(parity)
 }
 
@@ -532,10 +560,10 @@ fn verify(workspace: &Workspace, plan: &Plan, runner: &Runner) -> Result<()> {
     Ok(())
 }
 
-/// A copy of the package with the release's version edits, for a dry run:
-/// the files git tracks or would track under `package`, never an ignored
-/// one (`target/` and `.git/` included).
-fn edited_copy(
+/// A copy of the package with the release's version edits (none under
+/// --execute, which committed them): the files git tracks or would track
+/// under `package`, never an ignored one (`target/` and `.git/` included).
+pub(crate) fn edited_copy(
     workspace: &Workspace,
     package: &str,
     edits: &[FileChange],

@@ -28,6 +28,26 @@ use crate::release::plan::{Asset, Plan, StepName};
 use crate::version::sources::FileChange;
 
 pub use build::Need;
+
+/// The package at `path` as git lists it (never an ignored file), copied
+/// under `target/` to build from.
+pub fn package_source(
+    ws: &Workspace,
+    path: &str,
+    version: &str,
+    runner: &crate::core::runner::Runner,
+) -> anyhow::Result<std::path::PathBuf> {
+    build::edited_copy(ws, path, &[], version, runner)
+}
+
+/// The trained weights a model's ONNX export starts from, when it is
+/// exported (an `export` and a `.pth` among its assets).
+pub fn exported_weights(
+    ws: &Workspace,
+    model: &crate::core::config::Model,
+) -> Option<std::path::PathBuf> {
+    build::exported(ws, model)
+}
 pub use local::{release_commit_subject, subject};
 
 /// What a step reads: the plan, what earlier steps recorded, the runner.
@@ -42,6 +62,9 @@ pub struct Cx<'a> {
     pub arguments: &'a [String],
     /// `--skip-tests`.
     pub skip_tests: bool,
+    /// A release across machines: planning (no parts yet) or publishing
+    /// the gathered parts.
+    pub split: Option<&'a crate::release::split::SplitState>,
 }
 
 impl Cx<'_> {

@@ -38,7 +38,13 @@ impl Step for Preflight {
             .filter(|s| s.skipped)
             .map(|s| s.name)
             .collect();
-        let needs = tools(cx.ws, &skipped, cx.runner);
+        // Planning a release across machines: the tools and credentials
+        // belong to the machines that build and publish the parts.
+        let planning = cx.split.is_some();
+        let needs = match planning {
+            true => Vec::new(),
+            false => tools(cx.ws, &skipped, cx.runner),
+        };
         let tests = super::hooks(cx, super::Hook::Test);
         if cx.dry_run() {
             match tests.len() {
@@ -56,7 +62,9 @@ impl Step for Preflight {
         // What the build would lack, found now rather than after the
         // release commit and tag exist.
         let mut needs = needs;
-        needs.extend(super::build::predict(cx.ws, cx.plan, cx.runner)?);
+        if !planning {
+            needs.extend(super::build::predict(cx.ws, cx.plan, cx.runner)?);
+        }
         if !needs.is_empty() {
             let lines: Vec<String> = needs
                 .iter()
@@ -141,7 +149,7 @@ pub fn repository(
 }
 
 /// The work tree's uncommitted changes, if any, as a problem.
-fn uncommitted(git: &Git, runner: &Runner) -> Result<Option<String>> {
+pub(crate) fn uncommitted(git: &Git, runner: &Runner) -> Result<Option<String>> {
     let status = runner.output(&git.status())?;
     // A write killed half-way leaves `.NAME.xtask-PID.tmp` beside its file:
     // never part of a release, so not "uncommitted changes" either.

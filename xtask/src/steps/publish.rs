@@ -326,12 +326,24 @@ impl Docker {
     }
 }
 
+impl Docker {
+    /// The parts publish gathered, when the images were built elsewhere.
+    fn parts<'a>(cx: &Cx<'a>) -> Option<&'a crate::release::split::SplitState> {
+        cx.split
+            .filter(|s| s.parts.keys().any(|id| id.starts_with("image:")))
+    }
+}
+
 impl Step for Docker {
     fn commands(&self, cx: &Cx) -> Result<Vec<Cmd>> {
-        Ok(Docker::images(cx)?
-            .iter()
-            .flat_map(|i| i.commands())
-            .collect())
+        let images = Docker::images(cx)?;
+        if let Some(parts) = Docker::parts(cx) {
+            return Ok(images
+                .iter()
+                .map(|i| crate::docker::merge_command(i, &parts.image_digests(&i.image.name)))
+                .collect());
+        }
+        Ok(images.iter().flat_map(|i| i.commands()).collect())
     }
 
     fn run(&self, cx: &Cx) -> Result<Outcome> {
@@ -339,6 +351,22 @@ impl Step for Docker {
             return Ok(done);
         }
         let mut digests = serde_json::Map::new();
+        if let Some(parts) = Docker::parts(cx) {
+            // Built and pushed by digest on each platform's machine: merged here.
+            for image in Docker::images(cx)? {
+                let merged = crate::docker::merge(
+                    &image,
+                    &parts.image_digests(&image.image.name),
+                    cx.runner,
+                )?
+                .with_context(|| format!("{}: no digest after the merge", image.image.name))?;
+                digests.insert(image.image.name.clone(), json!(merged));
+            }
+            return Ok(Outcome {
+                outputs: json!({ "digests": digests }),
+                needs: Vec::new(),
+            });
+        }
         for image in Docker::images(cx)? {
             crate::docker::build(&image, cx.runner)?;
             let digest = crate::docker::publish(&image, cx.runner)?

@@ -95,6 +95,44 @@ pub fn buildx_build(
     cmd.arg(spec.context.display().to_string())
 }
 
+/// `docker buildx build` of one platform, pushed by digest under `name`
+/// with no tag: one part of a multi-platform image, merged later by
+/// `imagetools create`.
+pub fn buildx_push_by_digest(
+    spec: &BuildSpec,
+    platform: &str,
+    name: &str,
+    metadata_file: &Path,
+) -> Cmd {
+    super::command("docker", Effect::Change)
+        .args(["buildx", "build", "--platform", platform])
+        .args(spec.args())
+        .arg("--metadata-file")
+        .arg(metadata_file.display().to_string())
+        .arg("--output")
+        .arg(format!(
+            "type=image,name={name},push-by-digest=true,name-canonical=true,push=true"
+        ))
+        .arg(spec.context.display().to_string())
+}
+
+/// `docker buildx imagetools create`: one manifest list of `sources`
+/// (`name@sha256:...`), under every reference of `refs`.
+pub fn imagetools_create(refs: &[String], sources: &[String]) -> Cmd {
+    let mut cmd = super::command("docker", Effect::Change).args(["buildx", "imagetools", "create"]);
+    for r in refs {
+        cmd = cmd.args(["--tag", r]);
+    }
+    cmd.args(sources).timeout(DAEMON_TIMEOUT)
+}
+
+/// The manifest list of `reference` as the registry holds it (JSON).
+pub fn imagetools_raw(reference: &str) -> Cmd {
+    super::command("docker", Effect::Query)
+        .args(["buildx", "imagetools", "inspect", "--raw", reference])
+        .timeout(DAEMON_TIMEOUT)
+}
+
 pub fn tag(source: &str, target: &str) -> Cmd {
     super::command("docker", Effect::Stage).args(["tag", source, target])
 }

@@ -131,6 +131,13 @@ impl Git {
 
     /// `git fetch --quiet origin refs/heads/BRANCH`: origin's branch into
     /// FETCH_HEAD (no ref of ours moves).
+    /// `git fetch --quiet origin refs/tags/TAG:refs/tags/TAG`: origin's tag
+    /// here, as a fresh clone of the release commit lacks it.
+    pub fn fetch_tag(&self, tag: &str) -> Cmd {
+        let reference = format!("refs/tags/{tag}:refs/tags/{tag}");
+        self.cmd(Effect::Stage, ["fetch", "--quiet", "origin", &reference])
+    }
+
     pub fn fetch_branch(&self, branch: &str) -> Cmd {
         let reference = format!("refs/heads/{branch}");
         self.cmd(Effect::Stage, ["fetch", "--quiet", "origin", &reference])

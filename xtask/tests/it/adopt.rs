@@ -321,7 +321,7 @@ fn a_package_with_three_images_adopts_and_waits_for_its_ci() {
             "Makefile",
             "test:\n\techo \"$$NEW_VERSION\" > tested\nlint:\n\ttouch linted\n",
         ),
-        (".gitignore", "tested\nlinted\n"),
+        (".gitignore", "tested\nlinted\nsrc/vision_kit/_local_config.py\n"),
         (
             "CHANGELOG.md",
             "# Changelog\n\n## [Unreleased]\n\n## [1.2.0] - 2026-10-01\n\n### Infrastructure\n\n- Runners on arm64\n",
@@ -448,8 +448,33 @@ fn a_package_with_three_images_adopts_and_waits_for_its_ci() {
         dry.stdout
     );
 
+    // A file git ignores inside the package (a developer's key) never ships.
+    fixture.write(
+        "src/vision_kit/_local_config.py",
+        "API_KEY = 'sk-local-CANARY'\n",
+    );
     let run = release(&["--execute"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    for file in [
+        "vision_kit-1.3.0-py3-none-any.whl",
+        "vision_kit-1.3.0.tar.gz",
+    ] {
+        let listed = std::process::Command::new(crate::support::venv_python())
+            .args([
+                "-c",
+                "import sys, tarfile, zipfile; p = sys.argv[1]; \
+                 print(zipfile.ZipFile(p).namelist() if p.endswith('.whl') else tarfile.open(p).getnames())",
+            ])
+            .arg(fixture.root.join("target/dist/v1.3.0").join(file))
+            .output()
+            .unwrap();
+        let listed = String::from_utf8_lossy(&listed.stdout);
+        assert!(listed.contains("__init__.py"), "{file}: {listed}");
+        assert!(
+            !listed.contains("_local_config"),
+            "{file} ships an ignored file: {listed}"
+        );
+    }
     // The project's own tests ran, with the release's environment.
     assert_eq!(fixture.read("tested").trim(), "1.3.0");
     assert!(fixture.root.join("linted").exists());
@@ -678,7 +703,7 @@ fn an_on_device_kit_ships_its_named_assets_and_runs_its_ios_hooks() {
             "# Changelog\n\n## [Unreleased]\n\n## [0.9.0] - 2026-08-01\n\n### Features\n\n- First kit\n",
         ),
     ]);
-    fixture.git(&["tag", "v0.9.0"]);
+    fixture.git(&["tag", "kit-v0.9.0"]);
     for subject in [
         "feat: person detector",
         "perf: int8 labels",
@@ -686,7 +711,7 @@ fn an_on_device_kit_ships_its_named_assets_and_runs_its_ios_hooks() {
     ] {
         fixture.git(&["commit", "--quiet", "--allow-empty", "-m", subject]);
     }
-    fixture.git(&["push", "--quiet", "origin", "main", "v0.9.0"]);
+    fixture.git(&["push", "--quiet", "origin", "main", "kit-v0.9.0"]);
     let fakes = Fakes::install();
     let init = xtask(&fixture, &fakes, &["init", "--execute"]);
     assert_eq!(init.code, 0, "{}\n{}", init.stdout, init.stderr);
@@ -757,12 +782,12 @@ fn an_on_device_kit_ships_its_named_assets_and_runs_its_ios_hooks() {
         );
     }
     // The pre-release hook ran in the dry run too, told so; the tests did not.
-    assert_eq!(fixture.read("ios/built").trim(), "v0.10.0");
+    assert_eq!(fixture.read("ios/built").trim(), "kit-v0.10.0");
     assert!(!fixture.root.join("ios/tested").exists());
     let run = xtask(&fixture, &fakes, &["release", "--execute"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(fixture.read("ios/tested").trim(), "0.10.0 false");
-    assert_eq!(fixture.read("ios/built").trim(), "v0.10.0");
+    assert_eq!(fixture.read("ios/built").trim(), "kit-v0.10.0");
     let written = fixture.read("CHANGELOG.md");
     assert!(
         written.contains("## [0.10.0] - ")
@@ -771,7 +796,7 @@ fn an_on_device_kit_ships_its_named_assets_and_runs_its_ios_hooks() {
             && written.contains("### Performance\n\n- int8 labels ("),
         "{written}"
     );
-    let release = &fakes.state_of("gh")["releases"]["v0.10.0"];
+    let release = &fakes.state_of("gh")["releases"]["kit-v0.10.0"];
     let mut names: Vec<&str> = release["assets"]
         .as_array()
         .unwrap()
@@ -800,6 +825,77 @@ fn an_on_device_kit_ships_its_named_assets_and_runs_its_ios_hooks() {
         components.contains("models-0.10.0.zip") && !components.contains("SBOM-0.10.0.json"),
         "{components}"
     );
-    let verify = xtask(&fixture, &fakes, &["verify-release", "v0.10.0"]);
+    let verify = xtask(&fixture, &fakes, &["verify-release", "kit-v0.10.0"]);
     assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
+}
+
+/// docs/ADOPTING.md's steps, run as written (this checkout standing for
+/// `../tcn-vae-edge`) in a repository that has never seen the xtask: the
+/// copied lock is used (nothing resolved anew), nothing of the build is
+/// committed, and the dry run of the first release works.
+#[test]
+fn the_adopting_steps_run_as_written() {
+    let dir = crate::support::TempDir::new("adopting-steps");
+    let root = dir.path().join("service");
+    std::fs::create_dir_all(&root).unwrap();
+    let origin = dir.path().join("origin.git");
+    let run = |line: &str| {
+        let out = std::process::Command::new("sh")
+            .args(["-c", line])
+            .current_dir(&root)
+            .env("CARGO_NET_OFFLINE", "true")
+            .env_remove("CARGO_TARGET_DIR")
+            .env("XTASK_PYTHON", crate::support::venv_python())
+            .output()
+            .unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "`{line}` failed:\n{said}");
+        said
+    };
+    std::fs::write(root.join("README.md"), "# A service\n").unwrap();
+    std::fs::write(
+        root.join("CHANGELOG.md"),
+        "# Changelog\n\n## [Unreleased]\n\n- First steps\n",
+    )
+    .unwrap();
+    for line in [
+        "git init --quiet -b main",
+        "git config user.name Adopter && git config user.email adopter@example.invalid",
+        "git add -A && git commit --quiet -m 'feat: a service'",
+        &format!("git init --quiet --bare -b main {}", origin.display()),
+        &format!(
+            "git remote add origin {} && git push --quiet -u origin main",
+            origin.display()
+        ),
+    ] {
+        run(line);
+    }
+    let doc = std::fs::read_to_string(repo_root().join("docs/ADOPTING.md")).unwrap();
+    let block = doc
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("docs/ADOPTING.md has a ```sh block of steps");
+    let mut said = String::new();
+    for line in block.lines().filter(|l| !l.trim().is_empty()) {
+        let line = line.replace("../tcn-vae-edge", &repo_root().display().to_string());
+        said = run(&line);
+    }
+    // The last step is the dry run of the first release.
+    assert!(said.contains("Dry run: staged and verified"), "{said}");
+    assert!(
+        !said.contains("Locking"),
+        "the copied lock was not used:\n{said}"
+    );
+    assert!(root.join("Cargo.lock").is_file() && !root.join("xtask/Cargo.lock").exists());
+    let committed = run("git ls-files");
+    assert!(
+        !committed.contains("target/") && committed.contains("xtask/src/main.rs"),
+        "{committed}"
+    );
+    assert_eq!(run("git status --porcelain"), "");
 }

@@ -20,6 +20,7 @@ mod changelog;
 mod checksums;
 mod cli;
 mod conventions;
+mod distributed;
 mod docker;
 mod doctor;
 mod fakes;

@@ -1,0 +1,385 @@
+//! A release across machines (issue "A release across machines"): planned
+//! once, its parts built in other checkouts (the HEF where the DFC is, the
+//! wheel, the ONNX and each image platform elsewhere), published from a
+//! fresh checkout with none of their `target/` directories; a stale or
+//! tampered part is refused with nothing published; a publish that stopped
+//! is finished by another fresh checkout with no journal.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{json, Value};
+
+use crate::support::{self, Fakes, Fixture, PypiServer, TempDir, Xtask, FAKE_GH_TOKEN};
+
+const TWINE_PASSWORD: &str = "split-CANARY-pw-1357";
+
+/// Another machine: a clone of origin at `commit`, with nothing built.
+fn machine(fixture: &Fixture, dir: &TempDir, name: &str, commit: &str) -> PathBuf {
+    let root = dir.path().join(name);
+    let git = |args: &[&str], cwd: &Path| {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(cwd)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(
+        &[
+            "clone",
+            "--quiet",
+            &fixture.origin.display().to_string(),
+            &root.display().to_string(),
+        ],
+        dir.path(),
+    );
+    git(&["checkout", "--quiet", commit], &root);
+    git(&["config", "user.name", "Machine"], &root);
+    git(&["config", "user.email", "machine@example.invalid"], &root);
+    root
+}
+
+/// A directory with only the fake `gh`: a machine with no DFC.
+fn only_gh(fakes: &Fakes, dir: &TempDir) -> PathBuf {
+    let bin = dir.path().join("gh-only");
+    std::fs::create_dir_all(&bin).unwrap();
+    for name in ["gh", "_fakelib.py"] {
+        std::os::unix::fs::symlink(fakes.bin.join(name), bin.join(name)).unwrap();
+    }
+    bin
+}
+
+fn xtask(root: &Path, fakes: &Fakes, path: &Path, args: &[&str]) -> support::Run {
+    Xtask::new(root)
+        .args(args)
+        .fakes(fakes)
+        .path_first(&[path])
+        .env("XTASK_PYTHON", support::venv_python())
+        .env("GH_TOKEN", FAKE_GH_TOKEN)
+        .env("TWINE_USERNAME", PypiServer::USER)
+        .env("TWINE_PASSWORD", TWINE_PASSWORD)
+        .run()
+}
+
+/// The example with trained weights shipped and the test index configured.
+fn example(server: &PypiServer) -> Fixture {
+    let fixture = Fixture::new();
+    let trained = Xtask::new(&fixture.root)
+        .args(&["onnx-export", "--synthetic"])
+        .env("XTASK_PYTHON", support::venv_python())
+        .run();
+    assert_eq!(trained.code, 0, "{}\n{}", trained.stdout, trained.stderr);
+    std::fs::create_dir_all(fixture.root.join("weights")).unwrap();
+    std::fs::copy(
+        fixture
+            .root
+            .join("target/synthetic-weights/tcn_encoder.pth"),
+        fixture.root.join("weights/best_tcn_vae_72pct.pth"),
+    )
+    .unwrap();
+    std::fs::remove_dir_all(fixture.root.join("target")).unwrap();
+    let manifest = fixture
+        .read("Cargo.toml")
+        .replace("https://upload.pypi.org/legacy/", &server.url)
+        .replace(
+            "metadata = \"models/tcn_encoder\"",
+            "metadata = \"models/tcn_encoder\"\nassets = [\"weights/best_tcn_vae_72pct.pth\"]",
+        );
+    fixture.write("Cargo.toml", &manifest);
+    fixture.git(&["add", "-A"]);
+    fixture.git(&["commit", "--quiet", "-m", "feat: ship the trained weights"]);
+    fixture.git(&["push", "--quiet", "origin", "main"]);
+    fixture
+}
+
+fn gh_state(fakes: &Fakes) -> Value {
+    fakes.state_of("gh")
+}
+
+fn uploaded(server: &PypiServer) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(&server.packages)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_release_planned_once_is_built_on_three_machines_and_published_from_a_fourth() {
+    let server = PypiServer::start(TWINE_PASSWORD);
+    let fixture = example(&server);
+    let fakes = Fakes::install();
+    let machines = TempDir::new("machines");
+    let gh_only = only_gh(&fakes, &machines);
+    let plan = machines.path().join("plan.json");
+    let plan_arg = plan.display().to_string();
+
+    // 1. Plan once: the release commit and tag are pushed, nothing published.
+    let planned = xtask(
+        &fixture.root,
+        &fakes,
+        &gh_only,
+        &[
+            "release",
+            "plan",
+            "minor",
+            "--out",
+            &plan_arg,
+            "--execute",
+            "--skip-tests",
+        ],
+    );
+    assert_eq!(planned.code, 0, "{}\n{}", planned.stdout, planned.stderr);
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+    let commit = file["release_commit"].as_str().unwrap().to_owned();
+    assert_eq!(fixture.git(&["rev-parse", "v0.2.0^{commit}"]), commit);
+    let parts: Vec<&str> = file["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        parts,
+        [
+            "python:tcn-vae",
+            "onnx:tcn_encoder",
+            "hef:tcn_encoder:hailo8",
+            "image:ghcr.io/edge-ml/edgeinfer:linux/amd64",
+            "image:ghcr.io/edge-ml/edgeinfer:linux/arm64",
+        ]
+    );
+    assert_eq!(
+        file["parts"][2]["runs_on"],
+        json!(["self-hosted", "hailo-dfc"])
+    );
+    assert!(gh_state(&fakes)["releases"].get("v0.2.0").is_none());
+    assert!(uploaded(&server).is_empty());
+
+    // The matrix the workflow runs: parts first, then those built from them.
+    let first = xtask(
+        &fixture.root,
+        &fakes,
+        &gh_only,
+        &["release", "matrix", "--plan", &plan_arg],
+    );
+    let first: Value = serde_json::from_str(first.stdout.trim()).unwrap();
+    assert_eq!(first["include"].as_array().unwrap().len(), 4, "{first}");
+    let after = xtask(
+        &fixture.root,
+        &fakes,
+        &gh_only,
+        &["release", "matrix", "--plan", &plan_arg, "--after"],
+    );
+    let after: Value = serde_json::from_str(after.stdout.trim()).unwrap();
+    assert_eq!(after["include"][0]["part"], "hef:tcn_encoder:hailo8");
+    assert_eq!(
+        after["include"][0]["with"],
+        json!(["part-onnx-tcn_encoder"])
+    );
+
+    // 2. Machine C (no DFC): the wheel, the ONNX and both image platforms.
+    let c = machine(&fixture, &machines, "c", &commit);
+    let out = machines.path().join("parts");
+    let part_dir = |id: &str| out.join(id.replace([':', '/'], "-"));
+    for id in [
+        "python:tcn-vae",
+        "onnx:tcn_encoder",
+        "image:ghcr.io/edge-ml/edgeinfer:linux/amd64",
+        "image:ghcr.io/edge-ml/edgeinfer:linux/arm64",
+    ] {
+        let dir = part_dir(id).display().to_string();
+        let built = xtask(
+            &c,
+            &fakes,
+            &gh_only,
+            &[
+                "release", "build", "--plan", &plan_arg, "--part", id, "--out", &dir,
+            ],
+        );
+        assert_eq!(built.code, 0, "{id}: {}\n{}", built.stdout, built.stderr);
+    }
+    // Without the DFC the HEF part says what is missing.
+    let hef = "hef:tcn_encoder:hailo8";
+    let onnx_dir = part_dir("onnx:tcn_encoder").display().to_string();
+    let no_dfc = xtask(
+        &c,
+        &fakes,
+        &gh_only,
+        &[
+            "release",
+            "build",
+            "--plan",
+            &plan_arg,
+            "--part",
+            hef,
+            "--out",
+            &part_dir(hef).display().to_string(),
+            "--with",
+            &onnx_dir,
+        ],
+    );
+    assert_ne!(no_dfc.code, 0);
+    assert!(
+        no_dfc.stderr.contains("Hailo Dataflow Compiler"),
+        "{}",
+        no_dfc.stderr
+    );
+
+    // 3. Machine B: the HEF, with the fake DFC on its PATH, from C's ONNX.
+    let b = machine(&fixture, &machines, "b", &commit);
+    let built = xtask(
+        &b,
+        &fakes,
+        &fakes.bin,
+        &[
+            "release",
+            "build",
+            "--plan",
+            &plan_arg,
+            "--part",
+            hef,
+            "--out",
+            &part_dir(hef).display().to_string(),
+            "--with",
+            &onnx_dir,
+        ],
+    );
+    assert_eq!(built.code, 0, "{}\n{}", built.stdout, built.stderr);
+    let record: Value =
+        serde_json::from_str(&std::fs::read_to_string(part_dir(hef).join("part.json")).unwrap())
+            .unwrap();
+    assert_eq!(record["commit"], commit.as_str());
+    assert_eq!(record["plan_hash"], file["hash"]);
+    assert!(record["tools"]["hailo-dfc"].is_string(), "{record:#}");
+
+    // A part of another commit, or with a changed file, is refused; nothing
+    // is published.
+    let d = machine(&fixture, &machines, "d", &commit);
+    let out_arg = out.display().to_string();
+    let publish = |root: &Path| {
+        xtask(
+            root,
+            &fakes,
+            &gh_only,
+            &[
+                "release",
+                "publish",
+                "--plan",
+                &plan_arg,
+                "--parts",
+                &out_arg,
+                "--execute",
+            ],
+        )
+    };
+    let wheel_dir = part_dir("python:tcn-vae");
+    let wheel = std::fs::read_dir(&wheel_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "whl"))
+        .unwrap();
+    let original = std::fs::read(&wheel).unwrap();
+    std::fs::write(&wheel, b"not the wheel that was built").unwrap();
+    let tampered = publish(&d);
+    assert_eq!(tampered.code, 1, "{}", tampered.stdout);
+    assert!(
+        tampered
+            .stderr
+            .contains("the file changed after it was built")
+            && tampered.stderr.contains("nothing was published"),
+        "{}",
+        tampered.stderr
+    );
+    std::fs::write(&wheel, original).unwrap();
+    let manifest_path = part_dir(hef).join("part.json");
+    let honest = std::fs::read_to_string(&manifest_path).unwrap();
+    std::fs::write(&manifest_path, honest.replace(&commit, &"0".repeat(40))).unwrap();
+    let stale = publish(&d);
+    assert_eq!(stale.code, 1, "{}", stale.stdout);
+    assert!(
+        stale.stderr.contains(
+            "was built at 0000000000000000000000000000000000000000, not at the release commit"
+        ),
+        "{}",
+        stale.stderr
+    );
+    std::fs::write(&manifest_path, &honest).unwrap();
+    assert!(gh_state(&fakes)["releases"].get("v0.2.0").is_none());
+    assert!(uploaded(&server).is_empty());
+    assert!(
+        !d.join("target").exists(),
+        "a refused publish staged nothing"
+    );
+
+    // 4. Machine D publishes; the GitHub release stops once at its publish.
+    fakes.fail(json!({"tool": "gh", "args": ["release", "edit"], "exit": 1, "stderr": "HTTP 502: Bad Gateway"}));
+    let stopped = publish(&d);
+    assert_eq!(stopped.code, 1, "{}\n{}", stopped.stdout, stopped.stderr);
+    assert!(
+        stopped.stderr.contains("stopped at `github-publish`"),
+        "{}",
+        stopped.stderr
+    );
+    let on_index = uploaded(&server);
+    assert_eq!(on_index.len(), 2, "{on_index:?}");
+    let uploads_before = fakes
+        .calls(Some("gh"))
+        .iter()
+        .filter(|c| c["argv"][1] == "upload")
+        .count();
+
+    // 5. A fresh machine E, with no journal, finishes it from what the world
+    // holds: nothing is uploaded again.
+    let e = machine(&fixture, &machines, "e", &commit);
+    let finished = publish(&e);
+    assert_eq!(finished.code, 0, "{}\n{}", finished.stdout, finished.stderr);
+    assert_eq!(uploaded(&server), on_index);
+    assert_eq!(
+        fakes
+            .calls(Some("gh"))
+            .iter()
+            .filter(|c| c["argv"][1] == "upload")
+            .count(),
+        uploads_before,
+        "an asset was uploaded twice"
+    );
+    let release = &gh_state(&fakes)["releases"]["v0.2.0"];
+    assert_eq!(release["isDraft"], false, "{release}");
+    let names: Vec<&str> = release["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    // Everything the plan said the release ships.
+    for planned in file["plan"]["assets"].as_array().unwrap() {
+        let planned = planned.as_str().unwrap();
+        assert!(
+            names.contains(&planned),
+            "{planned} not released: {names:?}"
+        );
+    }
+    // One multi-platform image under the planned tags.
+    let registry = fakes.state_of("docker-buildx");
+    let index = registry["ghcr.io/edge-ml/edgeinfer:0.2.0"]
+        .as_str()
+        .unwrap();
+    assert_eq!(registry["ghcr.io/edge-ml/edgeinfer:latest"], index);
+    assert_eq!(
+        registry[format!("index:{index}")].as_array().unwrap().len(),
+        2
+    );
+    // What a user downloads verifies.
+    let verify = xtask(&e, &fakes, &gh_only, &["verify-release", "v0.2.0"]);
+    assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
+    for run in [&planned, &tampered, &stale, &stopped, &finished] {
+        assert!(!run.all().contains(TWINE_PASSWORD) && !run.all().contains(FAKE_GH_TOKEN));
+    }
+}
