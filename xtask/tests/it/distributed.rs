@@ -97,6 +97,14 @@ fn example(server: &PypiServer) -> Fixture {
     fixture
 }
 
+fn sha256_of(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(std::fs::read(path).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 fn gh_state(fakes: &Fakes) -> Value {
     fakes.state_of("gh")
 }
@@ -311,6 +319,30 @@ fn a_release_planned_once_is_built_on_three_machines_and_published_from_a_fourth
         stale.stderr
     );
     std::fs::write(&manifest_path, &honest).unwrap();
+    // A HEF compiled from another ONNX than the one the release ships, its
+    // part manifest made consistent: its compile manifest gives it away.
+    let record_path = part_dir(hef).join("tcn_encoder.hef.json");
+    let record = std::fs::read_to_string(&record_path).unwrap();
+    let compiled: Value = serde_json::from_str(&record).unwrap();
+    let onnx_sha = compiled["onnx"]["sha256"].as_str().unwrap();
+    std::fs::write(&record_path, record.replace(onnx_sha, &"ab".repeat(32))).unwrap();
+    let mut forged: Value = serde_json::from_str(&honest).unwrap();
+    forged["outputs"]["tcn_encoder.hef.json"] = json!(sha256_of(&record_path));
+    std::fs::write(&manifest_path, forged.to_string()).unwrap();
+    let other_onnx = publish(&d);
+    assert_eq!(other_onnx.code, 1, "{}", other_onnx.stdout);
+    assert!(
+        other_onnx
+            .stderr
+            .contains("was compiled from an ONNX with sha256 abab")
+            && other_onnx
+                .stderr
+                .contains("but the release ships tcn_encoder.onnx"),
+        "{}",
+        other_onnx.stderr
+    );
+    std::fs::write(&record_path, &record).unwrap();
+    std::fs::write(&manifest_path, &honest).unwrap();
     assert!(gh_state(&fakes)["releases"].get("v0.2.0").is_none());
     assert!(uploaded(&server).is_empty());
     assert!(
@@ -318,15 +350,56 @@ fn a_release_planned_once_is_built_on_three_machines_and_published_from_a_fourth
         "a refused publish staged nothing"
     );
 
-    // 4. Machine D publishes; the GitHub release stops once at its publish.
-    fakes.fail(json!({"tool": "gh", "args": ["release", "edit"], "exit": 1, "stderr": "HTTP 502: Bad Gateway"}));
-    let stopped = publish(&d);
-    assert_eq!(stopped.code, 1, "{}\n{}", stopped.stdout, stopped.stderr);
-    assert!(
-        stopped.stderr.contains("stopped at `github-publish`"),
-        "{}",
-        stopped.stderr
-    );
+    // 4. Machine D publishes and is killed (SIGKILL, its whole process
+    // group) while the GitHub release is being made public.
+    fakes.fail(json!({"tool": "gh", "args": ["release", "edit"], "hang": true}));
+    let mut child = {
+        use std::os::unix::process::CommandExt;
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        cmd.args([
+            "release",
+            "publish",
+            "--plan",
+            &plan_arg,
+            "--parts",
+            &out_arg,
+            "--execute",
+        ])
+        .current_dir(&d)
+        .envs(fakes.env())
+        .env(
+            "PATH",
+            format!("{}:{}", gh_only.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("XTASK_PYTHON", support::venv_python())
+        .env("GH_TOKEN", FAKE_GH_TOKEN)
+        .env("TWINE_USERNAME", PypiServer::USER)
+        .env("TWINE_PASSWORD", TWINE_PASSWORD)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0);
+        cmd.spawn().unwrap()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    while !fakes
+        .calls(Some("gh"))
+        .iter()
+        .any(|c| c["argv"][1] == "edit")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "publish never reached the GitHub release's publish"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let killed = Command::new("kill")
+        .args(["-s", "KILL", "--", &format!("-{}", child.id())])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    child.wait().unwrap();
+    assert_eq!(gh_state(&fakes)["releases"]["v0.2.0"]["isDraft"], true);
     let on_index = uploaded(&server);
     assert_eq!(on_index.len(), 2, "{on_index:?}");
     let uploads_before = fakes
@@ -379,7 +452,7 @@ fn a_release_planned_once_is_built_on_three_machines_and_published_from_a_fourth
     // What a user downloads verifies.
     let verify = xtask(&e, &fakes, &gh_only, &["verify-release", "v0.2.0"]);
     assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
-    for run in [&planned, &tampered, &stale, &stopped, &finished] {
+    for run in [&planned, &tampered, &stale, &other_onnx, &finished] {
         assert!(!run.all().contains(TWINE_PASSWORD) && !run.all().contains(FAKE_GH_TOKEN));
     }
 }
