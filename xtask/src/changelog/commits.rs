@@ -170,15 +170,20 @@ pub fn without_prefix<'s>(prefixes: &[String], subject: &'s str) -> &'s str {
     let conventional_rest = |rest: &str| {
         conventional(rest).is_some() || without_gitmoji(rest).and_then(conventional).is_some()
     };
-    prefixes
-        .iter()
-        .find_map(|p| {
-            (1..=subject.len())
-                .filter(|&end| subject.is_char_boundary(end))
-                .find(|&end| prefix_matches(p.as_bytes(), &subject.as_bytes()[..end]))
-                .map(|end| subject[end..].trim_start())
+    // The ticket id first, or after a gitmoji (`🐛 [ML-50] fix: ...`).
+    let starts = [Some(subject), without_gitmoji(subject)];
+    starts
+        .into_iter()
+        .flatten()
+        .flat_map(|text| {
+            prefixes.iter().filter_map(move |p| {
+                (1..=text.len())
+                    .filter(|&end| text.is_char_boundary(end))
+                    .find(|&end| prefix_matches(p.as_bytes(), &text.as_bytes()[..end]))
+                    .map(|end| text[end..].trim_start())
+            })
         })
-        .filter(|rest| conventional_rest(rest))
+        .find(|rest| conventional_rest(rest))
         .unwrap_or(subject)
 }
 
@@ -241,6 +246,7 @@ mod tests {
             ("[ABC-12] feat: sensors", "feat: sensors"),
             ("IMU-7 fix(api): timeout", "fix(api): timeout"),
             ("#42 ✨ feat: flows", "✨ feat: flows"),
+            ("🐛 [ML-50] fix: drift", "fix: drift"),
             // Not a prefix of these shapes, or nothing conventional after it.
             ("ABC feat: x", "ABC feat: x"),
             ("IMU-7 tidy up", "IMU-7 tidy up"),

@@ -256,19 +256,26 @@ pub fn release(
         released.push_str(&section.render(eol));
     }
     let links = links.filter(|_| style.links());
-    let rest = update_links(tail, version, links, eol);
+    let keeps_unreleased = style.unreleased != UnreleasedAt::None;
+    let rest = update_links(tail, version, links, keeps_unreleased, eol);
     let mut out = String::with_capacity(text.len() + released.len() + 256);
     let has_heading = head.lines().any(|l| is_unreleased_heading(l.trim_end()));
     match style.unreleased {
-        UnreleasedAt::Top => {
+        UnreleasedAt::Top | UnreleasedAt::None => {
             out.push_str(head);
-            if !has_heading {
+            if !has_heading && keeps_unreleased {
                 if !out.is_empty() && !out.ends_with(&format!("{eol}{eol}")) {
                     out.push_str(eol);
                 }
                 out.push_str(&format!("## [Unreleased]{eol}"));
             }
-            out.push_str(eol);
+            // One blank line before the release's heading.
+            if has_heading
+                || keeps_unreleased
+                || (!out.is_empty() && !out.ends_with(&format!("{eol}{eol}")))
+            {
+                out.push_str(eol);
+            }
             out.push_str(&released);
         }
         UnreleasedAt::Bottom => {
@@ -284,7 +291,7 @@ pub fn release(
                     }
                     out.push_str(&released);
                     out.push_str(&format!("{eol}## [Unreleased]{eol}"));
-                    let rest = update_links(&text[at..], version, links, eol);
+                    let rest = update_links(&text[at..], version, links, true, eol);
                     if !rest.is_empty() {
                         out.push_str(eol);
                     }
@@ -336,12 +343,21 @@ pub fn newest_release_heading(text: &str, heading: &str) -> Option<String> {
 }
 
 /// `[Unreleased]` compares from the new tag; the new version gets its link.
-fn update_links(tail: &str, version: &Version, links: Option<&Links>, eol: &str) -> String {
+fn update_links(
+    tail: &str,
+    version: &Version,
+    links: Option<&Links>,
+    keeps_unreleased: bool,
+    eol: &str,
+) -> String {
     let Some(links) = links else {
         return tail.to_owned();
     };
     let base = format!("https://github.com/{}", links.slug);
-    let unreleased = format!("[Unreleased]: {base}/compare/{}...HEAD{eol}", links.tag);
+    let unreleased = match keeps_unreleased {
+        true => format!("[Unreleased]: {base}/compare/{}...HEAD{eol}", links.tag),
+        false => String::new(),
+    };
     let released = match links.previous_tag {
         Some(previous) => format!(
             "[{version}]: {base}/compare/{previous}...{}{eol}",
@@ -395,7 +411,7 @@ mod tests {
 
     const FILE: &str = "# Changelog\n\nIntro text.\n\n## [Unreleased]\n\n### Added\n\n- A hand-written entry\n  that wraps.\n- feat one (hand copy)\n\n### Notes\n\n- Keep me.\n\n## [0.1.0] - 2026-01-01\n\n### Added\n\n- First.\n\n[Unreleased]: https://github.com/o/r/compare/v0.1.0...HEAD\n[0.1.0]: https://github.com/o/r/releases/tag/v0.1.0\n";
 
-    fn generated() -> Section {
+    pub(super) fn generated() -> Section {
         let mut s = Section::default();
         s.push(
             "Added",
@@ -506,6 +522,31 @@ mod style_tests {
 
     /// Oldest first without an `[Unreleased]` heading yet: the release goes
     /// after the last one, then the heading, then the links.
+    #[test]
+    fn a_project_without_unreleased_gets_none() {
+        let style = Style {
+            unreleased: UnreleasedAt::None,
+            heading: "## v{version} ({date})",
+            tag: "v1.3.0",
+        };
+        let text = "# Changelog\n\n## v1.2.3 (2026-01-02)\n\n- Old\n";
+        let out = release(
+            text,
+            &Version::new(1, 3, 0),
+            "2026-02-01",
+            &super::tests::generated(),
+            None,
+            &style,
+        )
+        .unwrap();
+        assert!(!out.contains("Unreleased"), "{out}");
+        assert!(
+            out.starts_with("# Changelog\n\n## v1.3.0 (2026-02-01)\n\n### Added\n")
+                && out.ends_with("## v1.2.3 (2026-01-02)\n\n- Old\n"),
+            "{out}"
+        );
+    }
+
     #[test]
     fn bottom_without_an_unreleased_heading_appends_after_the_releases() {
         let text = "# Changelog\n\n## [0.1.0] - 2026-01-01\n\n- First\n";

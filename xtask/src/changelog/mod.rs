@@ -107,7 +107,15 @@ fn commits_since(workspace: &Workspace, runner: &Runner) -> Result<Commits> {
     };
     for_each_commit(&workspace.release, since.as_deref(), runner, |commit| {
         tally.add(&commit);
-        if commit.kind == Kind::Other && section::section_of(&commit, config).is_none() {
+        // Not conventional, or a type no convention has (`WIP: ...`,
+        // `ML-53: ...`): said, never silently dropped.
+        let unknown_type = match &commit.kind {
+            Kind::Other => true,
+            Kind::Typed(kind) => {
+                !KNOWN_TYPES.contains(&kind.as_str()) && !config.sections.contains_key(kind)
+            }
+        };
+        if unknown_type && section::section_of(&commit, config).is_none() {
             left_out.push(format!(
                 "{} {}",
                 &commit.hash[..commit.hash.len().min(7)],
@@ -126,6 +134,25 @@ fn commits_since(workspace: &Workspace, runner: &Runner) -> Result<Commits> {
         left_out,
     })
 }
+
+/// The types of the Conventional Commits convention (Angular's and
+/// commitlint's): a commit of one of these the sections leave out is left
+/// out on purpose (docs, chore, ...).
+const KNOWN_TYPES: &[&str] = &[
+    "feat",
+    "fix",
+    "docs",
+    "style",
+    "refactor",
+    "perf",
+    "test",
+    "build",
+    "ci",
+    "chore",
+    "revert",
+    "deprecate",
+    "security",
+];
 
 /// Where the first release's changes start when no release tag exists:
 /// `changelog.since`, else the commit that added the newest release heading
@@ -216,8 +243,9 @@ impl Pending {
             return;
         }
         tell!(
-            "left out of the changelog, not conventional commits ({}; write an entry under \
-             ## [Unreleased] for any that matters, or set `other-section` to list them):",
+            "left out of the changelog, not conventional commits or of a type no convention has ({}; \
+             write an entry under ## [Unreleased] for any that matters, set `other-section` to list the \
+             non-conventional ones, or `changelog.sections.<type>` for a type):",
             self.left_out.len()
         );
         for line in &self.left_out {

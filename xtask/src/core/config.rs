@@ -50,6 +50,13 @@ impl Workspace {
             )
         })?;
         let workspace = manifest.workspace.unwrap_or_default();
+        if workspace
+            .metadata
+            .as_ref()
+            .is_none_or(|m| m.release.is_none())
+        {
+            refuse_misspelt_release(&path, &text)?;
+        }
         let release = workspace
             .metadata
             .and_then(|m| m.release)
@@ -92,6 +99,53 @@ impl Workspace {
             format!("Cargo.toml: [workspace.package] version = {text:?} is not SemVer")
         })
     }
+}
+
+/// `[workspace.metadata.relase]`: other tools keep tables under
+/// `workspace.metadata`, so unknown names there are theirs; one a letter or
+/// two from `release` is a typo that would silently drop the configuration.
+fn refuse_misspelt_release(path: &Path, text: &str) -> Result<()> {
+    let Ok(doc) = toml_edit::Document::parse(text.to_owned()) else {
+        return Ok(());
+    };
+    let Some(metadata) = doc
+        .as_item()
+        .get("workspace")
+        .and_then(|w| w.get("metadata"))
+        .and_then(|m| m.as_table_like())
+    else {
+        return Ok(());
+    };
+    for (key, item) in metadata.iter() {
+        if key != "release" && edit_distance(key, "release") <= 2 {
+            let line = item
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            bail!(
+                "{}{}: [workspace.metadata.{key}] is not read: did you mean [workspace.metadata.release]? \
+                 rename the table (every key is documented in docs/CONFIG.md)",
+                path.display(),
+                line.map(|l| format!(":{l}")).unwrap_or_default()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Levenshtein distance, for short names.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 /// `Cargo.toml:LINE` for `key` of the release table in `root`'s manifest,
@@ -405,7 +459,7 @@ pub struct ChangelogConfig {
     #[serde(default = "default_heading")]
     pub heading: String,
     /// Where `## [Unreleased]` sits: above the releases (`top`, newest
-    /// first) or below them (`bottom`, oldest first).
+    /// first), below them (`bottom`, oldest first), or nowhere (`none`).
     #[serde(default)]
     pub unreleased: UnreleasedAt,
     /// With no release tag yet: the commit the first release's changes
@@ -438,6 +492,9 @@ pub enum UnreleasedAt {
     #[default]
     Top,
     Bottom,
+    /// The project keeps no `[Unreleased]` heading: none is added, and no
+    /// `[Unreleased]` compare link.
+    None,
 }
 
 fn default_section_order() -> Vec<String> {
@@ -1479,6 +1536,22 @@ mod tests {
         assert_eq!(ws.release.tag_name, "v{version}");
         assert_eq!(ws.release.branches, ["main", "release/*", "hotfix/*"]);
         assert!(ws.release.python.is_empty());
+    }
+
+    #[test]
+    fn a_misspelt_release_table_is_named() {
+        let err = load("[workspace]\n\n[workspace.metadata.relase]\ngithub = \"a/b\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(":3: [workspace.metadata.relase] is not read: did you mean [workspace.metadata.release]?"),
+            "{err}"
+        );
+        // Another tool's table is left alone.
+        assert!(load("[workspace]\n[workspace.metadata.dist]\nx = 1\n").is_ok());
+        assert_eq!(edit_distance("relase", "release"), 1);
+        assert_eq!(edit_distance("releases", "release"), 1);
+        assert_eq!(edit_distance("dist", "release"), 6);
     }
 
     #[test]
