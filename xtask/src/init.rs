@@ -29,6 +29,13 @@ pub struct Init {
 /// The first line of a Cargo.toml init wrote (and may replace with --force).
 const HEADER: &str = "# Written by `cargo xtask init`";
 
+/// The changelog init starts where a repository has none.
+const NEW_CHANGELOG: &str = "# Changelog\n\n\
+All notable changes to this project are documented in this file.\n\n\
+The format is based on [Keep a Changelog](https://keepachangelog.com/en/1.1.0/),\n\
+and this project adheres to [Semantic Versioning](https://semver.org/spec/v2.0.0.html).\n\n\
+## [Unreleased]\n";
+
 /// A TOML string, quoted and escaped.
 fn q(text: &str) -> String {
     toml_edit::Value::from(text).to_string()
@@ -54,6 +61,8 @@ struct Changelog {
     path: String,
     heading: Option<String>,
     bottom: bool,
+    /// No `[Unreleased]` heading among its releases.
+    none: bool,
 }
 
 struct Model {
@@ -102,6 +111,12 @@ impl Init {
         let found = look(&root, &runner)?;
         let config = write_config(&found);
         report(&found);
+        // No changelog yet: a release writes its section into one, so init
+        // starts it (Keep a Changelog's, with an empty [Unreleased]).
+        let new_changelog = found.changelog.is_none().then(|| root.join("CHANGELOG.md"));
+        if new_changelog.is_some() && !self.execute {
+            say!("no changelog found: --execute starts CHANGELOG.md (Keep a Changelog) for the releases to fill");
+        }
         let ignored = ignored_xtask_files(&root, &runner)?;
         if !ignored.is_empty() {
             tell!(
@@ -143,6 +158,13 @@ impl Init {
         }
         crate::core::atomic::write_all(&[(manifest.clone(), config.into_bytes())])?;
         say!("wrote {}", manifest.display());
+        if let Some(changelog) = &new_changelog {
+            crate::core::atomic::write_all(&[(
+                changelog.clone(),
+                NEW_CHANGELOG.as_bytes().to_vec(),
+            )])?;
+            say!("wrote {} (no changelog was there)", changelog.display());
+        }
         if move_lock {
             std::fs::rename(&copied_lock, root.join("Cargo.lock"))
                 .context("moving xtask/Cargo.lock to the workspace's root")?;
@@ -225,8 +247,13 @@ fn look(root: &Path, runner: &Runner) -> Result<Found> {
             .ancestors()
             .take_while(|d| d.starts_with(root))
             .any(|d| d.join("uv.lock").is_file());
-        if let Some(version) = project_version(pyproject) {
-            versions.push((path.clone(), version));
+        match project_version(pyproject) {
+            Some(version) => versions.push((path.clone(), version)),
+            None => found.undecided.push(format!(
+                "{}: no static [project] version (dynamic, or Poetry's [tool.poetry] version): a release \
+                 edits [project] version, so write it there before releasing",
+                rel(pyproject)
+            )),
         }
         found.python.push((path, locked));
     }
@@ -276,16 +303,43 @@ fn look(root: &Path, runner: &Runner) -> Result<Found> {
         }
     }
     found.models = models(root, &files);
+    let is_model_file = |n: &String| {
+        [".pth", ".pt", ".onnx", ".hef"]
+            .iter()
+            .any(|e| n.ends_with(e))
+    };
     let weights: Vec<String> = files
         .iter()
         .filter(|p| p.parent() == Some(root))
         .map(|p| rel(p))
+        .filter(is_model_file)
+        .collect();
+    // Model files elsewhere (`exported/kws.onnx`), outside every model's
+    // directory: named, for the config to place.
+    let elsewhere: Vec<String> = files
+        .iter()
+        .filter(|p| p.parent() != Some(root))
+        .map(|p| rel(p))
+        .filter(is_model_file)
         .filter(|n| {
-            [".pth", ".pt", ".onnx", ".hef"]
+            !found
+                .models
                 .iter()
-                .any(|e| n.ends_with(e))
+                .any(|m| n.starts_with(&format!("{}/", m.metadata)))
+        })
+        .filter(|n| {
+            !n.starts_with("xtask/")
+                && !n
+                    .split('/')
+                    .any(|c| ["tests", "test", "fixtures"].contains(&c))
         })
         .collect();
+    if !elsewhere.is_empty() {
+        found.undecided.push(format!(
+            "model files outside a model's directory ({}): list those a release ships in a model's assets",
+            elsewhere.join(", ")
+        ));
+    }
     match found.models.as_mut_slice() {
         [only] => only.assets.extend(weights),
         _ if !weights.is_empty() => found.undecided.push(format!(
@@ -375,6 +429,8 @@ fn changelog_style(path: &str, text: &str, undecided: &mut Vec<String>) -> Chang
         path: path.to_owned(),
         heading: heading.filter(|h| h != "## [{version}] - {date}"),
         bottom,
+        // Releases recorded, never an `[Unreleased]`: the project keeps none.
+        none: unreleased.is_none() && !releases.is_empty(),
     }
 }
 
@@ -521,8 +577,8 @@ fn write_config(found: &Found) -> String {
         Some((pattern, n)) => {
             let _ = writeln!(
                 out,
-                "# As {n} existing tag{} are named.\ntag-name = {}",
-                if *n == 1 { "" } else { "s" },
+                "# As {n} existing tag{} named.\ntag-name = {}",
+                if *n == 1 { " is" } else { "s are" },
                 q(pattern)
             );
         }
@@ -549,6 +605,9 @@ fn write_config(found: &Found) -> String {
         }
         if changelog.bottom {
             out.push_str("# `## [Unreleased]` sits below the releases (oldest first).\nunreleased = \"bottom\"\n");
+        }
+        if changelog.none {
+            out.push_str("# It keeps no `## [Unreleased]` heading, so none is added.\nunreleased = \"none\"\n");
         }
     }
     for (path, locked) in &found.python {
@@ -665,6 +724,8 @@ fn report(found: &Found) {
                 .map_or(String::new(), |h| format!(", headings `{h}`")),
             if changelog.bottom {
                 ", [Unreleased] at the bottom"
+            } else if changelog.none {
+                ", no [Unreleased]"
             } else {
                 ""
             }

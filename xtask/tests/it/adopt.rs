@@ -856,12 +856,8 @@ fn the_adopting_steps_run_as_written() {
         assert!(out.status.success(), "`{line}` failed:\n{said}");
         said
     };
+    // No changelog: init starts one.
     std::fs::write(root.join("README.md"), "# A service\n").unwrap();
-    std::fs::write(
-        root.join("CHANGELOG.md"),
-        "# Changelog\n\n## [Unreleased]\n\n- First steps\n",
-    )
-    .unwrap();
     for line in [
         "git init --quiet -b main",
         "git config user.name Adopter && git config user.email adopter@example.invalid",
@@ -892,6 +888,8 @@ fn the_adopting_steps_run_as_written() {
         "the copied lock was not used:\n{said}"
     );
     assert!(root.join("Cargo.lock").is_file() && !root.join("xtask/Cargo.lock").exists());
+    let changelog = std::fs::read_to_string(root.join("CHANGELOG.md")).unwrap();
+    assert!(changelog.contains("Keep a Changelog") && changelog.ends_with("## [Unreleased]\n"));
     let committed = run("git ls-files");
     assert!(
         !committed.contains("target/") && committed.contains("xtask/src/main.rs"),
