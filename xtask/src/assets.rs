@@ -27,6 +27,7 @@ pub fn planned(ws: &Workspace, version: &str, runner: &Runner) -> Result<Vec<Pla
     let listed = runner.read(&Git::at(&ws.root).files())?;
     let files: Vec<&str> = listed.split('\0').filter(|f| !f.is_empty()).collect();
     let mut planned = Vec::new();
+    let mut unmatched = Vec::new();
     for (i, asset) in ws.release.assets.iter().enumerate() {
         let mut matched: Vec<String> = Vec::new();
         for glob in &asset.files {
@@ -35,10 +36,11 @@ pub fn planned(ws: &Workspace, version: &str, runner: &Runner) -> Result<Vec<Pla
                 .filter(|f| crate::core::glob::matches(glob, f))
                 .collect();
             if hits.is_empty() {
-                bail!(
-                    "Cargo.toml: assets[{i}].files: {glob:?} matches no file of the repository \
-                     (`git ls-files`; ignored files never ship); fix the glob or remove it"
-                );
+                let key = format!("assets[{i}].files");
+                unmatched.push(format!(
+                    "{}: {key}: {glob:?} matches no file of the repository",
+                    crate::core::config::where_key(&ws.root, &key)
+                ));
             }
             matched.extend(hits.into_iter().map(|f| (*f).to_owned()));
         }
@@ -56,6 +58,12 @@ pub fn planned(ws: &Workspace, version: &str, runner: &Runner) -> Result<Vec<Pla
                 bundle: false,
             })),
         }
+    }
+    if !unmatched.is_empty() {
+        bail!(
+            "{}\n(`git ls-files`: ignored files never ship); fix each glob or remove it",
+            unmatched.join("\n")
+        );
     }
     Ok(planned)
 }
