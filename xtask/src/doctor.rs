@@ -194,6 +194,15 @@ fn run_probe(probe: &Probe, runner: &Runner) -> Check {
         fix: Some(probe.tool.install.to_owned()),
     };
     if !on_path(probe.cmd.program()) {
+        // XTASK_PYTHON names the interpreter: that is what to fix, not the install.
+        if let Some(python) =
+            std::env::var_os("XTASK_PYTHON").filter(|_| probe.tool.install == tools::PYTHON.install)
+        {
+            check.fix = Some(format!(
+                "XTASK_PYTHON={} does not run: point it at a Python 3.9+ interpreter, or unset it",
+                python.to_string_lossy()
+            ));
+        }
         return check;
     }
     match runner.output(&probe.cmd) {
