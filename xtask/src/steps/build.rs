@@ -163,6 +163,16 @@ fn build(cx: &Cx, commit: supply_chain::ReleaseCommit) -> Result<(Vec<Asset>, Ve
     }
     crate::assets::stage(workspace, &plan.version, dist.dir(), runner)?;
     let mut models = Vec::new();
+    // Model files git does not have (ignored weights, as ML repositories
+    // often keep them): they ship from this machine's disk, not from the
+    // release commit; said, as `[[assets]]` would refuse them.
+    let unlisted = unlisted_model_assets(workspace, runner)?;
+    if !unlisted.is_empty() {
+        say!(
+            "note: not in git (ignored?), so shipped from this machine's disk rather than the release commit: {}",
+            unlisted.join(", ")
+        );
+    }
     for model in &workspace.release.models {
         let parity = match parts {
             Some(parts) => stage_model_parts(workspace, model, &dist, parts)?,
@@ -301,6 +311,22 @@ fn stage_model(
     }
     needs.extend(lacking);
     Ok(parity)
+}
+
+/// `models[].assets` that git neither tracks nor would track.
+fn unlisted_model_assets(ws: &Workspace, runner: &Runner) -> Result<Vec<String>> {
+    let assets: Vec<&String> = ws.release.models.iter().flat_map(|m| &m.assets).collect();
+    if assets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let listed = runner.read(&Git::at(&ws.root).files())?;
+    let listed: std::collections::BTreeSet<&str> =
+        listed.split('\0').filter(|f| !f.is_empty()).collect();
+    Ok(assets
+        .into_iter()
+        .filter(|a| !listed.contains(a.trim_start_matches("./")))
+        .map(|a| format!("{a} (models[].assets)"))
+        .collect())
 }
 
 /// A model's metadata and assets from this checkout, its ONNX and HEF from
