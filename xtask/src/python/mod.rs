@@ -429,7 +429,7 @@ pub fn refuse_burned(dist: &PythonDist, url: &str, runner: &Runner) -> Result<()
 
 /// Whether the index serves every file with the local sha256; only reads.
 pub fn verify_on_index(dist: &PythonDist, url: &str, runner: &Runner) -> Result<()> {
-    let missing = compare(dist, &index_files(url, dist, runner)?)?;
+    let missing = compare_saying(dist, &index_files(url, dist, runner)?, false)?;
     if !missing.is_empty() {
         bail!(
             "{url} does not serve {}",

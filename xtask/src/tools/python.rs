@@ -120,7 +120,7 @@ pub fn twine_check(files: &[PathBuf]) -> Cmd {
 
 /// `twine upload` to `url`; credentials only from the environment.
 pub fn twine_upload(url: &str, files: &[PathBuf]) -> Cmd {
-    super::command(packaging_interpreter(), Effect::Change)
+    let cmd = super::command(packaging_interpreter(), Effect::Change)
         .args([
             "-m",
             "twine",
@@ -133,10 +133,14 @@ pub fn twine_upload(url: &str, files: &[PathBuf]) -> Cmd {
         ])
         .args(files.iter().map(|f| f.display().to_string()))
         .env("NO_COLOR", "1")
-        .secret("TWINE_PASSWORD")
-        // Trusted publishing: twine trades the job's OIDC identity for a
-        // short-lived upload token when no password is set.
-        .secret("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+        .secret("TWINE_PASSWORD");
+    // Trusted publishing: in a GitHub Actions job with `id-token: write`,
+    // twine trades the job's OIDC identity for a short-lived upload token
+    // when no password is set.
+    match std::env::var_os("ACTIONS_ID_TOKEN_REQUEST_URL") {
+        Some(_) => cmd.secret("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+        None => cmd,
+    }
 }
 
 /// The files an index holds for a release: `{filename: sha256}` as JSON.

@@ -110,10 +110,15 @@ impl VersionSources {
             )
         };
         for (i, python) in workspace.release.python.iter().enumerate() {
-            if workspace.root.join(&python.path).is_dir() {
-                finder.pyproject(Path::new(&python.path));
-                finder.uv_lock(Path::new(&python.path));
-                finder.dunder_versions(Path::new(&python.path), listed.as_deref());
+            // `.` is the root: `pyproject.toml`, not `./pyproject.toml`.
+            let dir: PathBuf = Path::new(&python.path)
+                .components()
+                .filter(|c| !matches!(c, std::path::Component::CurDir))
+                .collect();
+            if workspace.root.join(&dir).is_dir() {
+                finder.pyproject(&dir);
+                finder.uv_lock(&dir);
+                finder.dunder_versions(&dir, listed.as_deref());
             } else {
                 finder
                     .problems
@@ -591,10 +596,23 @@ impl Finder {
             .and_then(Item::as_value)
         {
             Some(value) => self.string(&file, "[project] version".to_owned(), value, Form::Pep440),
-            None => self.problems.push(format!(
-                "{}: [project] has no `version`; add `version = \"0.1.0\"` (PEP 440)",
-                file.display()
-            )),
+            None => match doc
+                .get("tool")
+                .and_then(|t| t.get("poetry"))
+                .and_then(|p| p.get("version"))
+                .and_then(|v| v.as_str())
+            {
+                Some(poetry) => self.problems.push(format!(
+                    "{}: the version is Poetry's `[tool.poetry] version = \"{poetry}\"`, which a release does \
+                     not edit; Poetry 2 reads PEP 621's [project] table: move `name` and `version = \"{poetry}\"` \
+                     under [project] (and drop them from [tool.poetry])",
+                    file.display()
+                )),
+                None => self.problems.push(format!(
+                    "{}: no [project] `version`; add a static one under [project], e.g. `version = \"0.1.0\"` (PEP 440)",
+                    file.display()
+                )),
+            },
         }
     }
 

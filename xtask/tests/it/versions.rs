@@ -306,7 +306,7 @@ fn bad_input_changes_nothing_and_names_the_file() {
         |f| replace_in(f, "python/pyproject.toml", "version = \"0.1.0\"", ""),
         &execute,
         "python/pyproject.toml",
-        "[project] has no `version`",
+        "no [project] `version`",
     );
     refused(
         |f| {
