@@ -549,7 +549,7 @@ fn write_config(found: &Found) -> String {
          # What `cargo xtask` builds with (the alias in .cargo/config.toml): quick to\n\
          # compile from cold, and the hashing fully optimised.\n\
          [profile.dev.package.sha2]\nopt-level = 3\n\n\
-         [profile.xtask]\ninherits = \"dev\"\nincremental = false\ndebug = false\n\n\
+         [profile.xtask]\ninherits = \"dev\"\nincremental = false\ndebug = false\ndebug-assertions = false\noverflow-checks = false\npanic = \"abort\"\n\n\
          [profile.xtask.package.sha2]\nopt-level = 3",
         version.1,
         q(&version.0)
