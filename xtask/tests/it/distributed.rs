@@ -216,23 +216,19 @@ fn a_release_planned_once_is_built_on_three_machines_and_published_from_a_fourth
     // Without the DFC the HEF part says what is missing.
     let hef = "hef:tcn_encoder:hailo8";
     let onnx_dir = part_dir("onnx:tcn_encoder").display().to_string();
-    let no_dfc = xtask(
-        &c,
-        &fakes,
-        &gh_only,
-        &[
-            "release",
-            "build",
-            "--plan",
-            &plan_arg,
-            "--part",
-            hef,
-            "--out",
-            &part_dir(hef).display().to_string(),
-            "--with",
-            &onnx_dir,
-        ],
-    );
+    let hef_out = part_dir(hef).display().to_string();
+    let build_hef = |root: &Path, path: &Path| {
+        xtask(
+            root,
+            &fakes,
+            path,
+            &[
+                "release", "build", "--plan", &plan_arg, "--part", hef, "--out", &hef_out,
+                "--with", &onnx_dir,
+            ],
+        )
+    };
+    let no_dfc = build_hef(&c, &gh_only);
     assert_ne!(no_dfc.code, 0);
     assert!(
         no_dfc.stderr.contains("Hailo Dataflow Compiler"),
@@ -242,23 +238,7 @@ fn a_release_planned_once_is_built_on_three_machines_and_published_from_a_fourth
 
     // 3. Machine B: the HEF, with the fake DFC on its PATH, from C's ONNX.
     let b = machine(&fixture, &machines, "b", &commit);
-    let built = xtask(
-        &b,
-        &fakes,
-        &fakes.bin,
-        &[
-            "release",
-            "build",
-            "--plan",
-            &plan_arg,
-            "--part",
-            hef,
-            "--out",
-            &part_dir(hef).display().to_string(),
-            "--with",
-            &onnx_dir,
-        ],
-    );
+    let built = build_hef(&b, &fakes.bin);
     assert_eq!(built.code, 0, "{}\n{}", built.stdout, built.stderr);
     let record: Value =
         serde_json::from_str(&std::fs::read_to_string(part_dir(hef).join("part.json")).unwrap())

@@ -898,41 +898,15 @@ pub const KEEP_A_CHANGELOG_NPM: &str = "keep-a-changelog@3.1.0";
 pub fn npm_keep_a_changelog(changelog: &Path) -> Option<Result<Value, String>> {
     static INSTALL: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
     let prefix = INSTALL.get_or_init(|| {
-        let (Some(_), Some(npm)) = (which("node"), which("npm")) else {
-            return Err("node and npm are not installed (apt-get install nodejs npm)".to_owned());
-        };
-        let prefix = repo_root().join("target/npm-ref");
-        let (name, version) = KEEP_A_CHANGELOG_NPM.rsplit_once('@').unwrap();
-        let manifest = prefix.join("node_modules").join(name).join("package.json");
-        let installed = std::fs::read_to_string(&manifest)
-            .ok()
-            .and_then(|text| serde_json::from_str::<Value>(&text).ok())
-            .is_some_and(|json| json["version"] == version);
-        if !installed {
-            let out = Command::new(npm)
-                .args(["install", "--prefix"])
-                .arg(&prefix)
-                .args([KEEP_A_CHANGELOG_NPM, "--no-audit", "--no-fund", "--no-save"])
-                .output()
-                .map_err(|e| format!("npm install: {e}"))?;
-            if !out.status.success() {
-                return Err(format!(
-                    "npm install {KEEP_A_CHANGELOG_NPM}: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                ));
-            }
-        }
+        let prefix = npm_package(KEEP_A_CHANGELOG_NPM, "npm-ref")?;
         std::fs::write(prefix.join("parse-changelog.mjs"), NPM_PARSE_SCRIPT)
             .map_err(|e| e.to_string())?;
         Ok(prefix)
     });
     let prefix = match prefix {
         Ok(prefix) => prefix,
-        Err(why) if matches!(std::env::var("CI").as_deref(), Ok("true" | "1")) => {
-            panic!("the npm keep-a-changelog reference is needed under CI: {why}")
-        }
         Err(why) => {
-            eprintln!("SKIPPED the npm keep-a-changelog check: {why}");
+            needed_under_ci("the npm keep-a-changelog reference", why);
             return None;
         }
     };
