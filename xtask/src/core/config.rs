@@ -1319,6 +1319,19 @@ impl ReleaseConfig {
         if self.ci.as_ref().is_some_and(|c| c.interval_seconds == 0) {
             problems.push("ci.interval-seconds = 0: ask at most once a second, e.g. 20".to_owned());
         }
+        for (key, labels) in &self.runners {
+            let platform = key.split('/').count() >= 2 && !key.contains(char::is_whitespace);
+            if !["python", "onnx", "hef"].contains(&key.as_str()) && !platform {
+                problems.push(format!(
+                    "runners.{key}: not a part kind; use python, onnx, hef or an image platform such as \"linux/arm64\""
+                ));
+            }
+            if labels.is_empty() {
+                problems.push(format!(
+                    "runners.{key} = []: name the runner's labels, e.g. [\"self-hosted\", \"hailo-dfc\"]"
+                ));
+            }
+        }
         if placeholders(&self.sbom_name)
             .iter()
             .any(|w| *w != "version")
@@ -1536,6 +1549,23 @@ mod tests {
         assert_eq!(ws.release.tag_name, "v{version}");
         assert_eq!(ws.release.branches, ["main", "release/*", "hotfix/*"]);
         assert!(ws.release.python.is_empty());
+    }
+
+    #[test]
+    fn parts_run_on_the_configured_labels_else_githubs() {
+        let ws = load("[workspace]\n[workspace.metadata.release]\nrunners = { hef = [\"self-hosted\", \"dfc-3.33\"] }\n").unwrap();
+        let r = &ws.release;
+        assert_eq!(r.runner_for("hef"), ["self-hosted", "dfc-3.33"]);
+        assert_eq!(r.runner_for("python"), ["ubuntu-latest"]);
+        assert_eq!(r.runner_for("linux/arm64"), ["ubuntu-24.04-arm"]);
+        assert_eq!(r.runner_for("linux/amd64"), ["ubuntu-latest"]);
+        let err = load("[workspace]\n[workspace.metadata.release]\nrunners = { hfe = [] }\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("runners.hfe: not a part kind") && err.contains("runners.hfe = []"),
+            "{err}"
+        );
     }
 
     #[test]

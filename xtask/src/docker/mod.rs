@@ -580,8 +580,14 @@ fn publish_buildx(
     runner: &Runner,
 ) -> Result<Option<String>> {
     let record = plan.load_record();
+    // What the build just made (`docker::build` ran first): a reproducible
+    // build on a fresh machine finishing this release makes the same digest.
+    let built = std::fs::read_to_string(plan.metadata_file()?)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|m| m["containerimage.digest"].as_str().map(str::to_owned));
     if let Some(existing) = existing {
-        return match record.digest {
+        return match record.digest.or(built) {
             Some(ours) if ours == existing.digest => {
                 say!("{} is already in the registry as {ours}; not rebuilding", plan.version_ref());
                 Ok(Some(ours))

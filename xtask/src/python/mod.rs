@@ -373,6 +373,24 @@ fn normalize(name: &str) -> String {
     out
 }
 
+/// The files the index holds of `name` `pep440`, by file name; only reads.
+pub fn on_index(url: &str, name: &str, pep440: &str, runner: &Runner) -> Result<Vec<String>> {
+    let (kind, query) = query_url(url, name, pep440);
+    let out = runner
+        .read(&python::index_files(kind, &query))
+        .with_context(|| format!("asking {query} which files it has"))?;
+    let files: BTreeMap<String, String> = serde_json::from_str(out.trim())
+        .with_context(|| format!("unexpected answer from {query}: {out}"))?;
+    let prefix = format!("{}-{pep440}", file_stem(name));
+    Ok(files
+        .into_keys()
+        .filter(|f| {
+            let f = f.to_lowercase();
+            f.starts_with(&format!("{prefix}-")) || f == format!("{prefix}.tar.gz")
+        })
+        .collect())
+}
+
 fn index_files(url: &str, dist: &PythonDist, runner: &Runner) -> Result<BTreeMap<String, String>> {
     let (kind, query) = query_url(url, &dist.name, &dist.pep440);
     let out = runner

@@ -228,8 +228,13 @@ impl Release {
                         serde_json::Value::Null,
                         Some(format!("{err:#}")),
                     )?;
+                    let again = match journal.split {
+                        Some(_) => "run the same `cargo xtask release publish ... --execute` again (here, or on a \
+                                    fresh checkout of the release commit)",
+                        None => "`cargo xtask release --resume --execute`",
+                    };
                     bail!(
-                        "{err:#}\n\nthe release of {} stopped at `{name}`. Fix the cause, then `cargo xtask release --resume --execute`: \
+                        "{err:#}\n\nthe release of {} stopped at `{name}`. Fix the cause, then {again}: \
                          it continues from there, skipping what is already done",
                         journal.plan.tag
                     );
@@ -271,10 +276,25 @@ impl Release {
         } else {
             "Once what is listed above is here, to release for real"
         };
+        let (untouched, command) = match journal.split {
+            Some(_) => (
+                "nothing was published",
+                "the same `cargo xtask release publish` with --execute".to_owned(),
+            ),
+            None => (
+                "nothing was committed, tagged, pushed or published",
+                format!(
+                    "cargo xtask release {}--execute",
+                    self.target
+                        .as_ref()
+                        .map(|t| format!("{t} "))
+                        .unwrap_or_default()
+                ),
+            ),
+        };
         say!(
-            "\nDry run: staged and verified {}; nothing was committed, tagged, pushed or published.\n{when}: cargo xtask release {}--execute",
+            "\nDry run: staged and verified {}; {untouched}.\n{when}: {command}",
             journal.plan.dist.display(),
-            self.target.as_ref().map(|t| format!("{t} ")).unwrap_or_default()
         );
         Ok(())
     }

@@ -199,6 +199,16 @@ impl SplitState {
                 .with_context(|| format!("copying {} into {}", from.display(), dir.display()))?;
             names.push(name.clone());
         }
+        // As checked when gathered, still: a file changed since is refused.
+        for (name, sha) in hashes(dir, &names)? {
+            if gathered.manifest.outputs[&name] != sha {
+                bail!(
+                    "{}: changed after part {id} was checked (sha256 {sha}, recorded {})",
+                    gathered.dir.join(&name).display(),
+                    gathered.manifest.outputs[&name]
+                );
+            }
+        }
         Ok(names)
     }
 }
@@ -300,7 +310,8 @@ pub fn parts(ws: &Workspace, plan: &Plan) -> Result<Vec<Part>> {
     }
     for model in &release.models {
         let onnx = format!("onnx:{}", model.name);
-        if model.export.is_some() {
+        let exported = crate::steps::exported_weights(ws, model).is_some();
+        if exported {
             parts.push(Part {
                 id: onnx.clone(),
                 runs_on: release.runner_for("onnx"),
@@ -311,12 +322,18 @@ pub fn parts(ws: &Workspace, plan: &Plan) -> Result<Vec<Part>> {
             parts.push(Part {
                 id: format!("hef:{}:{}", model.name, hef.hw_arch.as_str()),
                 runs_on: release.runner_for("hef"),
-                needs: model.export.is_some().then_some(onnx).into_iter().collect(),
+                needs: exported.then_some(onnx).into_iter().collect(),
             });
         }
     }
     if !plan.step(StepName::Docker).skipped {
-        for image in &release.docker {
+        // An image built from the staged release (its wheel, its models)
+        // needs every other part: it is built at publish, from them.
+        for image in release
+            .docker
+            .iter()
+            .filter(|i| !from_staged_release(ws, plan, i))
+        {
             for platform in &image.platforms {
                 parts.push(Part {
                     id: format!("image:{}:{platform}", image.name),
@@ -327,6 +344,17 @@ pub fn parts(ws: &Workspace, plan: &Plan) -> Result<Vec<Part>> {
         }
     }
     Ok(parts)
+}
+
+/// Whether `image` builds from the release directory (`target/dist/v{version}`).
+pub fn from_staged_release(
+    ws: &Workspace,
+    plan: &Plan,
+    image: &crate::core::config::DockerImage,
+) -> bool {
+    let context = image.context.replace("{version}", &plan.version);
+    let dist = crate::core::dist::Dist::of(&ws.root, &plan.version);
+    ws.root.join(context).starts_with(dist.dir())
 }
 
 impl Split {
@@ -393,6 +421,15 @@ fn plan(args: PlanArgs) -> Result<()> {
         parts,
     };
     file.hash = file.content_hash()?;
+    // This machine's journal names the plan too, so `release publish` here
+    // continues it rather than refusing it as another release.
+    if release.execute {
+        journal.split = Some(SplitState {
+            plan_hash: file.hash.clone(),
+            parts: BTreeMap::new(),
+        });
+        journal.save()?;
+    }
     if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
@@ -472,6 +509,18 @@ fn build(args: BuildArgs) -> Result<()> {
     at_release_commit(&ws, &commit, &file.plan.tag, &runner)?;
     let part = file.part(&args.part, &args.plan)?.clone();
     if args.out.exists() {
+        // Emptied only when it is an earlier part's directory, or empty.
+        let earlier = args.out.join(PART_MANIFEST).is_file();
+        let empty = std::fs::read_dir(&args.out)
+            .with_context(|| format!("reading {}", args.out.display()))?
+            .next()
+            .is_none();
+        if !(earlier || empty) {
+            bail!(
+                "{}: not empty and not a part's directory (no {PART_MANIFEST}); name a new directory with --out",
+                args.out.display()
+            );
+        }
         std::fs::remove_dir_all(&args.out)
             .with_context(|| format!("emptying {}", args.out.display()))?;
     }
@@ -654,10 +703,34 @@ fn checked(dir: &Path, file: &PlanFile) -> Result<PartManifest> {
     }
     let names: Vec<String> = manifest.outputs.keys().cloned().collect();
     for name in &names {
+        // A file of this directory, by a release asset's flat name: never a
+        // path out of it, never the manifest itself.
+        let plain = Path::new(name).components().count() == 1
+            && matches!(
+                Path::new(name).components().next(),
+                Some(std::path::Component::Normal(_))
+            );
+        if !plain || name == PART_MANIFEST {
+            bail!(
+                "{}: part {} lists {name:?}, which is not a plain file name of its directory",
+                path.display(),
+                manifest.part
+            );
+        }
         if !dir.join(name).is_file() {
             bail!(
                 "{}: part {} lists {name}, which is not there",
                 dir.display(),
+                manifest.part
+            );
+        }
+    }
+    if manifest.part.starts_with("image:") {
+        let digest = manifest.digest.as_deref().unwrap_or_default();
+        if crate::core::config::sha256_hex(digest).is_none() || !digest.starts_with("sha256:") {
+            bail!(
+                "{}: image part {} records no digest `sha256:<64 hex>` (found {digest:?})",
+                path.display(),
                 manifest.part
             );
         }
@@ -771,21 +844,6 @@ fn build_image(
         .find(|d| d.name == name)
         .with_context(|| format!("no image {name} in this checkout's config"))?;
     let version = semver::Version::parse(&file.plan.version)?;
-    // A context inside the staged release (the example's image installs
-    // its wheel) is staged here first, from this commit.
-    let dist = file.plan.dist();
-    let context = image.context.replace("{version}", &version.to_string());
-    if ws.root.join(&context).starts_with(ws.root.join(dist.dir())) {
-        dist.create()?;
-        let pep440 = file.plan.pep440_version.clone().unwrap_or_default();
-        let dist_abs = crate::core::dist::Dist::at(ws.root.join(dist.dir()));
-        for package in crate::python::packages(ws)? {
-            crate::python::venv::packaging_tools(&ws.root, runner)?;
-            let source =
-                crate::steps::package_source(ws, &package.config.path, &file.plan.version, runner)?;
-            crate::python::build_staged(ws, &package, &source, &dist_abs, &pep440, runner)?;
-        }
-    }
     let created = runner
         .read(&Git::at(&ws.root).commit_date(commit))?
         .trim()
@@ -947,6 +1005,17 @@ fn publish(args: PublishArgs) -> Result<()> {
             plan.tag
         ),
     }
+    // The parts this checkout's config makes of the plan: a plan file whose
+    // list was edited (and its hash with it) names other ones.
+    let expected = parts(&ws, plan)?;
+    if expected != file.parts {
+        bail!(
+            "{}: its parts ({}) are not what this release commit's config makes of the plan ({}); plan again",
+            args.plan.display(),
+            file.parts.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", "),
+            expected.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ")
+        );
+    }
     let state = gather(&file, &args.plan, &args.parts, &ws)?;
     say!(
         "publish {} from {} part{} of plan {}",
@@ -961,7 +1030,12 @@ fn publish(args: PublishArgs) -> Result<()> {
         .output(&git.has_ref(&format!("refs/tags/{}", plan.tag)))?
         .success()
     {
-        Runner::new(false).run(&git.fetch_tag(&plan.tag))?;
+        match args.execute {
+            true => {
+                runner.run(&git.fetch_tag(&plan.tag))?;
+            }
+            false => say!("dry run: --execute fetches {} from origin first", plan.tag),
+        }
     }
     // The journal of this publish when this machine ran it before, else a
     // new one that starts from what the world holds: the tag on origin.

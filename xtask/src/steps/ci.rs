@@ -34,6 +34,8 @@ struct Run {
 enum Verdict {
     Passed(Vec<String>),
     Failed(String),
+    /// No run (of a named workflow) yet.
+    NotStarted(String),
     Waiting(String),
 }
 
@@ -69,7 +71,7 @@ fn verdict(runs: &[Run], workflows: &[String]) -> Verdict {
         .filter(|w| !newest.iter().any(|r| &r.workflow_name == *w))
         .collect();
     if newest.is_empty() || !missing.is_empty() {
-        return Verdict::Waiting(match missing.is_empty() {
+        return Verdict::NotStarted(match missing.is_empty() {
             true => "no run has started yet".to_owned(),
             false => format!(
                 "no run yet of {}",
@@ -110,7 +112,11 @@ impl Step for Ci {
             return Ok(Outcome::default());
         };
         let cmd = Repo::of(cx.ws).at(crate::tools::gh::run_list(commit));
-        let deadline = Instant::now() + Duration::from_secs(config.timeout_minutes * 60);
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs(config.timeout_minutes * 60);
+        // Runs appear within seconds of a push; none after this long means
+        // none will (a push made with GITHUB_TOKEN starts no workflow).
+        let grace = Duration::from_secs((config.timeout_minutes * 60).min(300));
         let mut said = String::new();
         loop {
             let out = cx.runner.read(&cmd)?;
@@ -127,7 +133,13 @@ impl Step for Ci {
                      `cargo xtask release rollback`",
                     cx.plan.tag
                 ),
-                Verdict::Waiting(what) => {
+                Verdict::NotStarted(what) if started.elapsed() >= grace => bail!(
+                    "no CI run of the release commit {commit} after {} s ({what}); nothing was published. A push \
+                     made with GitHub Actions' GITHUB_TOKEN starts no workflow: push with a token or deploy key \
+                     that does, or remove [ci]; then `cargo xtask release --resume --execute`",
+                    grace.as_secs()
+                ),
+                Verdict::NotStarted(what) | Verdict::Waiting(what) => {
                     if Instant::now() >= deadline {
                         bail!(
                             "CI did not finish on the release commit {commit} within {} min ({what}); nothing \
@@ -165,7 +177,7 @@ mod tests {
     fn runs_are_read_as_the_release_needs() {
         let none: &[String] = &[];
         let ci = ["CI".to_owned()];
-        assert!(matches!(verdict(&[], none), Verdict::Waiting(_)));
+        assert!(matches!(verdict(&[], none), Verdict::NotStarted(_)));
         assert!(matches!(
             verdict(&[run(1, "CI", "in_progress", "")], none),
             Verdict::Waiting(_)
@@ -194,7 +206,7 @@ mod tests {
         // Only the named workflows count, and each must have run.
         assert!(matches!(
             verdict(&[run(1, "Docs", "completed", "failure")], &ci),
-            Verdict::Waiting(_)
+            Verdict::NotStarted(_)
         ));
         assert!(matches!(
             verdict(

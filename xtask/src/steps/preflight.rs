@@ -23,6 +23,12 @@ impl Step for Preflight {
             .context("the plan's previous version")?;
         let mut problems = repository(cx.ws, cx.plan, previous.as_ref(), cx.runner)?;
         problems.extend(configuration(cx.ws, cx.plan, cx.runner)?);
+        if cx.split.is_some() {
+            // Planning a release across machines: the tag is pushed before
+            // anything is built, so a version the index already holds is
+            // refused now rather than at publish.
+            problems.extend(versions_free(cx)?);
+        }
         if !problems.is_empty() {
             bail!(
                 "preflight found {} problem{}:\n{}",
@@ -88,6 +94,29 @@ impl Step for Preflight {
         }
         Ok(Outcome::default())
     }
+}
+
+/// Each published package's version that its index already holds.
+fn versions_free(cx: &Cx) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let pep440 = cx.plan.pep440_version.as_deref().unwrap_or_default();
+    for (name, url) in &cx.plan.index_urls {
+        match crate::python::on_index(url, name, pep440, cx.runner) {
+            Ok(files) if files.is_empty() => {}
+            Ok(files) => problems.push(format!(
+                "{url} already holds {name} {pep440} ({}): index files never change; release another version",
+                files.join(", ")
+            )),
+            Err(err) if cx.dry_run() => say!(
+                "dry run: could not ask {url} whether {name} {pep440} is free ({err:#}); --execute asks before pushing"
+            ),
+            Err(err) => problems.push(format!(
+                "could not ask {url} whether {name} {pep440} is free ({err:#}); the tag is pushed before the parts \
+                 are built, so this is asked first: check the index URL and the network"
+            )),
+        }
+    }
+    Ok(problems)
 }
 
 /// Problems with the repository's state, each with its fix.
@@ -288,6 +317,21 @@ pub fn configuration(ws: &Workspace, plan: &Plan, runner: &Runner) -> Result<Vec
                 crate::core::config::where_key(&ws.root, key)
             ));
         }
+    }
+    // One TWINE_PASSWORD goes to every index the release uploads to: never
+    // to two hosts (an internal token would reach PyPI).
+    let hosts: std::collections::BTreeSet<&str> = plan
+        .index_urls
+        .values()
+        .filter_map(|u| u.split("://").nth(1)?.split('/').next())
+        .collect();
+    if hosts.len() > 1 && std::env::var_os("TWINE_PASSWORD").is_some_and(|p| !p.is_empty()) {
+        problems.push(format!(
+            "the packages upload to {} hosts ({}) but TWINE_PASSWORD is one credential, which would reach \
+             every one of them; upload to one index per release, or set publish = false on the others",
+            hosts.len(),
+            hosts.iter().copied().collect::<Vec<_>>().join(", ")
+        ));
     }
     for (name, url) in &plan.index_urls {
         let host = url

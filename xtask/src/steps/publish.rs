@@ -327,23 +327,24 @@ impl Docker {
 }
 
 impl Docker {
-    /// The parts publish gathered, when the images were built elsewhere.
-    fn parts<'a>(cx: &Cx<'a>) -> Option<&'a crate::release::split::SplitState> {
-        cx.split
-            .filter(|s| s.parts.keys().any(|id| id.starts_with("image:")))
+    /// An image's per-platform digests, when its platforms were built as
+    /// parts on other machines (a release across machines).
+    fn parts(cx: &Cx, image: &str) -> Option<Vec<String>> {
+        let digests = cx.split?.image_digests(image);
+        (!digests.is_empty()).then_some(digests)
     }
 }
 
 impl Step for Docker {
     fn commands(&self, cx: &Cx) -> Result<Vec<Cmd>> {
-        let images = Docker::images(cx)?;
-        if let Some(parts) = Docker::parts(cx) {
-            return Ok(images
-                .iter()
-                .map(|i| crate::docker::merge_command(i, &parts.image_digests(&i.image.name)))
-                .collect());
+        let mut commands = Vec::new();
+        for image in Docker::images(cx)? {
+            match Docker::parts(cx, &image.image.name) {
+                Some(digests) => commands.push(crate::docker::merge_command(&image, &digests)),
+                None => commands.extend(image.commands()),
+            }
         }
-        Ok(images.iter().flat_map(|i| i.commands()).collect())
+        Ok(commands)
     }
 
     fn run(&self, cx: &Cx) -> Result<Outcome> {
@@ -351,26 +352,16 @@ impl Step for Docker {
             return Ok(done);
         }
         let mut digests = serde_json::Map::new();
-        if let Some(parts) = Docker::parts(cx) {
-            // Built and pushed by digest on each platform's machine: merged here.
-            for image in Docker::images(cx)? {
-                let merged = crate::docker::merge(
-                    &image,
-                    &parts.image_digests(&image.image.name),
-                    cx.runner,
-                )?
-                .with_context(|| format!("{}: no digest after the merge", image.image.name))?;
-                digests.insert(image.image.name.clone(), json!(merged));
-            }
-            return Ok(Outcome {
-                outputs: json!({ "digests": digests }),
-                needs: Vec::new(),
-            });
-        }
         for image in Docker::images(cx)? {
-            crate::docker::build(&image, cx.runner)?;
-            let digest = crate::docker::publish(&image, cx.runner)?
-                .with_context(|| format!("{}: no digest after the push", image.image.name))?;
+            let digest = match Docker::parts(cx, &image.image.name) {
+                // Built and pushed by digest on each platform's machine: merged here.
+                Some(platforms) => crate::docker::merge(&image, &platforms, cx.runner)?,
+                None => {
+                    crate::docker::build(&image, cx.runner)?;
+                    crate::docker::publish(&image, cx.runner)?
+                }
+            }
+            .with_context(|| format!("{}: no digest after the push", image.image.name))?;
             digests.insert(image.image.name.clone(), json!(digest));
         }
         Ok(Outcome {

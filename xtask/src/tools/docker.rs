@@ -109,6 +109,9 @@ pub fn buildx_push_by_digest(
         .args(spec.args())
         .arg("--metadata-file")
         .arg(metadata_file.display().to_string())
+        // One platform's manifest, not an index with attestations: the
+        // merge lists exactly the platforms' digests.
+        .args(["--provenance=false", "--sbom=false"])
         .arg("--output")
         .arg(format!(
             "type=image,name={name},push-by-digest=true,name-canonical=true,push=true"

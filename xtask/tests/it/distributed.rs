@@ -83,6 +83,9 @@ fn example(server: &PypiServer) -> Fixture {
     )
     .unwrap();
     std::fs::remove_dir_all(fixture.root.join("target")).unwrap();
+    // An image built from the repository (a part per platform) beside the
+    // example's, which builds from the staged release (at publish).
+    fixture.write("docker/api/Dockerfile", "FROM scratch\nLABEL role=api\n");
     let manifest = fixture
         .read("Cargo.toml")
         .replace("https://upload.pypi.org/legacy/", &server.url)
@@ -90,6 +93,10 @@ fn example(server: &PypiServer) -> Fixture {
             "metadata = \"models/tcn_encoder\"",
             "metadata = \"models/tcn_encoder\"\nassets = [\"weights/best_tcn_vae_72pct.pth\"]",
         );
+    let manifest = manifest
+        + "\n[[workspace.metadata.release.docker]]\nname = \"ghcr.io/edge-ml/api\"\n\
+           dockerfile = \"docker/api/Dockerfile\"\ncontext = \"docker/api\"\n\
+           platforms = [\"linux/amd64\", \"linux/arm64\"]\n";
     fixture.write("Cargo.toml", &manifest);
     fixture.git(&["add", "-A"]);
     fixture.git(&["commit", "--quiet", "-m", "feat: ship the trained weights"]);
@@ -159,8 +166,8 @@ fn a_release_planned_once_is_built_on_three_machines_and_published_from_a_fourth
             "python:tcn-vae",
             "onnx:tcn_encoder",
             "hef:tcn_encoder:hailo8",
-            "image:ghcr.io/edge-ml/edgeinfer:linux/amd64",
-            "image:ghcr.io/edge-ml/edgeinfer:linux/arm64",
+            "image:ghcr.io/edge-ml/api:linux/amd64",
+            "image:ghcr.io/edge-ml/api:linux/arm64",
         ]
     );
     assert_eq!(
@@ -199,8 +206,8 @@ fn a_release_planned_once_is_built_on_three_machines_and_published_from_a_fourth
     for id in [
         "python:tcn-vae",
         "onnx:tcn_encoder",
-        "image:ghcr.io/edge-ml/edgeinfer:linux/amd64",
-        "image:ghcr.io/edge-ml/edgeinfer:linux/arm64",
+        "image:ghcr.io/edge-ml/api:linux/amd64",
+        "image:ghcr.io/edge-ml/api:linux/arm64",
     ] {
         let dir = part_dir(id).display().to_string();
         let built = xtask(
@@ -297,6 +304,20 @@ fn a_release_planned_once_is_built_on_three_machines_and_published_from_a_fourth
         ),
         "{}",
         stale.stderr
+    );
+    std::fs::write(&manifest_path, &honest).unwrap();
+    // A part naming a file outside its directory.
+    let mut escaping: Value = serde_json::from_str(&honest).unwrap();
+    escaping["outputs"]["../../Cargo.toml"] = json!("00");
+    std::fs::write(&manifest_path, escaping.to_string()).unwrap();
+    let outside = publish(&d);
+    assert_eq!(outside.code, 1, "{}", outside.stdout);
+    assert!(
+        outside
+            .stderr
+            .contains("lists \"../../Cargo.toml\", which is not a plain file name"),
+        "{}",
+        outside.stderr
     );
     std::fs::write(&manifest_path, &honest).unwrap();
     // A HEF compiled from another ONNX than the one the release ships, its
@@ -419,15 +440,19 @@ fn a_release_planned_once_is_built_on_three_machines_and_published_from_a_fourth
             "{planned} not released: {names:?}"
         );
     }
-    // One multi-platform image under the planned tags.
+    // The api image: one manifest list of the two platforms its parts
+    // pushed by digest, under the planned tags.
     let registry = fakes.state_of("docker-buildx");
-    let index = registry["ghcr.io/edge-ml/edgeinfer:0.2.0"]
-        .as_str()
-        .unwrap();
-    assert_eq!(registry["ghcr.io/edge-ml/edgeinfer:latest"], index);
+    let index = registry["ghcr.io/edge-ml/api:0.2.0"].as_str().unwrap();
+    assert_eq!(registry["ghcr.io/edge-ml/api:latest"], index);
     assert_eq!(
         registry[format!("index:{index}")].as_array().unwrap().len(),
         2
+    );
+    // The example's image, built at publish from the staged release.
+    assert!(
+        registry["ghcr.io/edge-ml/edgeinfer:0.2.0"].is_string(),
+        "{registry:#}"
     );
     // What a user downloads verifies.
     let verify = xtask(&e, &fakes, &gh_only, &["verify-release", "v0.2.0"]);
