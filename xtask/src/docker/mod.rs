@@ -286,6 +286,11 @@ impl Plan<'_> {
     }
 
     /// Whether the registry is on this machine (plain HTTP is allowed there).
+    /// Whether the engine has the buildx plugin.
+    pub fn buildx(&self) -> bool {
+        self.buildx
+    }
+
     fn local_registry(&self) -> bool {
         let host = self.image.name.split('/').next().unwrap_or_default();
         ["127.0.0.1", "localhost", "[::1]"]
@@ -463,13 +468,10 @@ pub fn publish(plan: &Plan, runner: &Runner) -> Result<Option<String>> {
 /// (a part of a release built on that platform's machine); its digest.
 pub fn push_platform(plan: &Plan, platform: &str, runner: &Runner) -> Result<String> {
     check_inputs(plan)?;
-    if !plan.buildx {
-        bail!(
-            "{}: pushing {platform} by digest needs the buildx plugin; install Docker's docker-buildx-plugin",
-            plan.image.name
-        );
-    }
     login(plan, runner)?;
+    if !plan.buildx {
+        return push_platform_plain(plan, platform, runner);
+    }
     let args = plan.build_args();
     let metadata = plan
         .metadata_file()?
@@ -494,8 +496,16 @@ pub fn push_platform(plan: &Plan, platform: &str, runner: &Runner) -> Result<Str
     Ok(digest.to_owned())
 }
 
-/// `imagetools create` of the per-platform `digests` under every planned tag.
+/// What merges the per-platform `digests`: `imagetools create` with
+/// buildx, else `docker manifest create` (then one push per tag).
 pub fn merge_command(plan: &Plan, digests: &[String]) -> crate::core::runner::Cmd {
+    if !plan.buildx {
+        let sources: Vec<String> = digests
+            .iter()
+            .map(|d| format!("{}@{d}", plan.image.name))
+            .collect();
+        return docker::manifest_create(&plan.version_ref(), &sources, plan.local_registry());
+    }
     let refs: Vec<String> = plan.tags.iter().map(|t| plan.reference(&t.name)).collect();
     let mut sorted: Vec<&String> = digests.iter().collect();
     sorted.sort();
@@ -504,6 +514,133 @@ pub fn merge_command(plan: &Plan, digests: &[String]) -> crate::core::runner::Cm
         .map(|d| format!("{}@{d}", plan.image.name))
         .collect();
     docker::imagetools_create(&refs, &sources)
+}
+
+/// Every planned tag is a manifest list of exactly `platforms` (the engine
+/// without buildx); only reads.
+pub fn verify_list(plan: &Plan, platforms: &[String], runner: &Runner) -> Result<()> {
+    let mut wanted: Vec<&str> = platforms.iter().map(String::as_str).collect();
+    wanted.sort();
+    for tag in &plan.tags {
+        let reference = plan.reference(&tag.name);
+        let out = runner.read(&docker::manifest_raw(&reference, plan.local_registry()))?;
+        let list: serde_json::Value = serde_json::from_str(out.trim())
+            .with_context(|| format!("docker manifest inspect {reference}: not JSON"))?;
+        let mut held: Vec<&str> = list["manifests"]
+            .as_array()
+            .map(|m| m.iter().filter_map(|m| m["digest"].as_str()).collect())
+            .unwrap_or_default();
+        held.sort();
+        if held != wanted {
+            bail!(
+                "{reference} holds the platform digests {}, not the release's {}",
+                held.join(", "),
+                wanted.join(", ")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The engine without buildx builds its own platform only: built with
+/// `docker build`, pushed under `<version>-<os>-<arch>` (a plain push needs
+/// a tag), its digest as the registry reports it.
+fn push_platform_plain(plan: &Plan, platform: &str, runner: &Runner) -> Result<String> {
+    let host = host_platform();
+    if platform != host {
+        bail!(
+            "{}: without the buildx plugin this {host} engine builds {host} only; build part image:{}:{platform} \
+             on a {platform} machine (the plan's runs-on labels), or install docker-buildx-plugin",
+            plan.image.name,
+            plan.image.name
+        );
+    }
+    let reference = plan.reference(&format!(
+        "{}-{}",
+        tag_version(&plan.version),
+        platform.replace('/', "-")
+    ));
+    let args = plan.build_args();
+    let refs = [reference.clone()];
+    runner.run(&docker::build(&plan.spec(&refs, &args)))?;
+    let digest = push(&reference, runner)?
+        .with_context(|| format!("{reference}: no digest after the push"))?;
+    say!(
+        "pushed {} for {platform} as {reference}: {digest}",
+        plan.image.name
+    );
+    Ok(digest)
+}
+
+/// `docker manifest`'s merge (the engine without buildx): one list under
+/// each planned tag, each push reporting the same digest.
+fn merge_plain(plan: &Plan, wanted: &[&str], runner: &Runner) -> Result<Option<String>> {
+    let insecure = plan.local_registry();
+    let version_ref = plan.version_ref();
+    let existing = runner.output(&docker::manifest_raw(&version_ref, insecure))?;
+    if existing.success() {
+        let list: serde_json::Value = serde_json::from_str(existing.stdout.trim())
+            .with_context(|| format!("docker manifest inspect {version_ref}: not JSON"))?;
+        let mut held: Vec<&str> = list["manifests"]
+            .as_array()
+            .map(|m| m.iter().filter_map(|m| m["digest"].as_str()).collect())
+            .unwrap_or_default();
+        held.sort();
+        if held != wanted {
+            bail!(
+                "{version_ref} already holds another image (platform digests {}), not this release's ({}); \
+                 a version tag is never moved: release a new version",
+                held.join(", "),
+                wanted.join(", ")
+            );
+        }
+    }
+    let sources: Vec<String> = wanted
+        .iter()
+        .map(|d| format!("{}@{d}", plan.image.name))
+        .collect();
+    let mut merged: Option<String> = None;
+    for tag in &plan.tags {
+        let list = plan.reference(&tag.name);
+        runner.run(&docker::manifest_create(&list, &sources, insecure))?;
+        let out = runner.output(&docker::manifest_push(&list, insecure))?;
+        if out.code.is_none() {
+            continue;
+        }
+        if !out.success() {
+            bail!(
+                "docker manifest push {list} failed:\n{}",
+                format!("{}\n{}", out.stdout, out.stderr).trim()
+            );
+        }
+        let digest = out
+            .stdout
+            .split_whitespace()
+            .rev()
+            .find(|w| w.starts_with("sha256:"))
+            .with_context(|| format!("docker manifest push {list} printed no digest"))?
+            .to_owned();
+        match &merged {
+            Some(first) if *first != digest => bail!(
+                "{list} was pushed as {digest}, but {} as {first}: the lists differ",
+                plan.version_ref()
+            ),
+            _ => merged = Some(digest),
+        }
+    }
+    if let Some(digest) = &merged {
+        say!(
+            "{} -> {digest} ({} platform{})",
+            plan.tags
+                .iter()
+                .map(|t| plan.reference(&t.name))
+                .collect::<Vec<_>>()
+                .join(", "),
+            wanted.len(),
+            if wanted.len() == 1 { "" } else { "s" }
+        );
+    }
+    Ok(merged)
 }
 
 /// The per-platform digests as one manifest list under every planned tag
@@ -515,6 +652,9 @@ pub fn merge(plan: &Plan, digests: &[String], runner: &Runner) -> Result<Option<
     let version_ref = plan.version_ref();
     let mut wanted: Vec<&str> = digests.iter().map(String::as_str).collect();
     wanted.sort();
+    if !plan.buildx {
+        return merge_plain(plan, &wanted, runner);
+    }
     let existing = match remote(plan, &version_ref, runner) {
         Err(err) if runner.is_dry_run() => {
             say!("dry run: could not ask the registry for {version_ref} ({err:#})");

@@ -417,7 +417,14 @@ impl Step for PostVerify {
                         image.image.name
                     )
                 })?;
-            crate::docker::verify_tags(&image, digest, cx.runner)?;
+            match Docker::parts(cx, &image.image.name) {
+                // A list `docker manifest` made: each tag holds exactly the
+                // parts' platform digests (the engine prints no list digest).
+                Some(platforms) if !image.buildx() => {
+                    crate::docker::verify_list(&image, &platforms, cx.runner)?
+                }
+                _ => crate::docker::verify_tags(&image, digest, cx.runner)?,
+            }
             checked.push("the registry");
         }
         checked.dedup();

@@ -129,6 +129,35 @@ pub fn imagetools_create(refs: &[String], sources: &[String]) -> Cmd {
     cmd.args(sources).timeout(DAEMON_TIMEOUT)
 }
 
+/// `docker manifest create --amend LIST SOURCE...` (the engine without
+/// buildx): a manifest list of `sources` (`name@sha256:...`), kept locally
+/// until pushed.
+pub fn manifest_create(list: &str, sources: &[String], insecure: bool) -> Cmd {
+    let mut cmd = super::command("docker", Effect::Stage).args(["manifest", "create", "--amend"]);
+    if insecure {
+        cmd = cmd.arg("--insecure");
+    }
+    cmd.arg(list).args(sources).timeout(DAEMON_TIMEOUT)
+}
+
+/// `docker manifest push LIST`: prints the list's digest last.
+pub fn manifest_push(list: &str, insecure: bool) -> Cmd {
+    let mut cmd = super::command("docker", Effect::Change).args(["manifest", "push"]);
+    if insecure {
+        cmd = cmd.arg("--insecure");
+    }
+    cmd.arg(list).timeout(DAEMON_TIMEOUT)
+}
+
+/// `docker manifest inspect REF`: the manifest (list) as the registry holds it.
+pub fn manifest_raw(reference: &str, insecure: bool) -> Cmd {
+    let mut cmd = super::command("docker", Effect::Query).args(["manifest", "inspect"]);
+    if insecure {
+        cmd = cmd.arg("--insecure");
+    }
+    cmd.arg(reference).timeout(DAEMON_TIMEOUT)
+}
+
 /// The manifest list of `reference` as the registry holds it (JSON).
 pub fn imagetools_raw(reference: &str) -> Cmd {
     super::command("docker", Effect::Query)

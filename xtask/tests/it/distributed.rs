@@ -461,3 +461,156 @@ fn a_release_planned_once_is_built_on_three_machines_and_published_from_a_fourth
         assert!(!run.all().contains(TWINE_PASSWORD) && !run.all().contains(FAKE_GH_TOKEN));
     }
 }
+
+/// An engine without the buildx plugin (Debian's docker.io here): each
+/// machine builds its own platform and pushes it; publish merges the parts
+/// with `docker manifest` into one list under the planned tags, against a
+/// real dockerd and registry.
+#[test]
+#[ignore = "service: needs a real dockerd and docker-registry (apt-get install docker.io docker-registry, root); `cargo xtask test` runs it"]
+fn an_engine_without_buildx_pushes_its_platform_and_publish_merges_with_docker_manifest() {
+    let daemon = support::DockerDaemon::start();
+    let password = "reg-split-CANARY-pw-77";
+    let registry = support::DockerRegistry::start(password);
+    let name = format!("{}/edge/api", registry.host);
+    let host = format!(
+        "linux/{}",
+        match std::env::consts::ARCH {
+            "aarch64" => "arm64",
+            _ => "amd64",
+        }
+    );
+    let fixture = Fixture::new();
+    fixture.write("docker/api/Dockerfile", "FROM scratch\nCOPY hello.txt /\n");
+    fixture.write("docker/api/hello.txt", "hello from the api image\n");
+    let manifest = support::drop_table(
+        &support::drop_table(
+            &support::drop_table(&fixture.read("Cargo.toml"), "docker"),
+            "models",
+        ),
+        "python",
+    ) + &format!(
+        "\n[[workspace.metadata.release.docker]]\nname = \"{name}\"\ndockerfile = \"docker/api/Dockerfile\"\n\
+         context = \"docker/api\"\nplatforms = [\"{host}\"]\n"
+    );
+    fixture.write("Cargo.toml", &manifest);
+    fixture.git(&["add", "-A"]);
+    fixture.git(&["commit", "--quiet", "-m", "feat: the api image"]);
+    fixture.git(&["push", "--quiet", "origin", "main"]);
+    let fakes = Fakes::install();
+    let machines = TempDir::new("machines");
+    let gh_only = only_gh(&fakes, &machines);
+    let plain_config = TempDir::new("docker-config");
+    let plan = machines.path().join("plan.json").display().to_string();
+    let run = |root: &Path, args: &[&str]| {
+        Xtask::new(root)
+            .args(args)
+            .fakes(&fakes)
+            .path_first(&[&gh_only])
+            // No buildx plugin: the engine as Debian ships it.
+            .env("DOCKER_CONFIG", plain_config.path())
+            .env("DOCKER_HOST", &daemon.host)
+            .env("DOCKER_USERNAME", support::DockerRegistry::USER)
+            .env("DOCKER_PASSWORD", password)
+            .env("XTASK_PYTHON", support::venv_python())
+            .env("GH_TOKEN", FAKE_GH_TOKEN)
+            .run()
+    };
+    let planned = run(
+        &fixture.root,
+        &[
+            "release",
+            "plan",
+            "minor",
+            "--out",
+            &plan,
+            "--execute",
+            "--skip-tests",
+        ],
+    );
+    assert_eq!(planned.code, 0, "{}\n{}", planned.stdout, planned.stderr);
+    let commit = fixture.git(&["rev-parse", "HEAD"]);
+    let part = format!("image:{name}:{host}");
+    let c = machine(&fixture, &machines, "c", &commit);
+    let out = machines.path().join("parts/api");
+    let built = run(
+        &c,
+        &[
+            "release",
+            "build",
+            "--plan",
+            &plan,
+            "--part",
+            &part,
+            "--out",
+            &out.display().to_string(),
+        ],
+    );
+    assert_eq!(built.code, 0, "{}\n{}", built.stdout, built.stderr);
+    let record: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("part.json")).unwrap()).unwrap();
+    let platform_digest = record["digest"].as_str().unwrap().to_owned();
+
+    let d = machine(&fixture, &machines, "d", &commit);
+    let parts = machines.path().join("parts").display().to_string();
+    let published = run(
+        &d,
+        &[
+            "release",
+            "publish",
+            "--plan",
+            &plan,
+            "--parts",
+            &parts,
+            "--execute",
+        ],
+    );
+    assert_eq!(
+        published.code, 0,
+        "{}\n{}",
+        published.stdout, published.stderr
+    );
+    let tags = registry.tags("edge/api", password);
+    let platform_tag = format!("0.2.0-{}", host.replace('/', "-"));
+    for tag in ["0.2", "0.2.0", "latest", platform_tag.as_str()] {
+        assert!(tags.iter().any(|t| t == tag), "{tag} not in {tags:?}");
+    }
+    let digest = |tag: &str| registry.digest("edge/api", tag, password);
+    assert_eq!(digest("0.2.0"), digest("latest"));
+    assert_eq!(digest(&platform_tag), platform_digest);
+    let (status, _, list) = registry.get(
+        "/v2/edge/api/manifests/0.2.0",
+        password,
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+    );
+    assert_eq!(status, 200, "{list}");
+    let list: Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(
+        list["manifests"][0]["digest"],
+        platform_digest.as_str(),
+        "{list:#}"
+    );
+
+    // Publish again on a fresh machine: the list is there, nothing moves.
+    let e = machine(&fixture, &machines, "e", &commit);
+    let again = run(
+        &e,
+        &[
+            "release",
+            "publish",
+            "--plan",
+            &plan,
+            "--parts",
+            &parts,
+            "--execute",
+        ],
+    );
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert_eq!(digest("0.2.0"), digest("latest"));
+    for out in [&planned, &built, &published, &again] {
+        assert!(
+            !out.all().contains(password),
+            "the registry password leaked"
+        );
+    }
+}
