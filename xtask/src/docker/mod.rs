@@ -516,6 +516,38 @@ pub fn merge_command(plan: &Plan, digests: &[String]) -> crate::core::runner::Cm
     docker::imagetools_create(&refs, &sources)
 }
 
+/// The sorted platform digests of a manifest list (`manifests[].digest`
+/// of the registry's JSON, as imagetools or docker manifest print it).
+fn platform_digests(reference: &str, json: &str) -> Result<Vec<String>> {
+    let list: serde_json::Value = serde_json::from_str(json.trim())
+        .with_context(|| format!("the manifest list of {reference} is not JSON: {json}"))?;
+    let mut held: Vec<String> = list["manifests"]
+        .as_array()
+        .map(|m| {
+            m.iter()
+                .filter_map(|m| m["digest"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    held.sort();
+    Ok(held)
+}
+
+/// A version tag that already names a list of other platform digests is
+/// another build: never moved.
+fn refuse_another_list(version_ref: &str, json: &str, wanted: &[&str]) -> Result<()> {
+    let held = platform_digests(version_ref, json)?;
+    if held != wanted {
+        bail!(
+            "{version_ref} already holds another image (platform digests {}), not this release's ({}); \
+             a version tag is never moved: release a new version",
+            held.join(", "),
+            wanted.join(", ")
+        );
+    }
+    Ok(())
+}
+
 /// Every planned tag is a manifest list of exactly `platforms` (the engine
 /// without buildx); only reads.
 pub fn verify_list(plan: &Plan, platforms: &[String], runner: &Runner) -> Result<()> {
@@ -524,13 +556,7 @@ pub fn verify_list(plan: &Plan, platforms: &[String], runner: &Runner) -> Result
     for tag in &plan.tags {
         let reference = plan.reference(&tag.name);
         let out = runner.read(&docker::manifest_raw(&reference, plan.local_registry()))?;
-        let list: serde_json::Value = serde_json::from_str(out.trim())
-            .with_context(|| format!("docker manifest inspect {reference}: not JSON"))?;
-        let mut held: Vec<&str> = list["manifests"]
-            .as_array()
-            .map(|m| m.iter().filter_map(|m| m["digest"].as_str()).collect())
-            .unwrap_or_default();
-        held.sort();
+        let held = platform_digests(&reference, &out)?;
         if held != wanted {
             bail!(
                 "{reference} holds the platform digests {}, not the release's {}",
@@ -579,21 +605,7 @@ fn merge_plain(plan: &Plan, wanted: &[&str], runner: &Runner) -> Result<Option<S
     let version_ref = plan.version_ref();
     let existing = runner.output(&docker::manifest_raw(&version_ref, insecure))?;
     if existing.success() {
-        let list: serde_json::Value = serde_json::from_str(existing.stdout.trim())
-            .with_context(|| format!("docker manifest inspect {version_ref}: not JSON"))?;
-        let mut held: Vec<&str> = list["manifests"]
-            .as_array()
-            .map(|m| m.iter().filter_map(|m| m["digest"].as_str()).collect())
-            .unwrap_or_default();
-        held.sort();
-        if held != wanted {
-            bail!(
-                "{version_ref} already holds another image (platform digests {}), not this release's ({}); \
-                 a version tag is never moved: release a new version",
-                held.join(", "),
-                wanted.join(", ")
-            );
-        }
+        refuse_another_list(&version_ref, &existing.stdout, wanted)?;
     }
     let sources: Vec<String> = wanted
         .iter()
@@ -664,21 +676,7 @@ pub fn merge(plan: &Plan, digests: &[String], runner: &Runner) -> Result<Option<
     };
     if existing.is_some() {
         let raw = runner.read(&docker::imagetools_raw(&version_ref))?;
-        let list: serde_json::Value = serde_json::from_str(raw.trim())
-            .with_context(|| format!("the manifest list of {version_ref} is not JSON: {raw}"))?;
-        let mut held: Vec<&str> = list["manifests"]
-            .as_array()
-            .map(|m| m.iter().filter_map(|m| m["digest"].as_str()).collect())
-            .unwrap_or_default();
-        held.sort();
-        if held != wanted {
-            bail!(
-                "{version_ref} already holds another image (platform digests {}), not this release's ({}); \
-                 a version tag is never moved: release a new version",
-                held.join(", "),
-                wanted.join(", ")
-            );
-        }
+        refuse_another_list(&version_ref, &raw, &wanted)?;
     }
     runner.run(&merge_command(plan, digests))?;
     let refs: Vec<String> = plan.tags.iter().map(|t| plan.reference(&t.name)).collect();
