@@ -25,7 +25,7 @@ pub fn planned(ws: &Workspace, version: &str, runner: &Runner) -> Result<Vec<Pla
         return Ok(Vec::new());
     }
     let listed = runner.read(&Git::at(&ws.root).files())?;
-    let files: Vec<&str> = listed.split('\0').filter(|f| !f.is_empty()).collect();
+    let files: Vec<&str> = crate::tools::git::listed(&listed).collect();
     let mut planned = Vec::new();
     let mut unmatched = Vec::new();
     for (i, asset) in ws.release.assets.iter().enumerate() {

@@ -207,9 +207,8 @@ fn look(root: &Path, runner: &Runner) -> Result<Found> {
     // What git tracks or would: never `target/`, a virtualenv or anything
     // else the repository ignores; the xtask is not the project's.
     let listed = runner.read(&git.files())?;
-    let files: Vec<PathBuf> = listed
-        .split('\0')
-        .filter(|f| !f.is_empty() && !f.starts_with("xtask/") && !f.starts_with(".cargo/"))
+    let files: Vec<PathBuf> = crate::tools::git::listed(&listed)
+        .filter(|f| !f.starts_with("xtask/") && !f.starts_with(".cargo/"))
         .map(|f| root.join(f))
         .collect();
     let rel = |p: &Path| p.strip_prefix(root).unwrap_or(p).display().to_string();

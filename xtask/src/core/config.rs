@@ -586,13 +586,16 @@ pub struct PythonPackage {
 
 /// Whether two relative directories are the same (`.`, `./x/` and `x`).
 fn same_dir(a: &str, b: &str) -> bool {
-    let parts = |p: &str| -> Vec<String> {
-        p.split('/')
-            .filter(|c| !c.is_empty() && *c != ".")
-            .map(str::to_owned)
-            .collect()
-    };
-    parts(a) == parts(b)
+    repo_dir(a) == repo_dir(b)
+}
+
+/// A directory of the config, relative to the root, as git lists paths:
+/// `.` is the root (empty), `./python/` is `python`.
+pub fn repo_dir(path: &str) -> PathBuf {
+    Path::new(path)
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect()
 }
 
 /// A table, or an array of tables, as a list: `[x]` and `[[x]]` both work,

@@ -320,8 +320,7 @@ fn unlisted_model_assets(ws: &Workspace, runner: &Runner) -> Result<Vec<String>>
         return Ok(Vec::new());
     }
     let listed = runner.read(&Git::at(&ws.root).files())?;
-    let listed: std::collections::BTreeSet<&str> =
-        listed.split('\0').filter(|f| !f.is_empty()).collect();
+    let listed: std::collections::BTreeSet<&str> = crate::tools::git::listed(&listed).collect();
     Ok(assets
         .into_iter()
         .filter(|a| !listed.contains(a.trim_start_matches("./")))
@@ -596,10 +595,7 @@ pub(crate) fn edited_copy(
     version: &str,
     runner: &Runner,
 ) -> Result<PathBuf> {
-    let prefix: PathBuf = Path::new(package)
-        .components()
-        .filter(|c| !matches!(c, std::path::Component::CurDir))
-        .collect();
+    let prefix = crate::core::config::repo_dir(package);
     let copy = workspace
         .root
         .join(format!("target/xtask-release/v{version}/source"))
@@ -609,7 +605,7 @@ pub(crate) fn edited_copy(
     }
     std::fs::create_dir_all(&copy).with_context(|| format!("creating {}", copy.display()))?;
     let listed = runner.read(&Git::at(&workspace.root).files())?;
-    for file in listed.split('\0').filter(|f| !f.is_empty()) {
+    for file in crate::tools::git::listed(&listed) {
         let Ok(rel) = Path::new(file).strip_prefix(&prefix) else {
             continue;
         };

@@ -118,7 +118,7 @@ impl Git {
     }
 
     /// `git ls-files -z --cached --others --exclude-standard`: every file
-    /// git tracks or would track, never an ignored one.
+    /// git tracks or would track, never an ignored one (read with `listed`).
     pub fn files(&self) -> Cmd {
         self.query([
             "ls-files",
@@ -294,6 +294,11 @@ impl Git {
     pub fn reset_hard(&self, rev: &str) -> Cmd {
         self.cmd(Effect::Stage, ["reset", "--quiet", "--hard", rev])
     }
+}
+
+/// The paths `Git::files` printed.
+pub fn listed(out: &str) -> impl Iterator<Item = &str> {
+    out.split('\0').filter(|f| !f.is_empty())
 }
 
 #[cfg(test)]

@@ -94,12 +94,7 @@ impl VersionSources {
         let listed: Option<Vec<PathBuf>> = runner
             .read(&crate::tools::git::Git::at(&workspace.root).files())
             .ok()
-            .map(|out| {
-                out.split('\0')
-                    .filter(|f| !f.is_empty())
-                    .map(PathBuf::from)
-                    .collect()
-            });
+            .map(|out| crate::tools::git::listed(&out).map(PathBuf::from).collect());
         let current = finder.workspace_version();
         let bumped_dirs = finder.members(workspace, runner);
         finder.cargo_lock(&bumped_dirs);
@@ -111,10 +106,7 @@ impl VersionSources {
         };
         for (i, python) in workspace.release.python.iter().enumerate() {
             // `.` is the root: `pyproject.toml`, not `./pyproject.toml`.
-            let dir: PathBuf = Path::new(&python.path)
-                .components()
-                .filter(|c| !matches!(c, std::path::Component::CurDir))
-                .collect();
+            let dir = crate::core::config::repo_dir(&python.path);
             if workspace.root.join(&dir).is_dir() {
                 finder.pyproject(&dir);
                 finder.uv_lock(&dir);
@@ -624,16 +616,14 @@ impl Finder {
         let mut files = Vec::new();
         match listed {
             Some(listed) => {
-                let dir: PathBuf = python_dir
-                    .components()
-                    .filter(|c| !matches!(c, std::path::Component::CurDir))
-                    .collect();
+                // `python_dir` is relative to the root, `.` dropped (`repo_dir`).
+                let dir = python_dir;
                 files.extend(
                     listed
                         .iter()
-                        .filter(|f| f.starts_with(&dir) && f.extension().is_some_and(|e| e == "py"))
+                        .filter(|f| f.starts_with(dir) && f.extension().is_some_and(|e| e == "py"))
                         .filter(|f| {
-                            !f.strip_prefix(&dir).unwrap_or(f).components().any(|c| {
+                            !f.strip_prefix(dir).unwrap_or(f).components().any(|c| {
                                 ["tests", "test"].contains(&&*c.as_os_str().to_string_lossy())
                             })
                         })
