@@ -9,7 +9,6 @@
 //! values are never printed.
 
 use anyhow::{bail, Result};
-use serde::Serialize;
 
 use crate::core::config::{ReleaseConfig, Workspace};
 use crate::core::runner::{on_path, Cmd, Runner};
@@ -23,7 +22,7 @@ pub struct Doctor {
     json: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct Report<'a> {
     version: Option<&'a str>,
     /// The release configuration as read, defaults filled in.
@@ -34,11 +33,18 @@ pub struct Report<'a> {
     pub missing: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+record!(write: Report<'a> (Same) {
+    version,
+    config,
+    tools,
+    credentials,
+    missing,
+});
+
+#[derive(Debug)]
 pub struct Check {
     pub name: &'static str,
     status: Status,
-    #[serde(skip_serializing_if = "Option::is_none")]
     version: Option<String>,
     /// What needs it in this repository's release; `None` when optional.
     needed_for: Option<String>,
@@ -46,12 +52,19 @@ pub struct Check {
     /// `--execute`, so they are reported but never required here).
     required: bool,
     /// How to get it, when it is not `ok`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+record!(write: Check (Same) {
+    name,
+    status,
+    version ; skip_if Option::is_none,
+    needed_for,
+    required,
+    fix ; skip_if Option::is_none,
+});
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Status {
     Ok,
     Missing,
@@ -62,12 +75,20 @@ enum Status {
     OnDemand,
 }
 
-#[derive(Debug, Serialize)]
+string_enum!(Status (Lower) { Ok, Missing, Failing, OnDemand });
+
+#[derive(Debug)]
 pub struct Credential {
     pub name: &'static str,
     pub set: bool,
     pub needed_for: String,
 }
+
+record!(write: Credential (Same) {
+    name,
+    set,
+    needed_for,
+});
 
 impl Doctor {
     pub fn run(self) -> Result<()> {

@@ -12,7 +12,6 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use semver::Version;
-use serde::Serialize;
 
 use crate::core::config::{Entries, Workspace};
 use crate::core::runner::Runner;
@@ -313,7 +312,6 @@ fn read_changelog(workspace: &Workspace) -> Result<String> {
     }
 }
 
-#[derive(Serialize)]
 struct Report<'a> {
     previous_tag: Option<&'a str>,
     version: String,
@@ -324,11 +322,24 @@ struct Report<'a> {
     left_out: &'a [String],
 }
 
-#[derive(Serialize)]
+record!(write: Report<'a> (Same) {
+    previous_tag,
+    version,
+    commits,
+    auto_level,
+    sections,
+    left_out,
+});
+
 struct SectionJson<'a> {
     name: &'a str,
     entries: &'a [section::Entry],
 }
+
+record!(write: SectionJson<'a> (Same) {
+    name,
+    entries,
+});
 
 impl Changelog {
     pub fn run(self) -> Result<()> {

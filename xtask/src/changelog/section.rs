@@ -1,31 +1,39 @@
 //! Commits grouped into Keep a Changelog sections, and the level they call for.
 
 use semver::Version;
-use serde::{Deserialize, Serialize};
 
 use super::commits::{parse, Commit, Kind};
 use crate::core::config::ChangelogConfig;
 use crate::version::level::Level;
 
 /// One bullet of a section.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
     /// The markdown after `- `.
     pub text: String,
     pub breaking: bool,
     /// Full commit hash; empty for an entry a person wrote.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub hash: String,
     /// A line a person wrote that is not a `- ` bullet: written back as is.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub verbatim: bool,
 }
 
+record!(read write: Entry (Same) {
+    text,
+    breaking,
+    hash = Default::default() ; skip_if String::is_empty,
+    verbatim = Default::default() ; skip_if std::ops::Not::not,
+});
+
 /// The sections of one release, in Keep a Changelog order.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Section {
     pub groups: Vec<(String, Vec<Entry>)>,
 }
+
+record!(read write: Section (Same) {
+    groups,
+});
 
 impl Section {
     /// Adds one commit (they arrive newest first, as `git log` gives them);

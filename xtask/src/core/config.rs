@@ -13,7 +13,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::core::record::{one_or_many, table_or_tables, At, Decode, DecodeError};
 
 /// The repository the xtask works on.
 #[derive(Debug)]
@@ -41,26 +43,47 @@ impl Workspace {
         let path = root.join("Cargo.toml");
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
-        let manifest: Manifest = toml_edit::de::from_str(&text).map_err(|err| {
+        let doc = toml_edit::Document::parse(text.as_str()).map_err(|err| {
             anyhow::anyhow!(
-                "{}: {}\nfix the key named above; every key of [workspace.metadata.release] \
-                 is documented in docs/CONFIG.md",
+                "{}: not valid TOML: {}\nfix it, then run the command again",
                 path.display(),
                 err.to_string().trim_end()
             )
         })?;
-        let workspace = manifest.workspace.unwrap_or_default();
-        if workspace
-            .metadata
-            .as_ref()
-            .is_none_or(|m| m.release.is_none())
+        let workspace = doc.get("workspace");
+        let package = |key: &str| -> Result<Option<String>> {
+            let at = At::default().key("workspace.package").key(key);
+            match workspace
+                .and_then(|w| w.get("package"))
+                .and_then(|p| p.get(key))
+            {
+                Some(item) => crate::core::record::from_toml(item, &at)
+                    .and_then(|value| Option::<String>::decode(&value, &at)),
+                None => Ok(None),
+            }
+            .with_context(|| format!("{}: [workspace.package] {key}", path.display()))
+        };
+        let release = match workspace
+            .and_then(|w| w.get("metadata"))
+            .and_then(|m| m.get("release"))
         {
-            refuse_misspelt_release(&path, &text)?;
-        }
-        let release = workspace
-            .metadata
-            .and_then(|m| m.release)
-            .unwrap_or_default();
+            Some(item) => crate::core::record::from_toml(item, &At::default())
+                .and_then(|value| ReleaseConfig::decode(&value, &At::default()))
+                .map_err(|err| {
+                    let problem = err.to_string();
+                    anyhow::anyhow!(
+                        "{}: {}{problem}\nfix the key named above; every key of \
+                         [workspace.metadata.release] is documented in docs/CONFIG.md",
+                        path.display(),
+                        line_of_key(&text, &problem)
+                            .map_or(String::new(), |l| format!("line {l}: "))
+                    )
+                })?,
+            None => {
+                refuse_misspelt_release(&path, &text)?;
+                ReleaseConfig::default()
+            }
+        };
         let problems: Vec<String> = release
             .problems()
             .into_iter()
@@ -78,12 +101,11 @@ impl Workspace {
                 crate::core::report::bullets(&problems)
             );
         }
-        let package = workspace.package.unwrap_or_default();
         Ok(Workspace {
             root: root.to_owned(),
-            version: package.version,
-            license: package.license,
-            repository: package.repository,
+            version: package("version")?,
+            license: package("license")?,
+            repository: package("repository")?,
             release,
         })
     }
@@ -224,106 +246,89 @@ fn find_root(start: &Path) -> Result<PathBuf> {
     )
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct Manifest {
-    workspace: Option<WorkspaceTable>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct WorkspaceTable {
-    package: Option<WorkspacePackage>,
-    metadata: Option<Metadata>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct WorkspacePackage {
-    version: Option<String>,
-    license: Option<String>,
-    repository: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct Metadata {
-    release: Option<ReleaseConfig>,
-}
-
 /// `[workspace.metadata.release]`: what a release of this repository contains.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Debug)]
 pub struct ReleaseConfig {
     /// GitHub repository slug, `owner/name`; no GitHub release without it.
     pub github: Option<String>,
     /// Branches a release may start from; `*` matches within the rest of a name.
-    #[serde(default = "default_branches")]
     pub branches: Vec<String>,
     /// The tag of a release; must contain `{version}`.
-    #[serde(default = "default_tag_name")]
     pub tag_name: String,
     /// The release commit's message: `{version}`, `{tag}`, `{pep440}`,
     /// `{summary}`, `{previous_tag}`.
-    #[serde(default = "default_commit_message")]
     pub commit_message: String,
     /// The annotated tag's message, with the same placeholders.
-    #[serde(default = "default_tag_message")]
     pub tag_message: String,
     /// Further tags on the release commit, e.g. `models-v{version}`.
-    #[serde(default)]
     pub extra_tags: Vec<ExtraTag>,
     /// A release from another branch (`release/1.2.x`) is merged into this
     /// one, e.g. `"main"`, in the same atomic push; a conflict stops it
     /// before anything is pushed.
     pub merge_back: Option<String>,
-    #[serde(default)]
     pub changelog: ChangelogConfig,
-    #[serde(default)]
     pub notes: NotesConfig,
     /// Workspace members that carry their own `version` instead of
     /// `version.workspace = true`, by package name.
-    #[serde(default)]
     pub crates: Vec<String>,
     /// Further files holding the version as text.
-    #[serde(default)]
     pub version_files: Vec<VersionFile>,
     /// The Python packages released with the workspace: one table
     /// (`[….python]`) or several (`[[….python]]`).
-    #[serde(default, deserialize_with = "table_or_tables")]
     pub python: Vec<PythonPackage>,
-    #[serde(default)]
     pub docker: Vec<DockerImage>,
-    #[serde(default)]
     pub models: Vec<Model>,
     /// Further files a release ships, by glob: renamed, or zipped into one.
-    #[serde(default)]
     pub assets: Vec<ReleaseAsset>,
     /// Models the product pulls by name at run time, pinned by digest.
-    #[serde(default)]
     pub references: References,
     /// Release steps this project never runs (as `--skip` each time), e.g.
     /// `["docker"]`; preflight cannot be one.
-    #[serde(default)]
     pub skip_steps: Vec<String>,
     /// What each compile target takes of an ONNX, by `hw-arch` name.
-    #[serde(default)]
     pub targets: BTreeMap<String, TargetRules>,
     /// The project's own commands at fixed points of a release.
-    #[serde(default)]
     pub hooks: Hooks,
     /// Wait for the project's CI on the pushed release commit, and stop
     /// before anything is published when it fails.
     pub ci: Option<CiWait>,
     /// A release across machines: the runner labels each part builds on,
     /// by kind (`python`, `onnx`, `hef`) or image platform (`linux/arm64`).
-    #[serde(default)]
     pub runners: BTreeMap<String, Vec<String>>,
     /// GPG key to sign with; `RELEASE_GPG_KEY` and `--sign-key` override it.
     pub sign_key: Option<String>,
     /// Sign every asset too, not only `sha256sum.txt` and the provenance.
-    #[serde(default)]
     pub sign_assets: bool,
     /// The SBOM asset's name, with `{version}` at most.
-    #[serde(default = "default_sbom_name")]
     pub sbom_name: String,
 }
+
+record!(read write: ReleaseConfig (Kebab, strict) {
+    github,
+    branches = default_branches(),
+    tag_name = default_tag_name(),
+    commit_message = default_commit_message(),
+    tag_message = default_tag_message(),
+    extra_tags = Default::default(),
+    merge_back,
+    changelog = Default::default(),
+    notes = Default::default(),
+    crates = Default::default(),
+    version_files = Default::default(),
+    python with table_or_tables = Default::default(),
+    docker = Default::default(),
+    models = Default::default(),
+    assets = Default::default(),
+    references = Default::default(),
+    skip_steps = Default::default(),
+    targets = Default::default(),
+    hooks = Default::default(),
+    ci,
+    runners = Default::default(),
+    sign_key,
+    sign_assets = Default::default(),
+    sbom_name = default_sbom_name(),
+});
 
 fn default_sbom_name() -> String {
     crate::core::dist::SBOM.to_owned()
@@ -377,16 +382,20 @@ fn default_tag_message() -> String {
 }
 
 /// A further tag on the release commit.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Debug)]
 pub struct ExtraTag {
     /// With `{version}`, e.g. `models-v{version}`.
     pub name: String,
     /// Annotated (with `message`, else `tag-message`) or lightweight.
-    #[serde(default = "yes")]
     pub annotated: bool,
     pub message: Option<String>,
 }
+
+record!(read write: ExtraTag (Kebab, strict) {
+    name,
+    annotated = yes(),
+    message,
+});
 
 /// The placeholders of the commit and tag messages.
 pub const MESSAGE_PLACEHOLDERS: &[&str] = &["version", "tag", "pep440", "summary", "previous_tag"];
@@ -402,16 +411,19 @@ pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
 
 /// `[workspace.metadata.release.notes]`: the release notes (the GitHub
 /// release's body) and title, as Jinja templates (docs/RELEASE-NOTES.md).
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Debug)]
 pub struct NotesConfig {
     /// The notes' template, relative to the root [default: the built-in one,
     /// which names no model-specific facts].
     pub template: Option<String>,
     /// The release's title.
-    #[serde(default = "default_title")]
     pub title: String,
 }
+
+record!(read write: NotesConfig (Kebab, strict) {
+    template,
+    title = default_title(),
+});
 
 impl Default for NotesConfig {
     fn default() -> Self {
@@ -428,39 +440,29 @@ fn default_title() -> String {
 
 /// `[workspace.metadata.release.changelog]`: how commits become the
 /// changelog section.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Debug)]
 pub struct ChangelogConfig {
     /// The Keep a Changelog file.
-    #[serde(default = "default_changelog_path")]
     pub path: String,
     /// Commit type -> section (Added, Changed, Deprecated, Removed, Fixed,
     /// Security). Types not listed are left out unless breaking.
-    #[serde(default = "default_sections")]
     pub sections: BTreeMap<String, String>,
     /// Keep commits that are not conventional under this Keep a Changelog
     /// section; by default they are left out (and listed in the output).
-    #[serde(default)]
     pub other_section: Option<String>,
     /// `bump auto`: release a patch for any commit, not only for `fix`,
     /// `perf` and `refactor` (commitizen's patch types).
-    #[serde(default)]
     pub patch_for_any_commit: bool,
     /// Replaced by `other-section`; kept only to say so.
-    #[serde(default, skip_serializing)]
     pub keep_other: Option<bool>,
     /// Only commits touching these paths count (git pathspecs); empty: all.
-    #[serde(default)]
     pub paths: Vec<String>,
     /// The sections a release may have, in the order it lists them.
-    #[serde(default = "default_section_order")]
     pub section_order: Vec<String>,
     /// A release's heading: `{version}` (required), `{date}`, `{tag}`.
-    #[serde(default = "default_heading")]
     pub heading: String,
     /// Where `## [Unreleased]` sits: above the releases (`top`, newest
     /// first), below them (`bottom`, oldest first), or nowhere (`none`).
-    #[serde(default)]
     pub unreleased: UnreleasedAt,
     /// With no release tag yet: the commit the first release's changes
     /// start after [default: the commit that added the newest release
@@ -469,16 +471,28 @@ pub struct ChangelogConfig {
     /// What a subject may start with before its conventional type, e.g.
     /// a ticket id: `"[*] "`, `"*-* "`, `"#* "`; `*` stands for any run of
     /// characters without a space. The prefix is dropped from the entry.
-    #[serde(default)]
     pub commit_prefixes: Vec<String>,
     /// What makes a release's section: `both` (commits and the hand-written
     /// `[Unreleased]` lines, an entry never twice), `commits`, or `hand`.
-    #[serde(default)]
     pub entries: Entries,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
+record!(read write: ChangelogConfig (Kebab, strict) {
+    path = default_changelog_path(),
+    sections = default_sections(),
+    other_section = Default::default(),
+    patch_for_any_commit = Default::default(),
+    keep_other = Default::default() ; skip_if crate::core::record::always,
+    paths = Default::default(),
+    section_order = default_section_order(),
+    heading = default_heading(),
+    unreleased = Default::default(),
+    since,
+    commit_prefixes = Default::default(),
+    entries = Default::default(),
+});
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Entries {
     #[default]
     Both,
@@ -486,8 +500,9 @@ pub enum Entries {
     Hand,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
+string_enum!(Entries (Lower) { Both, Commits, Hand });
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum UnreleasedAt {
     #[default]
     Top,
@@ -496,6 +511,8 @@ pub enum UnreleasedAt {
     /// `[Unreleased]` compare link.
     None,
 }
+
+string_enum!(UnreleasedAt (Lower) { Top, Bottom, None });
 
 fn default_section_order() -> Vec<String> {
     SECTIONS.iter().map(|s| (*s).to_owned()).collect()
@@ -554,35 +571,42 @@ fn default_sections() -> BTreeMap<String, String> {
 }
 
 /// A text file that carries the version a fixed number of times.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Debug)]
 pub struct VersionFile {
     pub path: String,
     /// Text around the version, with `{version}` (SemVer) or `{pep440}`.
     pub search: String,
     /// How many times `search` must match; any other count stops a bump.
-    #[serde(default = "one")]
     pub count: usize,
 }
+
+record!(read write: VersionFile (Kebab, strict) {
+    path,
+    search,
+    count = one(),
+});
 
 fn one() -> usize {
     1
 }
 
 /// A Python package released with the workspace.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Debug)]
 pub struct PythonPackage {
     /// Directory of the package's `pyproject.toml`.
     pub path: String,
     /// Upload URL of the package index.
-    #[serde(default = "default_index_url")]
     pub index_url: String,
     /// Upload it (`false`: the project's own CI publishes it; the release
     /// builds and checks it, and its `pypi` step is off).
-    #[serde(default = "yes")]
     pub publish: bool,
 }
+
+record!(read write: PythonPackage (Kebab, strict) {
+    path,
+    index_url = default_index_url(),
+    publish = yes(),
+});
 
 /// Whether two relative directories are the same (`.`, `./x/` and `x`).
 fn same_dir(a: &str, b: &str) -> bool {
@@ -598,66 +622,43 @@ pub fn repo_dir(path: &str) -> PathBuf {
         .collect()
 }
 
-/// A table, or an array of tables, as a list: `[x]` and `[[x]]` both work,
-/// with the element type's own errors (unknown keys and their lines).
-fn table_or_tables<'de, D, T>(deserializer: D) -> std::result::Result<Vec<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    struct Visitor<T>(std::marker::PhantomData<T>);
-    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Visitor<T> {
-        type Value = Vec<T>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a table or an array of tables")
-        }
-        fn visit_map<M: serde::de::MapAccess<'de>>(
-            self,
-            map: M,
-        ) -> std::result::Result<Vec<T>, M::Error> {
-            T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(|one| vec![one])
-        }
-        fn visit_seq<S: serde::de::SeqAccess<'de>>(
-            self,
-            seq: S,
-        ) -> std::result::Result<Vec<T>, S::Error> {
-            Vec::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
-        }
-    }
-    deserializer.deserialize_any(Visitor(std::marker::PhantomData))
-}
-
 fn default_index_url() -> String {
     "https://upload.pypi.org/legacy/".to_owned()
 }
 
 /// A container image built and pushed by a release.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Debug)]
 pub struct DockerImage {
     /// Full image name without tag, e.g. `ghcr.io/owner/image`.
     pub name: String,
     pub dockerfile: String,
     /// Build context; `{version}` is replaced (the staged release directory).
-    #[serde(default = "default_context")]
     pub context: String,
-    #[serde(default = "default_platforms")]
     pub platforms: Vec<String>,
-    #[serde(default)]
     pub build_args: BTreeMap<String, String>,
     /// Extra tags; `{version}` and `{sha}` (short commit) are replaced.
-    #[serde(default)]
     pub extra_tags: Vec<String>,
     /// The project's own tag set instead of `X.Y.Z`/`X.Y`/`X`/`latest`:
     /// templates with `{version}`, `{major}`, `{minor}`, `{patch}`, `{sha}`
     /// (docs/DISTRIBUTION.md says which move when).
     pub tags: Option<Vec<String>>,
     /// Build without the engine's cache (`--no-cache`).
-    #[serde(default)]
     pub no_cache: bool,
     /// The Dockerfile stage to build (`--target`).
     pub target: Option<String>,
 }
+
+record!(read write: DockerImage (Kebab, strict) {
+    name,
+    dockerfile,
+    context = default_context(),
+    platforms = default_platforms(),
+    build_args = Default::default(),
+    extra_tags = Default::default(),
+    tags,
+    no_cache = Default::default(),
+    target,
+});
 
 fn default_context() -> String {
     ".".to_owned()
@@ -668,14 +669,12 @@ fn default_platforms() -> Vec<String> {
 }
 
 /// A trained model released with the workspace.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Debug)]
 pub struct Model {
     pub name: String,
     /// Directory holding `v<X.Y.Z>/` metadata directories.
     pub metadata: String,
     /// Files released as assets (weights, ONNX, HEF), relative to the root.
-    #[serde(default)]
     pub assets: Vec<String>,
     /// Compile a HEF for the Hailo accelerator.
     pub hef: Option<Hef>,
@@ -687,41 +686,44 @@ pub struct Model {
     pub export: Option<Export>,
     /// How a weights name writes the accuracy as a percent (`_57pct.pth`
     /// for 0.5768): `truncate`, `round` or `either`.
-    #[serde(default)]
     pub accuracy_in_name: PercentStyle,
     /// The model card in each version directory; `""`: the project keeps none.
-    #[serde(default = "default_card")]
     pub card: String,
     /// Where each fact the release relies on lives in the version directory's
     /// JSON files; the defaults are the example's files.
-    #[serde(default)]
     pub facts: Facts,
 }
+
+record!(read write: Model (Kebab, strict) {
+    name,
+    metadata,
+    assets = Default::default(),
+    hef,
+    onnx,
+    export,
+    accuracy_in_name = Default::default(),
+    card = default_card(),
+    facts = Default::default(),
+});
 
 /// The project's own export programs, run from the repository root. Every
 /// argument and `env` value may hold placeholders: `{python}` (the
 /// interpreter, `XTASK_PYTHON`), `{root}`, `{name}`, `{metadata}` (the newest
 /// `v<X.Y.Z>/` directory), `{weights}`, `{onnx}`, `{calibration}`, `{out}`
 /// (the staged directory).
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Debug)]
 pub struct Export {
     /// Writes `{onnx}` from `{weights}`.
     pub command: Vec<String>,
     /// Writes the DFC calibration set `{calibration}` (`.npy`).
-    #[serde(default)]
     pub calibration: Vec<String>,
     /// Trains deterministic weights into `{weights}` (`onnx-export --synthetic`).
-    #[serde(default)]
     pub synthetic: Vec<String>,
     /// Further files `command` writes beside the ONNX, `<name>.<suffix>`.
-    #[serde(default)]
     pub outputs: Vec<String>,
-    #[serde(default)]
     pub env: BTreeMap<String, String>,
     /// Python modules the programs import: missing ones are named before
     /// anything runs.
-    #[serde(default)]
     pub python_modules: Vec<String>,
     /// How to get them, for the message when they are missing.
     pub install: Option<String>,
@@ -732,25 +734,38 @@ pub struct Export {
     pub parity_tolerance: Option<f64>,
 }
 
+record!(read write: Export (Kebab, strict) {
+    command,
+    calibration = Default::default(),
+    synthetic = Default::default(),
+    outputs = Default::default(),
+    env = Default::default(),
+    python_modules = Default::default(),
+    install,
+    parity_tolerance,
+});
+
 /// `[workspace.metadata.release.hooks]`: each a list of argv lists, run
 /// from the repository root with `NEW_VERSION`, `PEP440_VERSION`, `TAG`,
 /// `PREVIOUS_TAG`, `DRY_RUN` and `RELEASE_DIR` in their environment (like
 /// cargo-release's hooks); a failing one stops the release.
-#[derive(Debug, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Debug, Default)]
 pub struct Hooks {
     /// The project's tests and linters: preflight runs them before anything
     /// changes (`--execute`, unless `--skip-tests`).
-    #[serde(default)]
     pub test: Vec<Vec<String>>,
     /// At the start of the build, before anything is staged (also in a dry
     /// run, with `DRY_RUN=true`): a sub-project's own build, a smoke test.
-    #[serde(default)]
     pub pre_release: Vec<Vec<String>>,
     /// After everything is published and verified (`--execute` only).
-    #[serde(default)]
     pub post_release: Vec<Vec<String>>,
 }
+
+record!(read write: Hooks (Kebab, strict) {
+    test = Default::default(),
+    pre_release = Default::default(),
+    post_release = Default::default(),
+});
 
 impl Hooks {
     fn problems(&self) -> Vec<String> {
@@ -775,19 +790,21 @@ impl Hooks {
 /// `[workspace.metadata.release.ci]`: the `ci` step, after the push and
 /// before anything is published, reads GitHub Actions' runs of the release
 /// commit (`gh run list --commit`) until they finish.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Debug)]
 pub struct CiWait {
     /// The workflows that must pass, by name; empty: every run of the commit.
-    #[serde(default)]
     pub workflows: Vec<String>,
     /// How long to wait for them, in minutes.
-    #[serde(default = "default_ci_timeout")]
     pub timeout_minutes: u64,
     /// How often to ask, in seconds.
-    #[serde(default = "default_ci_interval")]
     pub interval_seconds: u64,
 }
+
+record!(read write: CiWait (Kebab, strict) {
+    workflows = Default::default(),
+    timeout_minutes = default_ci_timeout(),
+    interval_seconds = default_ci_interval(),
+});
 
 fn default_ci_timeout() -> u64 {
     60
@@ -800,25 +817,27 @@ fn default_ci_interval() -> u64 {
 /// `[workspace.metadata.release.targets.<hw-arch>]`: what a compiler for
 /// that target takes of an ONNX (docs/MODELS.md says which rules are
 /// Hailo's and which are our caution).
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Debug)]
 pub struct TargetRules {
     /// The default-domain opsets it parses (empty: any).
-    #[serde(default)]
     pub opsets: Vec<u64>,
     /// Op types it rejects.
-    #[serde(default)]
     pub forbidden_ops: Vec<String>,
     /// Refuse a `Conv` with a 1-D kernel (write it as a `(1, k)` 2-D one).
-    #[serde(default)]
     pub no_conv_1d: bool,
     /// Refuse a `Slice` fed by a `Pad` (pad on one side instead).
-    #[serde(default)]
     pub no_pad_slice: bool,
     /// Every node needs a name (start and end nodes are given by name).
-    #[serde(default = "yes")]
     pub named_nodes: bool,
 }
+
+record!(read write: TargetRules (Kebab, strict) {
+    opsets = Default::default(),
+    forbidden_ops = Default::default(),
+    no_conv_1d = Default::default(),
+    no_pad_slice = Default::default(),
+    named_nodes = yes(),
+});
 
 fn yes() -> bool {
     true
@@ -826,18 +845,22 @@ fn yes() -> bool {
 
 /// `[[workspace.metadata.release.assets]]`: repository files a release
 /// ships beside what it builds (docs/CONFIG.md).
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Debug)]
 pub struct ReleaseAsset {
     /// Globs of the repository's files: `flows/*.json`, `models/**/*.json`.
     pub files: Vec<String>,
     /// Each file's name in the release: `{file}` (its own name, the
     /// default), `{stem}`, `{ext}`, `{version}`.
-    #[serde(default = "default_asset_name")]
     pub name: String,
     /// All of them in one deterministic zip instead, e.g. `models-{version}.zip`.
     pub bundle: Option<String>,
 }
+
+record!(read write: ReleaseAsset (Kebab, strict) {
+    files,
+    name = default_asset_name(),
+    bundle,
+});
 
 fn default_asset_name() -> String {
     "{file}".to_owned()
@@ -876,19 +899,20 @@ impl ReleaseAsset {
 /// `[workspace.metadata.release.references]`: models the product pulls by
 /// name (an Ollama tag, a Hugging Face revision), each pinned by its digest;
 /// `check` prints the digest the registry holds now.
-#[derive(Debug, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Debug, Default)]
 pub struct References {
     /// argv with `{name}` (and `{digest}`, the pin); the first sha256 it
     /// prints is the registry's.
-    #[serde(default)]
     pub check: Vec<String>,
-    #[serde(default)]
     pub models: Vec<Reference>,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+record!(read write: References (Kebab, strict) {
+    check = Default::default(),
+    models = Default::default(),
+});
+
+#[derive(Debug)]
 pub struct Reference {
     /// As the product pulls it: `qwen2.5-coder:7b-q4_0`.
     pub name: String,
@@ -897,6 +921,12 @@ pub struct Reference {
     /// Where it is pulled from, for the notes and the SBOM: `ollama`, ...
     pub source: Option<String>,
 }
+
+record!(read write: Reference (Kebab, strict) {
+    name,
+    digest,
+    source,
+});
 
 impl References {
     fn problems(&self) -> Vec<String> {
@@ -1011,14 +1041,15 @@ pub fn placeholders(text: &str) -> Vec<&str> {
         .collect()
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum PercentStyle {
     Truncate,
     Round,
     #[default]
     Either,
 }
+
+string_enum!(PercentStyle (Lower) { Truncate, Round, Either });
 
 fn default_card() -> String {
     "MODEL_CARD.md".to_owned()
@@ -1028,38 +1059,40 @@ fn default_card() -> String {
 /// is relative to the model's `v<X.Y.Z>/` directory, or to the repository root
 /// when it starts with `/`. Several sources must hold the same value; `[]`:
 /// the project does not record that fact.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Clone, Debug)]
 pub struct Facts {
     /// Must equal the model's configured name.
-    #[serde(deserialize_with = "one_or_many")]
     pub name: Vec<String>,
     /// The input window as the device sees it, channels last: `[100, 9]`.
-    #[serde(deserialize_with = "one_or_many")]
     pub input_shape: Vec<String>,
     /// Size of the output (latent) vector.
-    #[serde(deserialize_with = "one_or_many")]
     pub output_dim: Vec<String>,
     /// Validation accuracy as a fraction, `0.5768`.
-    #[serde(deserialize_with = "one_or_many")]
     pub accuracy: Vec<String>,
     /// The release threshold for `accuracy` (may be absent from the file).
-    #[serde(deserialize_with = "one_or_many")]
     pub min_accuracy: Vec<String>,
     /// Normalisation, one entry per input channel.
-    #[serde(deserialize_with = "one_or_many")]
     pub mean: Vec<String>,
-    #[serde(deserialize_with = "one_or_many")]
     pub std: Vec<String>,
-    #[serde(deserialize_with = "one_or_many")]
     pub channels: Vec<String>,
     /// Must equal the directory's version (may be absent from the file).
-    #[serde(deserialize_with = "one_or_many")]
     pub model_version: Vec<String>,
     /// Where the model runs, as the project words it.
-    #[serde(deserialize_with = "one_or_many")]
     pub platform: Vec<String>,
 }
+
+record!(read write: Facts (Kebab, strict) {
+    name with one_or_many = Facts::default().name,
+    input_shape with one_or_many = Facts::default().input_shape,
+    output_dim with one_or_many = Facts::default().output_dim,
+    accuracy with one_or_many = Facts::default().accuracy,
+    min_accuracy with one_or_many = Facts::default().min_accuracy,
+    mean with one_or_many = Facts::default().mean,
+    std with one_or_many = Facts::default().std,
+    channels with one_or_many = Facts::default().channels,
+    model_version with one_or_many = Facts::default().model_version,
+    platform with one_or_many = Facts::default().platform,
+});
 
 impl Default for Facts {
     fn default() -> Self {
@@ -1103,61 +1136,52 @@ impl Facts {
     }
 }
 
-/// A string or a list of strings, as a list.
-fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    struct Visitor;
-    impl<'de> serde::de::Visitor<'de> for Visitor {
-        type Value = Vec<String>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a source \"file.json#/pointer\" or a list of them")
-        }
-        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            Ok(vec![v.to_owned()])
-        }
-        fn visit_seq<A: serde::de::SeqAccess<'de>>(
-            self,
-            mut seq: A,
-        ) -> Result<Self::Value, A::Error> {
-            let mut out = Vec::new();
-            while let Some(s) = seq.next_element::<String>()? {
-                out.push(s);
-            }
-            Ok(out)
-        }
-    }
-    d.deserialize_any(Visitor)
-}
-
 /// A model's ONNX interface as the project declares it.
-#[derive(Debug, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Debug, Default)]
 pub struct OnnxSpec {
     /// Input name -> static shape, e.g. `{ imu_window = [1, 100, 9] }`.
-    #[serde(default)]
     pub inputs: std::collections::BTreeMap<String, Vec<u64>>,
     /// Output name -> static shape.
-    #[serde(default)]
     pub outputs: std::collections::BTreeMap<String, Vec<u64>>,
     /// The default-domain opsets accepted (empty: any).
-    #[serde(default)]
     pub opsets: Vec<u64>,
     /// Op types the target is known to reject or the project forbids.
-    #[serde(default)]
     pub forbidden_ops: Vec<String>,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+record!(read write: OnnxSpec (Kebab, strict) {
+    inputs = Default::default(),
+    outputs = Default::default(),
+    opsets = Default::default(),
+    forbidden_ops = Default::default(),
+});
+
+#[derive(Debug)]
 pub struct Hef {
     pub hw_arch: HwArch,
 }
 
+record!(read write: Hef (Kebab, strict) {
+    hw_arch,
+});
+
 /// A Hailo target as the DFC's `--hw-arch` names it (`hailo8`, `hailo8l`,
 /// `hailo15h`, ...). Which ones exist is the installed DFC's to say: it
 /// refuses one it does not know, before anything is compiled.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(transparent)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HwArch(String);
+
+impl Decode for HwArch {
+    fn decode(value: &Value, at: &At) -> Result<Self, DecodeError> {
+        String::decode(value, at).map(HwArch)
+    }
+}
+
+impl serde::Serialize for HwArch {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
 
 impl HwArch {
     /// `hailo` and a generation with its variant: lower-case letters and digits.

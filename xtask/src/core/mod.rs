@@ -5,6 +5,8 @@
 
 #[macro_use]
 pub mod redact;
+#[macro_use]
+pub mod record;
 
 pub mod atomic;
 pub mod config;

@@ -19,13 +19,11 @@ use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use serde::Serialize;
 
 use crate::core::redact::{redact, SECRET_VARS};
 
 /// What running a command does to the world.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Effect {
     /// Only reads (versions, status, lookups). Runs in a dry run.
     Query,
@@ -36,34 +34,28 @@ pub enum Effect {
     Change,
 }
 
+string_enum!(Effect (Lower) { Query, Stage, Change });
+
 /// A command to run, as data.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Cmd {
     program: String,
     args: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     cwd: Option<PathBuf>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     env: Vec<(String, String)>,
     /// Names (never values) of the secret variables passed to the child.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     secrets: Vec<&'static str>,
     effect: Effect,
-    #[serde(skip)]
     timeout: Option<Duration>,
     /// Say so when the child has printed nothing for this long.
-    #[serde(skip)]
     heartbeat: Option<Duration>,
     /// What the child reads; a null stdin unless set.
-    #[serde(skip_serializing_if = "Stdin::is_null")]
     stdin: Stdin,
-    #[serde(skip)]
     install_hint: Option<&'static str>,
 }
 
 /// A child's stdin.
-#[derive(Clone, Debug, Default, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Debug, Default)]
 pub enum Stdin {
     /// Nothing: a prompt reads end-of-file instead of waiting.
     #[default]
@@ -72,12 +64,6 @@ pub enum Stdin {
     /// The value of this secret variable, for tools that read a password
     /// from stdin (`docker login --password-stdin`); only the name is kept.
     Secret(&'static str),
-}
-
-impl Stdin {
-    fn is_null(&self) -> bool {
-        matches!(self, Stdin::Null)
-    }
 }
 
 impl Cmd {

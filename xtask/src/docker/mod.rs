@@ -15,7 +15,6 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use semver::Version;
-use serde::{Deserialize, Serialize};
 
 use crate::core::config::{DockerImage, Workspace};
 use crate::core::runner::Runner;
@@ -85,13 +84,18 @@ pub struct Plan<'a> {
 }
 
 /// What a build and a push left behind, for re-runs and resume.
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Default)]
 struct Record {
     /// The local image's config digest (plain docker).
     image_id: Option<String>,
     /// The pushed manifest (list) digest.
     digest: Option<String>,
 }
+
+record!(read write: Record (Same) {
+    image_id,
+    digest,
+});
 
 /// What every image of one release is built from.
 pub struct Source {
@@ -274,7 +278,7 @@ impl Plan<'_> {
     fn load_record(&self) -> Record {
         std::fs::read_to_string(&self.record)
             .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
+            .and_then(|t| crate::core::record::from_str(&t).ok())
             .unwrap_or_default()
     }
 

@@ -11,14 +11,18 @@
 //! - configured extra tags, with `{version}` (the tag's version) and `{sha}`.
 
 use semver::{BuildMetadata, Version};
-use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tag {
     pub name: String,
     /// Moves from release to release (`latest`, `1.2`); `X.Y.Z` never does.
     pub moving: bool,
 }
+
+record!(read write: Tag (Same) {
+    name,
+    moving,
+});
 
 /// `version` without build metadata: what its image tags and registry
 /// references carry.

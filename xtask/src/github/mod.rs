@@ -12,7 +12,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use serde::Deserialize;
 
 use crate::checksums::{hex, sha256_files};
 use crate::core::config::Workspace;
@@ -74,22 +73,32 @@ impl<'a> Repo<'a> {
 }
 
 /// `gh release view --json` of what the release uses.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug)]
 pub struct Release {
     pub is_draft: bool,
     pub url: String,
     pub assets: Vec<Asset>,
 }
 
-#[derive(Debug, Deserialize)]
+record!(read: Release (Camel) {
+    is_draft,
+    url,
+    assets,
+});
+
+#[derive(Debug)]
 pub struct Asset {
     pub name: String,
     pub size: u64,
     /// `sha256:...` where GitHub reports it.
-    #[serde(default)]
     pub digest: Option<String>,
 }
+
+record!(read: Asset (Same) {
+    name,
+    size,
+    digest = Default::default(),
+});
 
 impl GhRelease {
     pub fn run(self) -> Result<()> {
@@ -160,7 +169,7 @@ fn asset_lines(release: &Release) -> String {
 pub fn view(tag: &str, repo: &Repo, runner: &Runner) -> Result<Option<Release>> {
     let out = runner.output(&repo.at(gh::release_view(tag)))?;
     if out.success() {
-        return serde_json::from_str(&out.stdout)
+        return crate::core::record::from_str(&out.stdout)
             .map(Some)
             .with_context(|| format!("gh release view {tag}: unexpected answer"));
     }

@@ -11,13 +11,11 @@
 use std::io::Read;
 use std::path::Path;
 
-use serde::Serialize;
-
 pub const MAGIC: u32 = 0x0148_4546;
 const V2_HEADER: u64 = 44;
 
 /// A HEF's header, as read.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HefHeader {
     pub version: u32,
     pub proto_size: u64,
@@ -25,6 +23,14 @@ pub struct HefHeader {
     pub xxh3: String,
     pub file_size: u64,
 }
+
+record!(write: HefHeader (Same) {
+    version,
+    proto_size,
+    ccws_size,
+    xxh3,
+    file_size,
+});
 
 /// Reads and checks a `.hef`; the error says what is wrong and what it
 /// looks like instead.

@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use serde::Serialize;
 
 use crate::checksums::{hex, sha256_files};
 use crate::core::config::{HwArch, Model, Workspace};
@@ -54,7 +53,7 @@ pub struct HefCompile {
 }
 
 /// What a compile produced from what, written beside the HEF.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 struct Manifest {
     net_name: String,
     hw_arch: String,
@@ -70,11 +69,31 @@ struct Manifest {
     commands: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+record!(write: Manifest (Same) {
+    net_name,
+    hw_arch,
+    dfc_version,
+    hailort_version,
+    hef,
+    onnx,
+    calibration_set,
+    calibration_shape,
+    model_script,
+    hef_header,
+    hailortcli_architecture,
+    commands,
+});
+
+#[derive(Debug)]
 struct FileHash {
     path: String,
     sha256: String,
 }
+
+record!(write: FileHash (Same) {
+    path,
+    sha256,
+});
 
 impl HefCompile {
     /// The release's compile of `model` with every default (staged ONNX,

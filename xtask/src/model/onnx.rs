@@ -11,7 +11,7 @@
 use std::path::Path;
 
 /// What an ONNX model declares.
-#[derive(Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct OnnxModel {
     pub ir_version: u64,
     /// `(domain, version)`; the default domain is `""` (`ai.onnx`).
@@ -21,9 +21,16 @@ pub struct OnnxModel {
     /// Every node's op type, in graph order.
     pub ops: Vec<String>,
     /// Every node, in graph order (not in `--json`: `ops` says what they are).
-    #[serde(skip)]
     pub nodes: Vec<Node>,
 }
+
+record!(write: OnnxModel (Same) {
+    ir_version,
+    opsets,
+    inputs,
+    outputs,
+    ops,
+});
 
 /// What the target rules need of a node.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -38,11 +45,16 @@ pub struct Node {
 
 /// A graph input or output: its name and dims (`None`: a symbolic or
 /// missing dim, i.e. dynamic).
-#[derive(Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct Tensor {
     pub name: String,
     pub dims: Vec<Option<u64>>,
 }
+
+record!(write: Tensor (Same) {
+    name,
+    dims,
+});
 
 impl OnnxModel {
     /// The opset of the default domain.

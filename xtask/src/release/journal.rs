@@ -9,12 +9,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use serde::{Deserialize, Serialize};
 
 use super::plan::{Plan, StepName};
 
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Status {
     #[default]
     Pending,
@@ -22,28 +20,40 @@ pub enum Status {
     Failed,
 }
 
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+string_enum!(Status (Kebab) { Pending, Done, Failed });
+
+#[derive(Clone, Debug, Default)]
 pub struct StepRecord {
     pub status: Status,
     /// What the step produced (commit, digests, URLs), for later steps and resume.
-    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub outputs: serde_json::Value,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+record!(read write: StepRecord (Same) {
+    status,
+    outputs = Default::default() ; skip_if serde_json::Value::is_null,
+    error = Default::default() ; skip_if Option::is_none,
+});
+
+#[derive(Debug)]
 pub struct Journal {
     pub plan: Plan,
     /// The arguments the release was started with.
     pub arguments: Vec<String>,
     pub steps: BTreeMap<StepName, StepRecord>,
     /// A release across machines: the plan's hash and the gathered parts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub split: Option<super::split::SplitState>,
-    #[serde(skip)]
     path: PathBuf,
 }
+
+record!(read write: Journal (Same) {
+    plan,
+    arguments,
+    steps,
+    split = Default::default() ; skip_if Option::is_none,
+    path = Default::default() ; skip_if crate::core::record::always,
+});
 
 pub fn path(root: &Path) -> PathBuf {
     root.join("target/xtask-release/journal.json")
@@ -68,7 +78,7 @@ impl Journal {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(err) => return Err(err).with_context(|| format!("reading {}", path.display())),
         };
-        let mut journal: Journal = serde_json::from_str(&text).with_context(|| {
+        let mut journal: Journal = crate::core::record::from_str(&text).with_context(|| {
             format!(
                 "{}: not a release journal; move it away if no release is in progress",
                 path.display()

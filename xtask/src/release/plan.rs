@@ -9,7 +9,6 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use semver::Version;
-use serde::{Deserialize, Serialize};
 
 use crate::changelog::section::Section;
 use crate::changelog::Pending;
@@ -23,20 +22,7 @@ use crate::version::released::{is_highest, released_versions};
 use crate::version::sources::VersionSources;
 
 /// A step of the release. The order of the variants is the order they run in.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Deserialize,
-    Serialize,
-    clap::ValueEnum,
-)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
 pub enum StepName {
     /// Every check that can fail, before anything changes.
     Preflight,
@@ -61,6 +47,8 @@ pub enum StepName {
     /// Reads back what was published: assets, index files, image digests.
     PostVerify,
 }
+
+string_enum!(StepName (Kebab) { Preflight, Prepare, Build, Verify, Push, Ci, GithubDraft, Pypi, Docker, GithubPublish, PostVerify });
 
 impl StepName {
     pub const ALL: [StepName; 11] = [
@@ -102,7 +90,7 @@ impl std::fmt::Display for StepName {
 
 /// What a release will do, worked out once before anything runs and never
 /// changed afterwards; what the steps did lives in the journal.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Plan {
     pub version: String,
     pub pep440_version: Option<String>,
@@ -121,7 +109,6 @@ pub struct Plan {
     /// Where each published Python package is uploaded, by distribution
     /// name (TWINE_REPOSITORY_URL, else its `index-url`), without
     /// credentials; a resume uses these.
-    #[serde(default)]
     pub index_urls: std::collections::BTreeMap<String, String>,
     pub file_edits: Vec<String>,
     /// The CHANGELOG.md section this release writes.
@@ -129,16 +116,12 @@ pub struct Plan {
     /// The GitHub release's title (the first line of its notes).
     pub title: String,
     /// The release commit's message and the annotated tag's, filled in.
-    #[serde(default)]
     pub commit_message: String,
-    #[serde(default)]
     pub tag_message: String,
     /// Further tags on the release commit (`models-v0.2.0`), pushed with it.
-    #[serde(default)]
     pub extra_tags: Vec<ExtraTag>,
     /// The branch the release commit is merged into in the same push
     /// (`merge-back`, when the release is from another branch).
-    #[serde(default)]
     pub merge_back: Option<String>,
     /// The staged directory, `target/dist/v<X.Y.Z>`.
     pub dist: PathBuf,
@@ -147,6 +130,31 @@ pub struct Plan {
     pub images: Vec<Image>,
     pub steps: Vec<PlannedStep>,
 }
+
+record!(read write: Plan (Same) {
+    version,
+    pep440_version,
+    current_version,
+    tag,
+    previous_tag,
+    previous_version,
+    branch,
+    commit,
+    latest,
+    sign_key,
+    index_urls = Default::default(),
+    file_edits,
+    changelog,
+    title,
+    commit_message = Default::default(),
+    tag_message = Default::default(),
+    extra_tags = Default::default(),
+    merge_back = Default::default(),
+    dist,
+    assets,
+    images,
+    steps,
+});
 
 impl Plan {
     pub fn dist(&self) -> Dist {
@@ -162,30 +170,46 @@ impl Plan {
 }
 
 /// A staged file as the build step recorded it.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Asset {
     pub path: String,
     pub size: u64,
     pub sha256: String,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+record!(read write: Asset (Same) {
+    path,
+    size,
+    sha256,
+});
+
+#[derive(Clone, Debug)]
 pub struct Image {
     pub name: String,
     pub tags: Vec<crate::docker::Tag>,
     /// Why the tags differ from the version, e.g. build metadata dropped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
+record!(read write: Image (Same) {
+    name,
+    tags,
+    note = Default::default() ; skip_if Option::is_none,
+});
+
 /// A further tag: annotated with `message`, or lightweight without one.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug)]
 pub struct ExtraTag {
     pub name: String,
     pub message: Option<String>,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+record!(read write: ExtraTag (Same) {
+    name,
+    message,
+});
+
+#[derive(Clone, Debug)]
 pub struct PlannedStep {
     pub name: StepName,
     /// Left out with --skip.
@@ -194,6 +218,12 @@ pub struct PlannedStep {
     /// (secrets by name only).
     pub commands: Vec<String>,
 }
+
+record!(read write: PlannedStep (Same) {
+    name,
+    skipped,
+    commands,
+});
 
 /// What the user asked for.
 pub struct Request<'a> {

@@ -16,7 +16,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::journal::{Journal, Lock, Status};
@@ -111,7 +110,7 @@ pub struct MatrixArgs {
 }
 
 /// The plan as a file: what every machine of the release works from.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug)]
 pub struct PlanFile {
     pub format: u32,
     /// `sha256:` over everything else in the file, as canonical JSON.
@@ -125,8 +124,17 @@ pub struct PlanFile {
     pub parts: Vec<Part>,
 }
 
+record!(read write: PlanFile (Same) {
+    format,
+    hash,
+    release_commit,
+    arguments,
+    plan,
+    parts,
+});
+
 /// One thing built on one machine.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Part {
     /// `python:<dist>`, `onnx:<model>`, `hef:<model>:<hw-arch>`,
     /// `image:<name>:<platform>`.
@@ -134,12 +142,17 @@ pub struct Part {
     /// The runner labels it builds on (`runners` in the config).
     pub runs_on: Vec<String>,
     /// The parts it starts from (`release build --with`).
-    #[serde(default)]
     pub needs: Vec<String>,
 }
 
+record!(read write: Part (Same) {
+    id,
+    runs_on,
+    needs = Default::default(),
+});
+
 /// What a part's machine says it built, beside the files.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PartManifest {
     pub part: String,
     pub plan_hash: String,
@@ -151,26 +164,45 @@ pub struct PartManifest {
     /// Its files: name -> sha256.
     pub outputs: BTreeMap<String, String>,
     /// An ONNX export's parity record.
-    #[serde(default, skip_serializing_if = "Value::is_null")]
     pub parity: Value,
     /// An image part: the platform's digest in the registry.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
 }
 
+record!(read write: PartManifest (Same) {
+    part,
+    plan_hash,
+    commit,
+    tools,
+    inputs,
+    outputs,
+    parity = Default::default() ; skip_if Value::is_null,
+    digest = Default::default() ; skip_if Option::is_none,
+});
+
 /// What publish works from, kept in the journal.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default)]
 pub struct SplitState {
     pub plan_hash: String,
     /// Each gathered part: where its files are and what it says of them.
     pub parts: BTreeMap<String, Gathered>,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+record!(read write: SplitState (Same) {
+    plan_hash,
+    parts,
+});
+
+#[derive(Clone, Debug)]
 pub struct Gathered {
     pub dir: PathBuf,
     pub manifest: PartManifest,
 }
+
+record!(read write: Gathered (Same) {
+    dir,
+    manifest,
+});
 
 impl SplitState {
     /// The gathered part `id`, if publish has it.
@@ -243,7 +275,7 @@ impl PlanFile {
     pub fn load(path: &Path) -> Result<PlanFile> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading the plan {}", path.display()))?;
-        let file: PlanFile = serde_json::from_str(&text).with_context(|| {
+        let file: PlanFile = crate::core::record::from_str(&text).with_context(|| {
             format!(
                 "{}: not a release plan (`cargo xtask release plan --out FILE` writes one)",
                 path.display()
@@ -681,7 +713,7 @@ fn checked(dir: &Path, file: &PlanFile) -> Result<PartManifest> {
     let path = dir.join(PART_MANIFEST);
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let manifest: PartManifest = serde_json::from_str(&text)
+    let manifest: PartManifest = crate::core::record::from_str(&text)
         .with_context(|| format!("{}: not a part manifest", path.display()))?;
     if manifest.plan_hash != file.hash {
         bail!(

@@ -10,7 +10,6 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use serde::Deserialize;
 
 use super::{Cx, Outcome, Step};
 use crate::github::Repo;
@@ -18,8 +17,7 @@ use crate::github::Repo;
 pub struct Ci;
 
 /// One run as `gh run list --json` prints it.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug)]
 struct Run {
     database_id: u64,
     workflow_name: String,
@@ -28,6 +26,14 @@ struct Run {
     conclusion: String,
     url: String,
 }
+
+record!(read: Run (Camel) {
+    database_id,
+    workflow_name,
+    status,
+    conclusion,
+    url,
+});
 
 /// What the runs of the commit say so far.
 #[derive(Debug, PartialEq, Eq)]
@@ -120,7 +126,7 @@ impl Step for Ci {
         let mut said = String::new();
         loop {
             let out = cx.runner.read(&cmd)?;
-            let runs: Vec<Run> = serde_json::from_str(out.trim())
+            let runs: Vec<Run> = crate::core::record::from_str(out.trim())
                 .with_context(|| format!("reading `gh run list` for {commit}: {}", out.trim()))?;
             match verdict(&runs, &config.workflows) {
                 Verdict::Passed(names) => {

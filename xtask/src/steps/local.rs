@@ -179,11 +179,15 @@ fn unknown_head(cx: &Cx, head: &str) -> Result<String> {
 /// What prepare writes, recorded before it writes it
 /// (`target/xtask-release/intent-<tag>.json`): each file's sha256. A resume
 /// accepts a file only with that content.
-#[derive(serde::Deserialize, serde::Serialize)]
 struct Intent {
     tag: String,
     files: std::collections::BTreeMap<String, String>,
 }
+
+record!(read write: Intent (Same) {
+    tag,
+    files,
+});
 
 impl Intent {
     fn of(tag: &str, changes: &[FileChange]) -> Intent {
@@ -203,12 +207,14 @@ impl Intent {
     fn load(root: &std::path::Path, tag: &str) -> Result<Option<Intent>> {
         let path = Intent::path(root, tag);
         match std::fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text).map(Some).with_context(|| {
-                format!(
-                    "{}: not a record of prepare's edits; remove it",
-                    path.display()
-                )
-            }),
+            Ok(text) => crate::core::record::from_str(&text)
+                .map(Some)
+                .with_context(|| {
+                    format!(
+                        "{}: not a record of prepare's edits; remove it",
+                        path.display()
+                    )
+                }),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(err) => Err(err).with_context(|| format!("reading {}", path.display())),
         }

@@ -79,7 +79,8 @@ impl Cx<'_> {
 
     /// The files `build` staged, with their sizes and digests.
     pub fn built(&self) -> Option<Vec<Asset>> {
-        serde_json::from_value(self.output(StepName::Build)?["assets"].clone()).ok()
+        let assets = &self.output(StepName::Build)?["assets"];
+        crate::core::record::Decode::decode(assets, &crate::core::record::At::default()).ok()
     }
 
     /// The names of the assets: as built when the build ran, else as planned.

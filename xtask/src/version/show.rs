@@ -2,7 +2,6 @@
 //! they disagree (someone edited `pyproject.toml` by hand), naming the files.
 
 use anyhow::{bail, Result};
-use serde::Serialize;
 
 use crate::core::config::Workspace;
 use crate::core::runner::Runner;
@@ -17,7 +16,6 @@ pub struct Versions {
     json: bool,
 }
 
-#[derive(Serialize)]
 struct Report<'a> {
     version: String,
     pep440: Option<String>,
@@ -25,15 +23,38 @@ struct Report<'a> {
     agree: bool,
 }
 
-#[derive(Serialize)]
+record!(write: Report<'a> (Same) {
+    version,
+    pep440,
+    sources,
+    agree,
+});
+
 struct Row<'a> {
-    #[serde(flatten)]
     location: &'a Location,
     expected: String,
     agrees: bool,
     /// A PEP 440 location's version in normal form, when it parses.
-    #[serde(skip_serializing_if = "Option::is_none")]
     normal_form: Option<String>,
+}
+
+/// The location's own fields, then the row's.
+impl serde::Serialize for Row<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let location = self.location;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("file", &location.file)?;
+        map.serialize_entry("field", &location.field)?;
+        map.serialize_entry("found", &location.found)?;
+        map.serialize_entry("form", &location.form)?;
+        map.serialize_entry("expected", &self.expected)?;
+        map.serialize_entry("agrees", &self.agrees)?;
+        if let Some(normal_form) = &self.normal_form {
+            map.serialize_entry("normal_form", normal_form)?;
+        }
+        map.end()
+    }
 }
 
 impl Versions {

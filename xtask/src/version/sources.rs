@@ -17,7 +17,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use semver::{Version, VersionReq};
-use serde::Serialize;
 use toml_edit::{Document, Item, Value};
 
 use super::pep440::{to_pep440, Pep440Version};
@@ -25,8 +24,7 @@ use crate::core::config::Workspace;
 use crate::core::runner::Runner;
 
 /// How a location writes the version.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Form {
     /// `1.3.0-rc.1`
     Semver,
@@ -36,8 +34,10 @@ pub enum Form {
     Requirement,
 }
 
+string_enum!(Form (Lower) { Semver, Pep440, Requirement });
+
 /// One written version.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct Location {
     /// Relative to the workspace root.
     pub file: PathBuf,
@@ -45,9 +45,15 @@ pub struct Location {
     /// The token as written.
     pub found: String,
     pub form: Form,
-    #[serde(skip)]
     span: Range<usize>,
 }
+
+record!(write: Location (Same) {
+    file,
+    field,
+    found,
+    form,
+});
 
 impl Location {
     /// A PEP 440 location's version in normal form (`1.0.0-RC1` ->
