@@ -9,6 +9,7 @@
 //! values are never printed.
 
 use anyhow::{bail, Result};
+use clap::{Arg, ArgAction, ArgMatches, Command};
 use serde::Serialize;
 
 use crate::core::config::{ReleaseConfig, Workspace};
@@ -16,10 +17,8 @@ use crate::core::runner::{on_path, Cmd, Runner};
 use crate::tools::{self, docker, first_version, gh, gpg, hailo, python, Tool};
 
 /// Check the tools and credentials a release needs.
-#[derive(clap::Args, Debug)]
+#[derive(Debug)]
 pub struct Doctor {
-    /// Print the report as JSON.
-    #[arg(long)]
     json: bool,
 }
 
@@ -70,6 +69,21 @@ pub struct Credential {
 }
 
 impl Doctor {
+    pub fn args(cmd: Command) -> Command {
+        cmd.arg(
+            Arg::new("json")
+                .long("json")
+                .action(ArgAction::SetTrue)
+                .help("Print the report as JSON"),
+        )
+    }
+
+    pub fn from_matches(matches: &ArgMatches) -> Doctor {
+        Doctor {
+            json: matches.get_flag("json"),
+        }
+    }
+
     pub fn run(self) -> Result<()> {
         let workspace = Workspace::discover()?;
         let runner = Runner::new(false);
