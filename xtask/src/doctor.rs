@@ -9,16 +9,15 @@
 //! values are never printed.
 
 use anyhow::{bail, Result};
+use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::core::config::{ReleaseConfig, Workspace};
 use crate::core::runner::{on_path, Cmd, Runner};
 use crate::tools::{self, docker, first_version, gh, gpg, hailo, python, Tool};
 
 /// Check the tools and credentials a release needs.
-#[derive(clap::Args, Debug)]
+#[derive(Debug)]
 pub struct Doctor {
-    /// Print the report as JSON.
-    #[arg(long)]
     json: bool,
 }
 
@@ -91,6 +90,21 @@ record!(write: Credential (Same) {
 });
 
 impl Doctor {
+    pub fn args(cmd: Command) -> Command {
+        cmd.arg(
+            Arg::new("json")
+                .long("json")
+                .action(ArgAction::SetTrue)
+                .help("Print the report as JSON"),
+        )
+    }
+
+    pub fn from_matches(matches: &ArgMatches) -> Doctor {
+        Doctor {
+            json: matches.get_flag("json"),
+        }
+    }
+
     pub fn run(self) -> Result<()> {
         let workspace = Workspace::discover()?;
         let runner = Runner::new(false);

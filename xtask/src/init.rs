@@ -11,18 +11,15 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::core::runner::Runner;
 use crate::tools::git::Git;
 
 /// Write this repository's release configuration from what it holds (dry run unless --execute).
-#[derive(clap::Args, Debug)]
+#[derive(Debug)]
 pub struct Init {
-    /// Write the root Cargo.toml (and `/target/` into .gitignore).
-    #[arg(long)]
     execute: bool,
-    /// Replace a root Cargo.toml that already has a release configuration.
-    #[arg(long)]
     force: bool,
 }
 
@@ -74,6 +71,28 @@ struct Model {
 }
 
 impl Init {
+    pub fn args(cmd: Command) -> Command {
+        cmd.arg(
+            Arg::new("execute")
+                .long("execute")
+                .action(ArgAction::SetTrue)
+                .help("Write the root Cargo.toml (and `/target/` into .gitignore)"),
+        )
+        .arg(
+            Arg::new("force")
+                .long("force")
+                .action(ArgAction::SetTrue)
+                .help("Replace a root Cargo.toml that already has a release configuration"),
+        )
+    }
+
+    pub fn from_matches(matches: &ArgMatches) -> Init {
+        Init {
+            execute: matches.get_flag("execute"),
+            force: matches.get_flag("force"),
+        }
+    }
+
     pub fn run(self) -> Result<()> {
         let runner = Runner::new(!self.execute);
         let cwd = std::env::current_dir().context("reading the current directory")?;

@@ -11,6 +11,7 @@ pub mod section;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
+use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
 use semver::Version;
 
 use crate::core::config::{Entries, Workspace};
@@ -21,33 +22,15 @@ use commits::{for_each_commit, previous_tag, Kind, PreviousTag};
 use section::{auto_level, Section, Tally};
 
 /// Print the changelog section a release would write (or write it, or the notes).
-#[derive(clap::Args, Debug)]
+#[derive(Debug)]
 pub struct Changelog {
-    /// Print what is pending as the `[Unreleased]` section, without a version.
-    #[arg(long, conflicts_with_all = ["write", "notes"])]
     unreleased: bool,
-    /// Print the section as JSON (entries, previous tag, version, auto level).
-    #[arg(long, conflicts_with_all = ["write", "notes"])]
     json: bool,
-    /// Write the section into CHANGELOG.md for the workspace version (a diff
-    /// unless --execute). Run after `bump`; a second run changes nothing.
-    #[arg(long, conflicts_with = "notes")]
     write: bool,
-    /// With --write: change the file.
-    #[arg(long, requires = "write")]
     execute: bool,
-    /// Print the release notes (the GitHub release body), rendered from
-    /// `notes.template` (docs/RELEASE-NOTES.md).
-    #[arg(long)]
     notes: bool,
-    /// Print what a notes template can use, as JSON, instead of the notes.
-    #[arg(long, requires = "notes")]
     context: bool,
-    /// With --notes: the staged release directory [default: target/dist/v<VERSION>].
-    #[arg(long, requires = "notes", value_name = "DIR")]
     dist: Option<PathBuf>,
-    /// Release date, YYYY-MM-DD [default: SOURCE_DATE_EPOCH, else today (UTC)].
-    #[arg(long, value_name = "DATE")]
     date: Option<String>,
 }
 
@@ -342,6 +325,85 @@ record!(write: SectionJson<'a> (Same) {
 });
 
 impl Changelog {
+    pub fn args(cmd: Command) -> Command {
+        cmd.arg(
+            Arg::new("unreleased")
+                .long("unreleased")
+                .action(ArgAction::SetTrue)
+                .conflicts_with_all(["write", "notes"])
+                .help("Print what is pending as the `[Unreleased]` section, without a version"),
+        )
+        .arg(
+            Arg::new("json")
+                .long("json")
+                .action(ArgAction::SetTrue)
+                .conflicts_with_all(["write", "notes"])
+                .help("Print the section as JSON (entries, previous tag, version, auto level)"),
+        )
+        .arg(
+            Arg::new("write")
+                .long("write")
+                .action(ArgAction::SetTrue)
+                .conflicts_with("notes")
+                .help(
+                    "Write the section into CHANGELOG.md for the workspace version (a diff \
+                     unless --execute). Run after `bump`; a second run changes nothing",
+                ),
+        )
+        .arg(
+            Arg::new("execute")
+                .long("execute")
+                .action(ArgAction::SetTrue)
+                .requires("write")
+                .help("With --write: change the file"),
+        )
+        .arg(
+            Arg::new("notes")
+                .long("notes")
+                .action(ArgAction::SetTrue)
+                .help(
+                    "Print the release notes (the GitHub release body), rendered from \
+                     `notes.template` (docs/RELEASE-NOTES.md)",
+                ),
+        )
+        .arg(
+            Arg::new("context")
+                .long("context")
+                .action(ArgAction::SetTrue)
+                .requires("notes")
+                .help("Print what a notes template can use, as JSON, instead of the notes"),
+        )
+        .arg(
+            Arg::new("dist")
+                .long("dist")
+                .value_name("DIR")
+                .value_parser(value_parser!(PathBuf))
+                .requires("notes")
+                .help(
+                    "With --notes: the staged release directory [default: target/dist/v<VERSION>]",
+                ),
+        )
+        .arg(
+            Arg::new("date")
+                .long("date")
+                .value_name("DATE")
+                .help("Release date, YYYY-MM-DD [default: SOURCE_DATE_EPOCH, else today (UTC)]"),
+        )
+    }
+
+    pub fn from_matches(matches: &ArgMatches) -> Changelog {
+        Changelog {
+            unreleased: matches.get_flag("unreleased"),
+            json: matches.get_flag("json"),
+            write: matches.get_flag("write"),
+            execute: matches.get_flag("execute"),
+            notes: matches.get_flag("notes"),
+            context: matches.get_flag("context"),
+            dist: matches.get_one::<PathBuf>("dist").cloned(),
+            date: matches.get_one::<String>("date").cloned(),
+        }
+    }
+
     pub fn run(self) -> Result<()> {
         let workspace = Workspace::discover()?;
         let runner = Runner::new(!self.execute);

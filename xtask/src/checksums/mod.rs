@@ -21,62 +21,12 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::parser::ValueSource;
-use clap::{ArgAction, ArgMatches, FromArgMatches};
+use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
 
 use crate::core::atomic;
 use check::check_file;
 pub use check::{check_file_in, CheckOptions, Report, Verbosity};
 use hasher::{hash_in_order, Input};
-
-/// Write or verify SHA-256 checksums in GNU sha256sum's formats.
-#[derive(clap::Args, Debug)]
-#[command(
-    infer_long_args = true,
-    args_override_self = true,
-    after_help = "The lines written and read, the messages, warnings and exit codes are GNU \
-sha256sum's (coreutils 9.1); the tests compare both tools byte for byte. Unlike sha256sum, a \
-directory is hashed recursively (its files in byte-wise sorted path order), -o writes a file \
-atomically, this help is not GNU's, and there is no --version."
-)]
-struct Flags {
-    /// Files to hash (`-` or none: standard input); directories are walked.
-    /// With --check: checksum files to verify.
-    #[arg(value_name = "PATH")]
-    paths: Vec<OsString>,
-    /// Verify the listed checksums, like `sha256sum -c`.
-    #[arg(short = 'c', long)]
-    check: bool,
-    /// Write `HASH *NAME` lines (binary mode).
-    #[arg(short = 'b', long, action = ArgAction::Count)]
-    binary: u8,
-    /// Write `HASH  NAME` lines (text mode, the default).
-    #[arg(short = 't', long, action = ArgAction::Count)]
-    text: u8,
-    /// Write BSD-style lines, `SHA256 (NAME) = HASH`.
-    #[arg(long, action = ArgAction::Count)]
-    tag: u8,
-    /// End each line with NUL, not newline, and write names unescaped.
-    #[arg(short = 'z', long)]
-    zero: bool,
-    /// Write the lines to FILE atomically (nothing on any error) instead of stdout.
-    #[arg(short = 'o', long, value_name = "FILE")]
-    output: Option<PathBuf>,
-    /// With --check: do not print OK for each verified file.
-    #[arg(long, action = ArgAction::Count)]
-    quiet: u8,
-    /// With --check: print nothing; the exit code tells.
-    #[arg(long, action = ArgAction::Count)]
-    status: u8,
-    /// With --check: fail on improperly formatted lines.
-    #[arg(long)]
-    strict: bool,
-    /// With --check: warn about each improperly formatted line.
-    #[arg(short = 'w', long, action = ArgAction::Count)]
-    warn: u8,
-    /// With --check: do not fail or report for missing files.
-    #[arg(long)]
-    ignore_missing: bool,
-}
 
 /// `cargo xtask checksums`, its flags resolved as GNU's getopt loop leaves
 /// them: `--quiet`, `--status` and `--warn` are one setting, and so are
@@ -105,9 +55,106 @@ fn last_of<'a>(matches: &ArgMatches, ids: &[&'a str]) -> Option<&'a str> {
         .map(|(_, id)| id)
 }
 
-impl FromArgMatches for Checksums {
-    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
-        let flags = Flags::from_arg_matches(matches)?;
+impl Checksums {
+    pub fn args(cmd: Command) -> Command {
+        cmd.infer_long_args(true)
+            .args_override_self(true)
+            .after_help(
+                "The lines written and read, the messages, warnings and exit codes are GNU \
+sha256sum's (coreutils 9.1); the tests compare both tools byte for byte. Unlike sha256sum, a \
+directory is hashed recursively (its files in byte-wise sorted path order), -o writes a file \
+atomically, this help is not GNU's, and there is no --version.",
+            )
+            .arg(
+                Arg::new("paths")
+                    .value_name("PATH")
+                    .value_parser(value_parser!(OsString))
+                    .num_args(1..)
+                    .action(ArgAction::Append)
+                    .help(
+                        "Files to hash (`-` or none: standard input); directories are walked. \
+                         With --check: checksum files to verify",
+                    ),
+            )
+            .arg(
+                Arg::new("check")
+                    .short('c')
+                    .long("check")
+                    .action(ArgAction::SetTrue)
+                    .help("Verify the listed checksums, like `sha256sum -c`"),
+            )
+            .arg(
+                Arg::new("binary")
+                    .short('b')
+                    .long("binary")
+                    .action(ArgAction::Count)
+                    .help("Write `HASH *NAME` lines (binary mode)"),
+            )
+            .arg(
+                Arg::new("text")
+                    .short('t')
+                    .long("text")
+                    .action(ArgAction::Count)
+                    .help("Write `HASH  NAME` lines (text mode, the default)"),
+            )
+            .arg(
+                Arg::new("tag")
+                    .long("tag")
+                    .action(ArgAction::Count)
+                    .help("Write BSD-style lines, `SHA256 (NAME) = HASH`"),
+            )
+            .arg(
+                Arg::new("zero")
+                    .short('z')
+                    .long("zero")
+                    .action(ArgAction::SetTrue)
+                    .help("End each line with NUL, not newline, and write names unescaped"),
+            )
+            .arg(
+                Arg::new("output")
+                    .short('o')
+                    .long("output")
+                    .value_name("FILE")
+                    .value_parser(value_parser!(PathBuf))
+                    .help(
+                        "Write the lines to FILE atomically (nothing on any error) instead of \
+                         stdout",
+                    ),
+            )
+            .arg(
+                Arg::new("quiet")
+                    .long("quiet")
+                    .action(ArgAction::Count)
+                    .help("With --check: do not print OK for each verified file"),
+            )
+            .arg(
+                Arg::new("status")
+                    .long("status")
+                    .action(ArgAction::Count)
+                    .help("With --check: print nothing; the exit code tells"),
+            )
+            .arg(
+                Arg::new("strict")
+                    .long("strict")
+                    .action(ArgAction::SetTrue)
+                    .help("With --check: fail on improperly formatted lines"),
+            )
+            .arg(
+                Arg::new("warn")
+                    .short('w')
+                    .long("warn")
+                    .action(ArgAction::Count)
+                    .help("With --check: warn about each improperly formatted line"),
+            )
+            .arg(
+                Arg::new("ignore-missing")
+                    .long("ignore-missing")
+                    .action(ArgAction::SetTrue)
+                    .help("With --check: do not fail or report for missing files"),
+            )
+    }
+
+    pub fn from_matches(matches: &ArgMatches) -> Checksums {
         let verbosity = match last_of(matches, &["quiet", "status", "warn"]) {
             Some("quiet") => Verbosity::Quiet,
             Some("status") => Verbosity::Status,
@@ -115,36 +162,22 @@ impl FromArgMatches for Checksums {
             _ => Verbosity::Normal,
         };
         let binary = last_of(matches, &["binary", "text", "tag"]).map(|id| id != "text");
-        Ok(Checksums {
-            paths: flags.paths,
-            check: flags.check,
+        Checksums {
+            paths: matches
+                .get_many::<OsString>("paths")
+                .map(|paths| paths.cloned().collect())
+                .unwrap_or_default(),
+            check: matches.get_flag("check"),
             binary,
-            tag: flags.tag > 0,
-            zero: flags.zero,
-            output: flags.output,
+            tag: matches.get_count("tag") > 0,
+            zero: matches.get_flag("zero"),
+            output: matches.get_one::<PathBuf>("output").cloned(),
             verbosity,
-            strict: flags.strict,
-            ignore_missing: flags.ignore_missing,
-        })
+            strict: matches.get_flag("strict"),
+            ignore_missing: matches.get_flag("ignore-missing"),
+        }
     }
 
-    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
-        *self = Self::from_arg_matches(matches)?;
-        Ok(())
-    }
-}
-
-impl clap::Args for Checksums {
-    fn augment_args(cmd: clap::Command) -> clap::Command {
-        Flags::augment_args(cmd)
-    }
-
-    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
-        Flags::augment_args_for_update(cmd)
-    }
-}
-
-impl Checksums {
     pub fn run(self) -> Result<ExitCode> {
         let utf8 = gnu::utf8_locale();
         if let Some(message) = self.usage_error() {

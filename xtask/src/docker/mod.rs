@@ -14,6 +14,7 @@ mod tags;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
+use clap::{Arg, ArgAction, ArgMatches, Command};
 use semver::Version;
 
 use crate::core::config::{DockerImage, Workspace};
@@ -24,21 +25,47 @@ use crate::version::released::released_versions;
 pub use tags::{build_metadata_note, for_image, tag_version, Tag};
 
 /// Build or publish the configured container images.
-#[derive(clap::Subcommand, Debug)]
+#[derive(Debug)]
 pub enum Docker {
-    /// Build every image for this version (all platforms with buildx, the host's without).
     Build,
-    /// Push the images with the tag policy, never overwriting a version tag (dry run unless --execute).
-    Publish {
-        /// Push; without it, only say what would be pushed.
-        #[arg(long)]
-        execute: bool,
-    },
-    /// Print the tags this version gets.
+    Publish { execute: bool },
     Tags,
 }
 
 impl Docker {
+    pub fn args(cmd: Command) -> Command {
+        cmd.subcommand_required(true)
+            .arg_required_else_help(true)
+            .subcommand(Command::new("build").about(
+                "Build every image for this version (all platforms with buildx, the host's without)",
+            ))
+            .subcommand(
+                Command::new("publish")
+                    .about(
+                        "Push the images with the tag policy, never overwriting a version tag (dry \
+                         run unless --execute)",
+                    )
+                    .arg(
+                        Arg::new("execute")
+                            .long("execute")
+                            .action(ArgAction::SetTrue)
+                            .help("Push; without it, only say what would be pushed"),
+                    ),
+            )
+            .subcommand(Command::new("tags").about("Print the tags this version gets"))
+    }
+
+    pub fn from_matches(matches: &ArgMatches) -> Docker {
+        match matches.subcommand() {
+            Some(("build", _)) => Docker::Build,
+            Some(("publish", args)) => Docker::Publish {
+                execute: args.get_flag("execute"),
+            },
+            Some(("tags", _)) => Docker::Tags,
+            other => unreachable!("{other:?}: not a subcommand of Docker::args"),
+        }
+    }
+
     pub fn run(self) -> Result<()> {
         let workspace = Workspace::discover()?;
         let execute = matches!(self, Docker::Publish { execute: true });

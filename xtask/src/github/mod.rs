@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
 
 use crate::checksums::{hex, sha256_files};
 use crate::core::config::Workspace;
@@ -21,28 +22,18 @@ use crate::tools::gh;
 use crate::version::released::{is_highest, released_versions};
 
 /// Create, fill, publish or inspect the GitHub release of this version.
-#[derive(clap::Args, Debug)]
+#[derive(Debug)]
 pub struct GhRelease {
-    #[command(subcommand)]
     step: Step,
-    /// The staged release directory [default: target/dist/v<VERSION>].
-    #[arg(long, global = true, value_name = "DIR")]
     dist: Option<PathBuf>,
-    /// Act; without it, only say what would be done.
-    #[arg(long, global = true)]
     execute: bool,
 }
 
-#[derive(clap::Subcommand, Debug)]
+#[derive(Debug)]
 enum Step {
-    /// Make the draft release (if it is not there) and upload the staged
-    /// assets whose digest differs; the body is DIST/release-notes.md.
     Draft,
-    /// Take the draft out of draft, marked latest only when this is the highest release.
     Publish,
-    /// Print the release as GitHub has it.
     Status,
-    /// Delete the release (rollback); the tag stays.
     Delete,
 }
 
@@ -101,6 +92,52 @@ record!(read: Asset (Same) {
 });
 
 impl GhRelease {
+    pub fn args(cmd: Command) -> Command {
+        cmd.subcommand_required(true)
+            .arg_required_else_help(true)
+            .subcommand(Command::new("draft").about(
+                "Make the draft release (if it is not there) and upload the staged assets whose \
+                 digest differs; the body is DIST/release-notes.md",
+            ))
+            .subcommand(Command::new("publish").about(
+                "Take the draft out of draft, marked latest only when this is the highest release",
+            ))
+            .subcommand(Command::new("status").about("Print the release as GitHub has it"))
+            .subcommand(
+                Command::new("delete").about("Delete the release (rollback); the tag stays"),
+            )
+            .arg(
+                Arg::new("dist")
+                    .long("dist")
+                    .global(true)
+                    .value_name("DIR")
+                    .value_parser(value_parser!(PathBuf))
+                    .help("The staged release directory [default: target/dist/v<VERSION>]"),
+            )
+            .arg(
+                Arg::new("execute")
+                    .long("execute")
+                    .global(true)
+                    .action(ArgAction::SetTrue)
+                    .help("Act; without it, only say what would be done"),
+            )
+    }
+
+    pub fn from_matches(matches: &ArgMatches) -> GhRelease {
+        let step = match matches.subcommand_name() {
+            Some("draft") => Step::Draft,
+            Some("publish") => Step::Publish,
+            Some("status") => Step::Status,
+            Some("delete") => Step::Delete,
+            other => unreachable!("{other:?}: not a subcommand of GhRelease::args"),
+        };
+        GhRelease {
+            step,
+            dist: matches.get_one::<PathBuf>("dist").cloned(),
+            execute: matches.get_flag("execute"),
+        }
+    }
+
     pub fn run(self) -> Result<()> {
         let workspace = Workspace::discover()?;
         let runner = Runner::new(!self.execute);

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
+use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
 
 use crate::checksums::{hex, sha256_files};
 use crate::core::config::{HwArch, Model, Workspace};
@@ -18,37 +19,16 @@ use crate::model::{architecture, hef, npy};
 use crate::tools::{self, hailo};
 
 /// Compile a model's ONNX export into a HEF with the Hailo DFC.
-#[derive(clap::Args, Debug)]
+#[derive(Debug)]
 pub struct HefCompile {
-    /// The model [default: the only model with `hef` in the config].
-    #[arg(long)]
     model: Option<String>,
-    /// Target accelerator as the DFC names it (hailo8, hailo8l, hailo15h,
-    /// ...) [default: the model's `hef.hw-arch`].
-    #[arg(long, value_parser = HwArch::parse)]
     hw_arch: Option<HwArch>,
-    /// The ONNX model [default: target/dist/v<VERSION>/<MODEL>.onnx].
-    #[arg(long, value_name = "FILE")]
     onnx: Option<PathBuf>,
-    /// Calibration set, float32 .npy (N, 1, T, C) [default: beside the ONNX, <MODEL>.calib.npy].
-    #[arg(long, value_name = "FILE")]
     calib: Option<PathBuf>,
-    /// DFC model script (.alls) for optimisation.
-    #[arg(long, value_name = "FILE")]
     model_script: Option<PathBuf>,
-    /// ONNX node names the network starts at [default: from the export report].
-    #[arg(long, num_args = 1.., value_name = "NODE")]
     start_node_names: Vec<String>,
-    /// ONNX node names the network ends at; without them the DFC stops to ask
-    /// [default: from the export report].
-    #[arg(long, num_args = 1.., value_name = "NODE")]
     end_node_names: Vec<String>,
-    /// Where the .hef and its manifest go [default: the release directory
-    /// target/dist/v<VERSION>/, never the repository itself].
-    #[arg(long, value_name = "DIR")]
     out_dir: Option<PathBuf>,
-    /// Seconds a DFC stage may take before it is stopped.
-    #[arg(long, default_value_t = 4 * 3600)]
     timeout: u64,
 }
 
@@ -96,6 +76,109 @@ record!(write: FileHash (Same) {
 });
 
 impl HefCompile {
+    pub fn args(cmd: Command) -> Command {
+        cmd.arg(
+            Arg::new("model")
+                .long("model")
+                .value_name("MODEL")
+                .help("The model [default: the only model with `hef` in the config]"),
+        )
+        .arg(
+            Arg::new("hw-arch")
+                .long("hw-arch")
+                .value_name("HW_ARCH")
+                .value_parser(HwArch::parse)
+                .help(
+                    "Target accelerator as the DFC names it (hailo8, hailo8l, hailo15h, ...) \
+                     [default: the model's `hef.hw-arch`]",
+                ),
+        )
+        .arg(
+            Arg::new("onnx")
+                .long("onnx")
+                .value_name("FILE")
+                .value_parser(value_parser!(PathBuf))
+                .help("The ONNX model [default: target/dist/v<VERSION>/<MODEL>.onnx]"),
+        )
+        .arg(
+            Arg::new("calib")
+                .long("calib")
+                .value_name("FILE")
+                .value_parser(value_parser!(PathBuf))
+                .help(
+                    "Calibration set, float32 .npy (N, 1, T, C) [default: beside the ONNX, \
+                     <MODEL>.calib.npy]",
+                ),
+        )
+        .arg(
+            Arg::new("model-script")
+                .long("model-script")
+                .value_name("FILE")
+                .value_parser(value_parser!(PathBuf))
+                .help("DFC model script (.alls) for optimisation"),
+        )
+        .arg(
+            Arg::new("start-node-names")
+                .long("start-node-names")
+                .value_name("NODE")
+                .num_args(1..)
+                .action(ArgAction::Append)
+                .help("ONNX node names the network starts at [default: from the export report]"),
+        )
+        .arg(
+            Arg::new("end-node-names")
+                .long("end-node-names")
+                .value_name("NODE")
+                .num_args(1..)
+                .action(ArgAction::Append)
+                .help(
+                    "ONNX node names the network ends at; without them the DFC stops to ask \
+                     [default: from the export report]",
+                ),
+        )
+        .arg(
+            Arg::new("out-dir")
+                .long("out-dir")
+                .value_name("DIR")
+                .value_parser(value_parser!(PathBuf))
+                .help(
+                    "Where the .hef and its manifest go [default: the release directory \
+                     target/dist/v<VERSION>/, never the repository itself]",
+                ),
+        )
+        .arg(
+            Arg::new("timeout")
+                .long("timeout")
+                .value_name("TIMEOUT")
+                .value_parser(value_parser!(u64))
+                // 4 hours, as in `defaults_for`.
+                .default_value("14400")
+                .help("Seconds a DFC stage may take before it is stopped"),
+        )
+    }
+
+    pub fn from_matches(matches: &ArgMatches) -> HefCompile {
+        let strings = |id: &str| -> Vec<String> {
+            matches
+                .get_many::<String>(id)
+                .map(|values| values.cloned().collect())
+                .unwrap_or_default()
+        };
+        HefCompile {
+            model: matches.get_one::<String>("model").cloned(),
+            hw_arch: matches.get_one::<HwArch>("hw-arch").cloned(),
+            onnx: matches.get_one::<PathBuf>("onnx").cloned(),
+            calib: matches.get_one::<PathBuf>("calib").cloned(),
+            model_script: matches.get_one::<PathBuf>("model-script").cloned(),
+            start_node_names: strings("start-node-names"),
+            end_node_names: strings("end-node-names"),
+            out_dir: matches.get_one::<PathBuf>("out-dir").cloned(),
+            timeout: *matches
+                .get_one::<u64>("timeout")
+                .expect("timeout has a default"),
+        }
+    }
+
     /// The release's compile of `model` with every default (staged ONNX,
     /// calibration set and node names, output beside them).
     pub fn defaults_for(model: &str) -> HefCompile {

@@ -13,48 +13,105 @@ pub mod references;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
 
 use crate::core::config::{Model, Workspace};
 use crate::core::runner::{on_path, Runner};
 use crate::tools::hailo;
 
 /// Check model metadata and HEF files.
-#[derive(clap::Subcommand, Debug)]
+#[derive(Debug)]
 pub enum Models {
-    /// Check every version of each model's metadata (or of NAME), the accuracy
-    /// in weight names, and every .hef among its assets; all problems at once.
     Check {
-        /// Only this model.
         name: Option<String>,
     },
-    /// Read each ONNX file (IR version, opset, inputs and outputs with their
-    /// shapes, op counts) and report every problem at once (not a model,
-    /// dynamic dims); exit 1 on any.
     CheckOnnx {
-        #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
-        /// Also check against what this model's `onnx` table in the config
-        /// declares (inputs, outputs, opsets, forbidden ops), and the rules of
-        /// the target it compiles for.
-        #[arg(long, value_name = "NAME")]
         model: Option<String>,
-        /// Also check against this target's rules in the config
-        /// (`[workspace.metadata.release.targets.<TARGET>]`), e.g. hailo8.
-        #[arg(long, value_name = "TARGET")]
         target: Option<String>,
-        /// Print the facts as JSON, for CI.
-        #[arg(long)]
         json: bool,
     },
-    /// Print each HEF's header (version, sizes; the architecture when
-    /// `hailortcli` is installed); exit 1 if any is not a well-formed HEF.
     InspectHef {
-        #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
 }
 
 impl Models {
+    pub fn args(cmd: Command) -> Command {
+        let files = || {
+            Arg::new("files")
+                .value_name("FILE")
+                .value_parser(value_parser!(PathBuf))
+                .num_args(1..)
+                .action(ArgAction::Append)
+                .required(true)
+        };
+        cmd.subcommand_required(true)
+            .arg_required_else_help(true)
+            .subcommand(
+                Command::new("check")
+                    .about(
+                        "Check every version of each model's metadata (or of NAME), the accuracy \
+                         in weight names, and every .hef among its assets; all problems at once",
+                    )
+                    .arg(Arg::new("name").value_name("NAME").help("Only this model")),
+            )
+            .subcommand(
+                Command::new("check-onnx")
+                    .about(
+                        "Read each ONNX file (IR version, opset, inputs and outputs with their \
+                         shapes, op counts) and report every problem at once (not a model, \
+                         dynamic dims); exit 1 on any",
+                    )
+                    .arg(files())
+                    .arg(Arg::new("model").long("model").value_name("NAME").help(
+                        "Also check against what this model's `onnx` table in the config \
+                         declares (inputs, outputs, opsets, forbidden ops), and the rules of the \
+                         target it compiles for",
+                    ))
+                    .arg(Arg::new("target").long("target").value_name("TARGET").help(
+                        "Also check against this target's rules in the config \
+                         (`[workspace.metadata.release.targets.<TARGET>]`), e.g. hailo8",
+                    ))
+                    .arg(
+                        Arg::new("json")
+                            .long("json")
+                            .action(ArgAction::SetTrue)
+                            .help("Print the facts as JSON, for CI"),
+                    ),
+            )
+            .subcommand(
+                Command::new("inspect-hef")
+                    .about(
+                        "Print each HEF's header (version, sizes; the architecture when \
+                         `hailortcli` is installed); exit 1 if any is not a well-formed HEF",
+                    )
+                    .arg(files()),
+            )
+    }
+
+    pub fn from_matches(matches: &ArgMatches) -> Models {
+        let files = |matches: &ArgMatches| -> Vec<PathBuf> {
+            matches
+                .get_many::<PathBuf>("files")
+                .map(|files| files.cloned().collect())
+                .unwrap_or_default()
+        };
+        match matches.subcommand() {
+            Some(("check", args)) => Models::Check {
+                name: args.get_one::<String>("name").cloned(),
+            },
+            Some(("check-onnx", args)) => Models::CheckOnnx {
+                files: files(args),
+                model: args.get_one::<String>("model").cloned(),
+                target: args.get_one::<String>("target").cloned(),
+                json: args.get_flag("json"),
+            },
+            Some(("inspect-hef", args)) => Models::InspectHef { files: files(args) },
+            other => unreachable!("{other:?}: not a subcommand of Models::args"),
+        }
+    }
+
     pub fn run(self) -> Result<()> {
         match self {
             Models::Check { name } => {

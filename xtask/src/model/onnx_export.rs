@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
 
 use crate::core::config::{Export, Model, Workspace};
 use crate::core::runner::Runner;
@@ -17,21 +18,45 @@ use crate::tools::python;
 
 /// Export a model to ONNX with its configured command, check it, and write
 /// its calibration set.
-#[derive(clap::Args, Debug)]
+#[derive(Debug)]
 pub struct OnnxExport {
-    /// The model [default: the only configured model].
-    #[arg(long)]
     model: Option<String>,
-    /// Trained weights [default: the model's .pth asset in the config].
-    #[arg(long, value_name = "FILE", conflicts_with = "synthetic")]
     weights: Option<PathBuf>,
-    /// Train deterministic weights first, with the model's
-    /// `export.synthetic` command.
-    #[arg(long)]
     synthetic: bool,
 }
 
 impl OnnxExport {
+    pub fn args(cmd: Command) -> Command {
+        cmd.arg(
+            Arg::new("model")
+                .long("model")
+                .value_name("MODEL")
+                .help("The model [default: the only configured model]"),
+        )
+        .arg(
+            Arg::new("weights")
+                .long("weights")
+                .value_name("FILE")
+                .value_parser(value_parser!(PathBuf))
+                .conflicts_with("synthetic")
+                .help("Trained weights [default: the model's .pth asset in the config]"),
+        )
+        .arg(
+            Arg::new("synthetic")
+                .long("synthetic")
+                .action(ArgAction::SetTrue)
+                .help("Train deterministic weights first, with the model's `export.synthetic` command"),
+        )
+    }
+
+    pub fn from_matches(matches: &ArgMatches) -> OnnxExport {
+        OnnxExport {
+            model: matches.get_one::<String>("model").cloned(),
+            weights: matches.get_one::<PathBuf>("weights").cloned(),
+            synthetic: matches.get_flag("synthetic"),
+        }
+    }
+
     pub fn run(self) -> Result<()> {
         let workspace = Workspace::discover()?;
         let runner = Runner::new(false);

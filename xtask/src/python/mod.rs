@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::checksums::{hex, sha256_files};
 use crate::core::config::{PythonPackage, Workspace};
@@ -21,25 +22,64 @@ use crate::tools::python;
 use crate::version::pep440::to_pep440;
 
 /// Build, check or publish the Python package.
-#[derive(clap::Subcommand, Debug)]
+#[derive(Debug)]
 pub enum Python {
-    /// Build the wheel and sdist into target/dist/v<VERSION>/ (isolated `python -m build`).
     Build,
-    /// Run `twine check --strict` on the built wheel and sdist.
     Check,
-    /// Upload the built files once: files the index already has with the
-    /// same sha256 are skipped (dry run unless --execute).
     Publish {
-        /// Upload URL [default: TWINE_REPOSITORY_URL, else the config's index-url].
-        #[arg(long, value_name = "URL")]
         repository_url: Option<String>,
-        /// Upload; without it, only say what would be uploaded.
-        #[arg(long)]
         execute: bool,
     },
 }
 
 impl Python {
+    pub fn args(cmd: Command) -> Command {
+        cmd.subcommand_required(true)
+            .arg_required_else_help(true)
+            .subcommand(Command::new("build").about(
+                "Build the wheel and sdist into target/dist/v<VERSION>/ (isolated `python -m \
+                 build`)",
+            ))
+            .subcommand(
+                Command::new("check")
+                    .about("Run `twine check --strict` on the built wheel and sdist"),
+            )
+            .subcommand(
+                Command::new("publish")
+                    .about(
+                        "Upload the built files once: files the index already has with the same \
+                         sha256 are skipped (dry run unless --execute)",
+                    )
+                    .arg(
+                        Arg::new("repository-url")
+                            .long("repository-url")
+                            .value_name("URL")
+                            .help(
+                                "Upload URL [default: TWINE_REPOSITORY_URL, else the config's \
+                                 index-url]",
+                            ),
+                    )
+                    .arg(
+                        Arg::new("execute")
+                            .long("execute")
+                            .action(ArgAction::SetTrue)
+                            .help("Upload; without it, only say what would be uploaded"),
+                    ),
+            )
+    }
+
+    pub fn from_matches(matches: &ArgMatches) -> Python {
+        match matches.subcommand() {
+            Some(("build", _)) => Python::Build,
+            Some(("check", _)) => Python::Check,
+            Some(("publish", args)) => Python::Publish {
+                repository_url: args.get_one::<String>("repository-url").cloned(),
+                execute: args.get_flag("execute"),
+            },
+            other => unreachable!("{other:?}: not a subcommand of Python::args"),
+        }
+    }
+
     pub fn run(self) -> Result<()> {
         let workspace = Workspace::discover()?;
         crate::python::venv::packaging_tools(&workspace.root, &Runner::new(false))?;

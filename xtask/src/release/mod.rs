@@ -16,6 +16,7 @@ pub mod split;
 pub use rollback::Rollback;
 
 use anyhow::{bail, Context, Result};
+use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
 
 use crate::core::config::Workspace;
 use crate::core::runner::Runner;
@@ -26,47 +27,115 @@ use journal::{Journal, Lock, Status};
 use plan::{Request, StepName};
 
 /// Release this repository: plan, check, build, verify, publish (dry run unless --execute).
-#[derive(clap::Args, Debug)]
-#[command(args_conflicts_with_subcommands = true)]
+#[derive(Debug)]
 pub struct Release {
     /// Across machines: `plan` once, `build` each part where its tools
     /// are, `publish` from one place (docs/DISTRIBUTED.md).
-    #[command(subcommand)]
     split: Option<split::Split>,
     /// The steps this run takes (the plan machine's), else all.
-    #[arg(skip)]
     stages: Option<&'static [StepName]>,
-    /// A level (major, minor, patch, release, current, alpha, beta, rc), `auto` (from the
-    /// conventional commits; the default) or an explicit version.
     target: Option<String>,
-    /// Make the level's version a pre-release.
-    #[arg(long, value_enum)]
     pre: Option<PreKind>,
-    /// Do it: edit, commit, tag, push, publish.
-    #[arg(long)]
     execute: bool,
-    /// Finish the release in progress from its journal (never bumps again).
-    #[arg(long, conflicts_with_all = ["target", "pre"])]
     resume: bool,
-    /// Leave out a step (repeatable).
-    #[arg(long, value_name = "STEP", value_enum)]
     skip: Vec<StepName>,
-    /// Run only this step of the release in progress (or, with none, of a
-    /// new plan): e.g. `--only build` stages and nothing else.
-    #[arg(long, value_name = "STEP", value_enum, conflicts_with = "skip")]
     only: Option<StepName>,
-    /// Print the plan as JSON (schema in docs/RELEASING.md) and stop.
-    #[arg(long)]
     json: bool,
-    /// Do not run `cargo xtask test` first (said loudly).
-    #[arg(long)]
     skip_tests: bool,
-    /// Sign with this GPG key [default: RELEASE_GPG_KEY, else the config's sign-key].
-    #[arg(long, value_name = "KEYID")]
     sign_key: Option<String>,
 }
 
 impl Release {
+    pub fn args(cmd: Command) -> Command {
+        split::Split::args(cmd)
+            .args_conflicts_with_subcommands(true)
+            .arg(Arg::new("target").value_name("TARGET").help(
+                "A level (major, minor, patch, release, current, alpha, beta, rc), `auto` (from \
+                 the conventional commits; the default) or an explicit version",
+            ))
+            .arg(
+                Arg::new("pre")
+                    .long("pre")
+                    .value_name("PRE")
+                    .value_parser(value_parser!(PreKind))
+                    .help("Make the level's version a pre-release"),
+            )
+            .arg(
+                Arg::new("execute")
+                    .long("execute")
+                    .action(ArgAction::SetTrue)
+                    .help("Do it: edit, commit, tag, push, publish"),
+            )
+            .arg(
+                Arg::new("resume")
+                    .long("resume")
+                    .action(ArgAction::SetTrue)
+                    .conflicts_with_all(["target", "pre"])
+                    .help("Finish the release in progress from its journal (never bumps again)"),
+            )
+            .arg(
+                Arg::new("skip")
+                    .long("skip")
+                    .value_name("STEP")
+                    .value_parser(value_parser!(StepName))
+                    .action(ArgAction::Append)
+                    .help("Leave out a step (repeatable)"),
+            )
+            .arg(
+                Arg::new("only")
+                    .long("only")
+                    .value_name("STEP")
+                    .value_parser(value_parser!(StepName))
+                    .conflicts_with("skip")
+                    .help(
+                        "Run only this step of the release in progress (or, with none, of a new \
+                         plan): e.g. `--only build` stages and nothing else",
+                    ),
+            )
+            .arg(
+                Arg::new("json")
+                    .long("json")
+                    .action(ArgAction::SetTrue)
+                    .help("Print the plan as JSON (schema in docs/RELEASING.md) and stop"),
+            )
+            .arg(
+                Arg::new("skip-tests")
+                    .long("skip-tests")
+                    .action(ArgAction::SetTrue)
+                    .help("Do not run `cargo xtask test` first (said loudly)"),
+            )
+            .arg(
+                Arg::new("sign-key")
+                    .long("sign-key")
+                    .value_name("KEYID")
+                    .help(
+                        "Sign with this GPG key [default: RELEASE_GPG_KEY, else the config's \
+                         sign-key]",
+                    ),
+            )
+    }
+
+    pub fn from_matches(matches: &ArgMatches) -> Release {
+        Release {
+            split: matches
+                .subcommand_name()
+                .map(|_| split::Split::from_matches(matches)),
+            stages: None,
+            target: matches.get_one::<String>("target").cloned(),
+            pre: matches.get_one::<PreKind>("pre").copied(),
+            execute: matches.get_flag("execute"),
+            resume: matches.get_flag("resume"),
+            skip: matches
+                .get_many::<StepName>("skip")
+                .map(|steps| steps.copied().collect())
+                .unwrap_or_default(),
+            only: matches.get_one::<StepName>("only").copied(),
+            json: matches.get_flag("json"),
+            skip_tests: matches.get_flag("skip-tests"),
+            sign_key: matches.get_one::<String>("sign-key").cloned(),
+        }
+    }
+
     pub fn run(mut self) -> Result<()> {
         if let Some(split) = self.split.take() {
             return split.run();

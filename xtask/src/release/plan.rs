@@ -22,33 +22,50 @@ use crate::version::released::{is_highest, released_versions};
 use crate::version::sources::VersionSources;
 
 /// A step of the release. The order of the variants is the order they run in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum StepName {
-    /// Every check that can fail, before anything changes.
     Preflight,
-    /// The version edits, the CHANGELOG section, the release commit and tag.
     Prepare,
-    /// Everything the release ships, into target/dist/v<X.Y.Z>/.
     Build,
-    /// `sha256sum -c`, `twine check`, `models check` of what was built.
     Verify,
-    /// The release commit and tag to origin, atomically.
     Push,
-    /// Waits for the project's CI on the pushed release commit (`[ci]`).
     Ci,
-    /// The draft GitHub release with every asset.
     GithubDraft,
-    /// The wheel and sdist to the index.
     Pypi,
-    /// The images, built and pushed with the planned tags.
     Docker,
-    /// The GitHub release out of draft.
     GithubPublish,
-    /// Reads back what was published: assets, index files, image digests.
     PostVerify,
 }
 
 string_enum!(StepName (Kebab) { Preflight, Prepare, Build, Verify, Push, Ci, GithubDraft, Pypi, Docker, GithubPublish, PostVerify });
+
+/// `--skip STEP` and `--only STEP`, each with what the step does.
+impl clap::ValueEnum for StepName {
+    fn value_variants<'a>() -> &'a [Self] {
+        &StepName::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let help = match self {
+            StepName::Preflight => "Every check that can fail, before anything changes",
+            StepName::Prepare => {
+                "The version edits, the CHANGELOG section, the release commit and tag"
+            }
+            StepName::Build => "Everything the release ships, into target/dist/v<X.Y.Z>/",
+            StepName::Verify => "`sha256sum -c`, `twine check`, `models check` of what was built",
+            StepName::Push => "The release commit and tag to origin, atomically",
+            StepName::Ci => "Waits for the project's CI on the pushed release commit (`[ci]`)",
+            StepName::GithubDraft => "The draft GitHub release with every asset",
+            StepName::Pypi => "The wheel and sdist to the index",
+            StepName::Docker => "The images, built and pushed with the planned tags",
+            StepName::GithubPublish => "The GitHub release out of draft",
+            StepName::PostVerify => {
+                "Reads back what was published: assets, index files, image digests"
+            }
+        };
+        Some(clap::builder::PossibleValue::new(self.as_str()).help(help))
+    }
+}
 
 impl StepName {
     pub const ALL: [StepName; 11] = [

@@ -7,6 +7,7 @@
 //! others; the commands to repair them are printed.
 
 use anyhow::{bail, Result};
+use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::core::config::Workspace;
 use crate::core::runner::Runner;
@@ -14,16 +15,38 @@ use crate::tools::gh;
 use crate::tools::git::Git;
 
 /// Undo a release where possible; print what cannot be undone (dry run unless --execute).
-#[derive(clap::Args, Debug)]
+#[derive(Debug)]
 pub struct Rollback {
-    /// The release tag, e.g. v1.2.0.
     tag: String,
-    /// Remove; without it, only say what would be removed.
-    #[arg(long)]
     execute: bool,
 }
 
 impl Rollback {
+    pub fn args(cmd: Command) -> Command {
+        cmd.arg(
+            Arg::new("tag")
+                .value_name("TAG")
+                .required(true)
+                .help("The release tag, e.g. v1.2.0"),
+        )
+        .arg(
+            Arg::new("execute")
+                .long("execute")
+                .action(ArgAction::SetTrue)
+                .help("Remove; without it, only say what would be removed"),
+        )
+    }
+
+    pub fn from_matches(matches: &ArgMatches) -> Rollback {
+        Rollback {
+            tag: matches
+                .get_one::<String>("tag")
+                .cloned()
+                .expect("tag is required"),
+            execute: matches.get_flag("execute"),
+        }
+    }
+
     pub fn run(self) -> Result<()> {
         let workspace = Workspace::discover()?;
         let runner = Runner::new(!self.execute);

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
 use serde_json::{json, Value};
 
 use super::journal::{Journal, Lock, Status};
@@ -31,82 +32,248 @@ use crate::version::pep440::PreKind;
 pub const PART_MANIFEST: &str = "part.json";
 
 /// A release across machines: plan once, build parts, publish.
-#[derive(clap::Subcommand, Debug)]
+#[derive(Debug)]
 pub enum Split {
-    /// Plan once: preflight, then (with --execute) the release commit and
-    /// tag made and pushed; writes the plan with the parts to build.
     Plan(PlanArgs),
-    /// Build one part of a plan on this machine, at the release commit.
     Build(BuildArgs),
-    /// Check every part against the plan, then stage, verify and publish
-    /// (dry run unless --execute); run again to finish a stopped publish.
     Publish(PublishArgs),
-    /// The plan's parts as a GitHub Actions matrix, one line of JSON.
     Matrix(MatrixArgs),
 }
 
-#[derive(clap::Args, Debug)]
+#[derive(Debug)]
 pub struct PlanArgs {
-    /// As for `release`: a level, `auto` (the default) or an explicit version.
     target: Option<String>,
-    /// Make the level's version a pre-release.
-    #[arg(long, value_enum)]
     pre: Option<PreKind>,
-    /// Where to write the plan.
-    #[arg(long, value_name = "FILE")]
     out: PathBuf,
-    /// Make and push the release commit and tag the parts are built from.
-    #[arg(long)]
     execute: bool,
-    /// Do not run the project's tests first (said loudly).
-    #[arg(long)]
     skip_tests: bool,
-    /// Sign with this GPG key [default: RELEASE_GPG_KEY, else the config's sign-key].
-    #[arg(long, value_name = "KEYID")]
     sign_key: Option<String>,
-    /// Leave out a step (repeatable).
-    #[arg(long, value_name = "STEP", value_enum)]
     skip: Vec<StepName>,
 }
 
-#[derive(clap::Args, Debug)]
+impl PlanArgs {
+    fn args(cmd: Command) -> Command {
+        cmd.arg(
+            Arg::new("target")
+                .value_name("TARGET")
+                .help("As for `release`: a level, `auto` (the default) or an explicit version"),
+        )
+        .arg(
+            Arg::new("pre")
+                .long("pre")
+                .value_name("PRE")
+                .value_parser(value_parser!(PreKind))
+                .help("Make the level's version a pre-release"),
+        )
+        .arg(
+            Arg::new("out")
+                .long("out")
+                .value_name("FILE")
+                .value_parser(value_parser!(PathBuf))
+                .required(true)
+                .help("Where to write the plan"),
+        )
+        .arg(
+            Arg::new("execute")
+                .long("execute")
+                .action(ArgAction::SetTrue)
+                .help("Make and push the release commit and tag the parts are built from"),
+        )
+        .arg(
+            Arg::new("skip-tests")
+                .long("skip-tests")
+                .action(ArgAction::SetTrue)
+                .help("Do not run the project's tests first (said loudly)"),
+        )
+        .arg(
+            Arg::new("sign-key")
+                .long("sign-key")
+                .value_name("KEYID")
+                .help(
+                    "Sign with this GPG key [default: RELEASE_GPG_KEY, else the config's \
+                     sign-key]",
+                ),
+        )
+        .arg(
+            Arg::new("skip")
+                .long("skip")
+                .value_name("STEP")
+                .value_parser(value_parser!(StepName))
+                .action(ArgAction::Append)
+                .help("Leave out a step (repeatable)"),
+        )
+    }
+
+    fn from_matches(matches: &ArgMatches) -> PlanArgs {
+        PlanArgs {
+            target: matches.get_one::<String>("target").cloned(),
+            pre: matches.get_one::<PreKind>("pre").copied(),
+            out: matches
+                .get_one::<PathBuf>("out")
+                .cloned()
+                .expect("--out is required"),
+            execute: matches.get_flag("execute"),
+            skip_tests: matches.get_flag("skip-tests"),
+            sign_key: matches.get_one::<String>("sign-key").cloned(),
+            skip: matches
+                .get_many::<StepName>("skip")
+                .map(|steps| steps.copied().collect())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Debug)]
 pub struct BuildArgs {
-    /// The plan `release plan` wrote.
-    #[arg(long, value_name = "FILE")]
     plan: PathBuf,
-    /// The part to build, as the plan names it (`release matrix` lists them).
-    #[arg(long, value_name = "ID")]
     part: String,
-    /// Where its files and part.json go (emptied first).
-    #[arg(long, value_name = "DIR")]
     out: PathBuf,
-    /// A built part this one starts from: the `onnx:` part of a `hef:` part.
-    #[arg(long = "with", value_name = "DIR")]
     with: Vec<PathBuf>,
 }
 
-#[derive(clap::Args, Debug)]
+impl BuildArgs {
+    fn args(cmd: Command) -> Command {
+        cmd.arg(
+            Arg::new("plan")
+                .long("plan")
+                .value_name("FILE")
+                .value_parser(value_parser!(PathBuf))
+                .required(true)
+                .help("The plan `release plan` wrote"),
+        )
+        .arg(
+            Arg::new("part")
+                .long("part")
+                .value_name("ID")
+                .required(true)
+                .help("The part to build, as the plan names it (`release matrix` lists them)"),
+        )
+        .arg(
+            Arg::new("out")
+                .long("out")
+                .value_name("DIR")
+                .value_parser(value_parser!(PathBuf))
+                .required(true)
+                .help("Where its files and part.json go (emptied first)"),
+        )
+        .arg(
+            Arg::new("with")
+                .long("with")
+                .value_name("DIR")
+                .value_parser(value_parser!(PathBuf))
+                .action(ArgAction::Append)
+                .help("A built part this one starts from: the `onnx:` part of a `hef:` part"),
+        )
+    }
+
+    fn from_matches(matches: &ArgMatches) -> BuildArgs {
+        BuildArgs {
+            plan: matches
+                .get_one::<PathBuf>("plan")
+                .cloned()
+                .expect("--plan is required"),
+            part: matches
+                .get_one::<String>("part")
+                .cloned()
+                .expect("--part is required"),
+            out: matches
+                .get_one::<PathBuf>("out")
+                .cloned()
+                .expect("--out is required"),
+            with: matches
+                .get_many::<PathBuf>("with")
+                .map(|dirs| dirs.cloned().collect())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Debug)]
 pub struct PublishArgs {
-    /// The plan `release plan` wrote.
-    #[arg(long, value_name = "FILE")]
     plan: PathBuf,
-    /// Directories holding the parts: each, or each of its subdirectories
-    /// (as `actions/download-artifact` lays them out), with a part.json.
-    #[arg(long, value_name = "DIR", num_args = 1.., required = true)]
     parts: Vec<PathBuf>,
-    /// Publish; without it, check the parts and print what would run.
-    #[arg(long)]
     execute: bool,
 }
 
-#[derive(clap::Args, Debug)]
+impl PublishArgs {
+    fn args(cmd: Command) -> Command {
+        cmd.arg(
+            Arg::new("plan")
+                .long("plan")
+                .value_name("FILE")
+                .value_parser(value_parser!(PathBuf))
+                .required(true)
+                .help("The plan `release plan` wrote"),
+        )
+        .arg(
+            Arg::new("parts")
+                .long("parts")
+                .value_name("DIR")
+                .value_parser(value_parser!(PathBuf))
+                .num_args(1..)
+                .action(ArgAction::Append)
+                .required(true)
+                .help(
+                    "Directories holding the parts: each, or each of its subdirectories (as \
+                     `actions/download-artifact` lays them out), with a part.json",
+                ),
+        )
+        .arg(
+            Arg::new("execute")
+                .long("execute")
+                .action(ArgAction::SetTrue)
+                .help("Publish; without it, check the parts and print what would run"),
+        )
+    }
+
+    fn from_matches(matches: &ArgMatches) -> PublishArgs {
+        PublishArgs {
+            plan: matches
+                .get_one::<PathBuf>("plan")
+                .cloned()
+                .expect("--plan is required"),
+            parts: matches
+                .get_many::<PathBuf>("parts")
+                .map(|dirs| dirs.cloned().collect())
+                .unwrap_or_default(),
+            execute: matches.get_flag("execute"),
+        }
+    }
+}
+
+#[derive(Debug)]
 pub struct MatrixArgs {
-    /// The plan `release plan` wrote.
-    #[arg(long, value_name = "FILE")]
     plan: PathBuf,
-    /// The parts that start from other parts (`--with`), built after them.
-    #[arg(long)]
     after: bool,
+}
+
+impl MatrixArgs {
+    fn args(cmd: Command) -> Command {
+        cmd.arg(
+            Arg::new("plan")
+                .long("plan")
+                .value_name("FILE")
+                .value_parser(value_parser!(PathBuf))
+                .required(true)
+                .help("The plan `release plan` wrote"),
+        )
+        .arg(
+            Arg::new("after")
+                .long("after")
+                .action(ArgAction::SetTrue)
+                .help("The parts that start from other parts (`--with`), built after them"),
+        )
+    }
+
+    fn from_matches(matches: &ArgMatches) -> MatrixArgs {
+        MatrixArgs {
+            plan: matches
+                .get_one::<PathBuf>("plan")
+                .cloned()
+                .expect("--plan is required"),
+            after: matches.get_flag("after"),
+        }
+    }
 }
 
 /// The plan as a file: what every machine of the release works from.
@@ -390,6 +557,37 @@ pub fn from_staged_release(
 }
 
 impl Split {
+    /// `release`'s subcommands.
+    pub fn args(cmd: Command) -> Command {
+        cmd.subcommand(PlanArgs::args(Command::new("plan")).about(
+            "Plan once: preflight, then (with --execute) the release commit and tag made and \
+             pushed; writes the plan with the parts to build",
+        ))
+        .subcommand(
+            BuildArgs::args(Command::new("build"))
+                .about("Build one part of a plan on this machine, at the release commit"),
+        )
+        .subcommand(PublishArgs::args(Command::new("publish")).about(
+            "Check every part against the plan, then stage, verify and publish (dry run unless \
+             --execute); run again to finish a stopped publish",
+        ))
+        .subcommand(
+            MatrixArgs::args(Command::new("matrix"))
+                .about("The plan's parts as a GitHub Actions matrix, one line of JSON"),
+        )
+    }
+
+    /// The subcommand `matches` holds.
+    pub fn from_matches(matches: &ArgMatches) -> Split {
+        match matches.subcommand() {
+            Some(("plan", args)) => Split::Plan(PlanArgs::from_matches(args)),
+            Some(("build", args)) => Split::Build(BuildArgs::from_matches(args)),
+            Some(("publish", args)) => Split::Publish(PublishArgs::from_matches(args)),
+            Some(("matrix", args)) => Split::Matrix(MatrixArgs::from_matches(args)),
+            other => unreachable!("{other:?}: not a subcommand of Split::args"),
+        }
+    }
+
     pub fn run(self) -> Result<()> {
         match self {
             Split::Plan(args) => plan(args),

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use clap::{Arg, ArgMatches, Command};
 
 use crate::checksums::{check_file_in, hex, sha256_files, CheckOptions, Report, Verbosity};
 use crate::core::config::Workspace;
@@ -16,18 +17,35 @@ use crate::supply_chain::signing_key;
 use crate::tools::{gh, gpg};
 
 /// Verify a release directory: checksums, signatures, provenance, HEF files.
-#[derive(clap::Args, Debug)]
+#[derive(Debug)]
 pub struct VerifyRelease {
-    /// A directory of a release's assets (downloaded, or staged in
-    /// target/dist/v<X.Y.Z>), or a tag: its GitHub release's assets are
-    /// downloaded with `gh release download` into a temporary directory.
     target: String,
-    /// The key the signatures must be made with [default: RELEASE_GPG_KEY, else the config's sign-key].
-    #[arg(long, value_name = "KEYID")]
     key: Option<String>,
 }
 
 impl VerifyRelease {
+    pub fn args(cmd: Command) -> Command {
+        cmd.arg(Arg::new("target").value_name("TARGET").required(true).help(
+            "A directory of a release's assets (downloaded, or staged in \
+                     target/dist/v<X.Y.Z>), or a tag: its GitHub release's assets are downloaded \
+                     with `gh release download` into a temporary directory",
+        ))
+        .arg(Arg::new("key").long("key").value_name("KEYID").help(
+            "The key the signatures must be made with [default: RELEASE_GPG_KEY, else \
+                     the config's sign-key]",
+        ))
+    }
+
+    pub fn from_matches(matches: &ArgMatches) -> VerifyRelease {
+        VerifyRelease {
+            target: matches
+                .get_one::<String>("target")
+                .cloned()
+                .expect("target is required"),
+            key: matches.get_one::<String>("key").cloned(),
+        }
+    }
+
     /// The directory to check: TARGET when it is one, else the assets of the
     /// GitHub release TARGET names, downloaded into a fresh directory.
     fn directory(&self, runner: &Runner) -> Result<Download> {

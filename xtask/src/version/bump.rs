@@ -6,6 +6,7 @@
 //! times, a version PyPI would refuse).
 
 use anyhow::{bail, Result};
+use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
 
 use crate::core::atomic;
 use crate::core::config::Workspace;
@@ -16,21 +17,46 @@ use crate::version::pep440::{to_pep440, PreKind};
 use crate::version::sources::VersionSources;
 
 /// Set a new version in every file that carries it (dry run unless --execute).
-#[derive(clap::Args, Debug)]
+#[derive(Debug)]
 pub struct Bump {
-    /// A level (major, minor, patch, release, current, alpha, beta, rc), `auto` (from the
-    /// conventional commits since the last release tag), or an explicit SemVer
-    /// version greater than the current one (e.g. 1.4.0-rc.1).
     target: String,
-    /// Make the level's version a pre-release: `minor --pre rc` gives 1.3.0-rc.1.
-    #[arg(long, value_enum)]
     pre: Option<PreKind>,
-    /// Write the files. Without it, only the diff is shown.
-    #[arg(long)]
     execute: bool,
 }
 
 impl Bump {
+    pub fn args(cmd: Command) -> Command {
+        cmd.arg(Arg::new("target").value_name("TARGET").required(true).help(
+            "A level (major, minor, patch, release, current, alpha, beta, rc), `auto` \
+                     (from the conventional commits since the last release tag), or an explicit \
+                     SemVer version greater than the current one (e.g. 1.4.0-rc.1)",
+        ))
+        .arg(
+            Arg::new("pre")
+                .long("pre")
+                .value_name("PRE")
+                .value_parser(value_parser!(PreKind))
+                .help("Make the level's version a pre-release: `minor --pre rc` gives 1.3.0-rc.1"),
+        )
+        .arg(
+            Arg::new("execute")
+                .long("execute")
+                .action(ArgAction::SetTrue)
+                .help("Write the files. Without it, only the diff is shown"),
+        )
+    }
+
+    pub fn from_matches(matches: &ArgMatches) -> Bump {
+        Bump {
+            target: matches
+                .get_one::<String>("target")
+                .cloned()
+                .expect("target is required"),
+            pre: matches.get_one::<PreKind>("pre").copied(),
+            execute: matches.get_flag("execute"),
+        }
+    }
+
     pub fn run(self) -> Result<()> {
         let workspace = Workspace::discover()?;
         let runner = Runner::new(!self.execute);

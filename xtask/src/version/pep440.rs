@@ -13,11 +13,22 @@ use anyhow::{bail, Result};
 use semver::Version;
 
 /// The pre-release kinds both schemes agree on, in precedence order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum PreKind {
     Alpha,
     Beta,
     Rc,
+}
+
+/// `--pre alpha|beta|rc`.
+impl clap::ValueEnum for PreKind {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[PreKind::Alpha, PreKind::Beta, PreKind::Rc]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.semver_name()))
+    }
 }
 
 impl PreKind {

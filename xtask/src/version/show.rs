@@ -2,6 +2,7 @@
 //! they disagree (someone edited `pyproject.toml` by hand), naming the files.
 
 use anyhow::{bail, Result};
+use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::core::config::Workspace;
 use crate::core::runner::Runner;
@@ -9,10 +10,8 @@ use crate::version::pep440::to_pep440;
 use crate::version::sources::{Location, VersionSources};
 
 /// Show the version as every file holds it; exit 1 when they disagree.
-#[derive(clap::Args, Debug)]
+#[derive(Debug)]
 pub struct Versions {
-    /// Print the report as JSON.
-    #[arg(long)]
     json: bool,
 }
 
@@ -58,6 +57,21 @@ impl serde::Serialize for Row<'_> {
 }
 
 impl Versions {
+    pub fn args(cmd: Command) -> Command {
+        cmd.arg(
+            Arg::new("json")
+                .long("json")
+                .action(ArgAction::SetTrue)
+                .help("Print the report as JSON"),
+        )
+    }
+
+    pub fn from_matches(matches: &ArgMatches) -> Versions {
+        Versions {
+            json: matches.get_flag("json"),
+        }
+    }
+
     pub fn run(self) -> Result<()> {
         let workspace = Workspace::discover()?;
         let sources = VersionSources::locate(&workspace, &Runner::new(true))?;

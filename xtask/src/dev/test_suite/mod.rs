@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::core::config::Workspace;
 use crate::core::runner::{on_path, Cmd, Runner};
@@ -33,17 +34,10 @@ use crate::tools;
 use report::{summary, Group};
 
 /// Run every test, Rust and Python, after setting up what they need.
-#[derive(clap::Args, Debug)]
+#[derive(Debug)]
 pub struct Test {
-    /// Only the Rust tests.
-    #[arg(long, conflicts_with = "python")]
     rust: bool,
-    /// Only the Python tests.
-    #[arg(long)]
     python: bool,
-    /// Run only Rust tests whose name contains this (passed to `cargo test`).
-    /// Integration tests are named after their file: `docker::` runs
-    /// `xtask/tests/it/docker.rs`.
     filter: Option<String>,
 }
 
@@ -59,6 +53,34 @@ struct SetUp {
 }
 
 impl Test {
+    pub fn args(cmd: Command) -> Command {
+        cmd.arg(
+            Arg::new("rust")
+                .long("rust")
+                .action(ArgAction::SetTrue)
+                .conflicts_with("python")
+                .help("Only the Rust tests"),
+        )
+        .arg(
+            Arg::new("python")
+                .long("python")
+                .action(ArgAction::SetTrue)
+                .help("Only the Python tests"),
+        )
+        .arg(Arg::new("filter").value_name("FILTER").help(
+            "Run only Rust tests whose name contains this (passed to `cargo test`). Integration \
+             tests are named after their file: `docker::` runs `xtask/tests/it/docker.rs`",
+        ))
+    }
+
+    pub fn from_matches(matches: &ArgMatches) -> Test {
+        Test {
+            rust: matches.get_flag("rust"),
+            python: matches.get_flag("python"),
+            filter: matches.get_one::<String>("filter").cloned(),
+        }
+    }
+
     pub fn run(self) -> Result<()> {
         tools::require(&[&tools::GIT, &tools::PYTHON])?;
         let workspace = Workspace::discover()?;
