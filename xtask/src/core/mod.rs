@@ -15,5 +15,6 @@ pub mod dist;
 pub mod glob;
 pub mod report;
 pub mod runner;
-pub mod template;
+// A crate of its own, compiled beside the dependencies (xtask/formats).
+pub use xtask_formats::template;
 pub mod zip;

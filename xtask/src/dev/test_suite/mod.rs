@@ -135,7 +135,7 @@ impl Test {
             }
             cmd
         };
-        let unit = run_group(runner, "Rust unit", &cargo_test(&["--bins"]));
+        let unit = run_group(runner, "Rust unit", &cargo_test(&["--lib", "--bins"]));
         let mut integration = run_group(runner, "Rust integration", &cargo_test(&["--test", "*"]));
         let service = match &services.missing {
             None => {

@@ -136,6 +136,7 @@ const FIXTURE_PATHS: &[&str] = &[
     "models",
     "python",
     "xtask/Cargo.toml",
+    "xtask/formats",
     "xtask/python-tools.txt",
     "xtask/src",
 ];
@@ -172,6 +173,7 @@ impl Fixture {
         }
         for path in [
             "xtask/src",
+            "xtask/formats",
             "xtask/Cargo.toml",
             "xtask/python-tools.txt",
             ".cargo",

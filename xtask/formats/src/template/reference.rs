@@ -296,10 +296,10 @@ fn the_repositorys_templates_render_as_minijinja_does() {
     // Read, not included: a repository that adopts the xtask may have no
     // template of its own there.
     let own =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.github/release-notes.md.j2");
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.github/release-notes.md.j2");
     let own = std::fs::read_to_string(own).unwrap_or_default();
     let templates = [
-        include_str!("../../changelog/release-notes.md.j2"),
+        include_str!("../../../src/changelog/release-notes.md.j2"),
         &own,
         "{{ name }} v{{ version }} - {{ summary }}",
     ];
