@@ -52,16 +52,27 @@ impl Workspace {
         })?;
         let workspace = doc.get("workspace");
         let package = |key: &str| -> Result<Option<String>> {
-            let at = At::default().key("workspace.package").key(key);
-            match workspace
+            let Some(item) = workspace
                 .and_then(|w| w.get("package"))
                 .and_then(|p| p.get(key))
-            {
-                Some(item) => crate::core::record::from_toml(item, &at)
-                    .and_then(|value| Option::<String>::decode(&value, &at)),
-                None => Ok(None),
-            }
-            .with_context(|| format!("{}: [workspace.package] {key}", path.display()))
+            else {
+                return Ok(None);
+            };
+            crate::core::record::from_toml(item, &At::default())
+                .and_then(|value| Option::<String>::decode(&value, &At::default()))
+                .map_err(|err| {
+                    let line = item.span().map_or(String::new(), |s| {
+                        format!(
+                            ":{}",
+                            text[..s.start.min(text.len())].matches('\n').count() + 1
+                        )
+                    });
+                    anyhow::anyhow!(
+                        "{}{line}: [workspace.package] {key}: {err}\n\
+                         write it as a string, e.g. `{key} = \"...\"`",
+                        path.display()
+                    )
+                })
         };
         let release = match workspace
             .and_then(|w| w.get("metadata"))
@@ -1716,6 +1727,25 @@ platforms = ["amd64"]
             .to_string()
             .contains("has no tag"));
         assert!(image("localhost:5000/img@sha256:abc").is_err());
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_named_with_its_line() {
+        let err = load("[workspace]\n[workspace.package]\n\nversion = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("Cargo.toml:4: [workspace.package] version: invalid type: number `1`, expected a string"),
+            "{err}"
+        );
+        // serde refused a TOML datetime where a string goes; so does the reader.
+        let err = load("[workspace]\n[workspace.metadata.release.changelog]\nsince = 2024-01-01\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 3: changelog.since: invalid type: datetime `2024-01-01`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -4,9 +4,9 @@
 //! path of whatever is wrong (`docker[1].platforms: invalid type: ...`).
 //! The TOML config is read through the same trait ([`from_toml`]).
 //!
-//! Why not serde's derive: its proc macro (syn, serde_derive) and the code
-//! it expands to were about a third of a fresh checkout's cold build of
-//! `cargo xtask` (docs/ARCHITECTURE.md, "Build time").
+//! Why not serde's derive: its proc macro (syn, serde_derive) cost a fresh
+//! checkout's cold build of `cargo xtask` about 3 s on 2 cores
+//! (docs/ARCHITECTURE.md, "Build time").
 //!
 //! Not for: formats. Text in and out is serde_json's and toml_edit's.
 
@@ -88,8 +88,9 @@ pub fn from_str<T: Decode>(text: &str) -> Result<T, DecodeError> {
     T::decode(&value, &At::default())
 }
 
-/// A TOML item as the JSON value the records read: tables are objects,
-/// datetimes strings. A float JSON cannot hold (`nan`, `inf`) is an error.
+/// A TOML item as the JSON value the records read: tables are objects. A
+/// datetime (no record has one) and a float JSON cannot hold (`nan`, `inf`)
+/// are errors naming the key.
 pub fn from_toml(item: &toml_edit::Item, at: &At) -> Result<Value, DecodeError> {
     match item {
         toml_edit::Item::None => Ok(Value::Null),
@@ -123,7 +124,13 @@ fn toml_value(value: &toml_edit::Value, at: &At) -> Result<Value, DecodeError> {
             .map(Value::Number)
             .ok_or_else(|| at.error(format!("{} is not a number JSON can hold", f.value())))?,
         T::Boolean(b) => Value::Bool(*b.value()),
-        T::Datetime(d) => Value::String(d.value().to_string()),
+        // serde refused a datetime where a string was expected; so do we.
+        T::Datetime(d) => {
+            return Err(at.error(format!(
+                "invalid type: datetime `{}`, expected a string (quote it)",
+                d.value()
+            )))
+        }
         T::Array(items) => Value::Array(
             items
                 .iter()
@@ -341,8 +348,8 @@ pub fn always<T>(_: &T) -> bool {
     true
 }
 
-/// A string or a list of them, as a list: `tags = "v{version}"` or
-/// `tags = ["v{version}", "latest"]`.
+/// A string or a list of them, as a list: a model fact's sources,
+/// `name = "config.json#/name"` or `name = ["a.json#/name", "b.json#/id"]`.
 pub fn one_or_many(value: &Value, at: &At) -> Result<Vec<String>, DecodeError> {
     match value {
         Value::String(one) => Ok(vec![one.clone()]),
@@ -367,7 +374,7 @@ pub fn table_or_tables<T: Decode>(value: &Value, at: &At) -> Result<Vec<T>, Deco
 ///     id,                                  // required (an Option may be absent)
 ///     needs = Vec::new(),                  // the value when absent
 ///     tags with one_or_many = Vec::new(),  // read by a function
-///     note ; skip_if Option::is_none,      // left out of the output when
+///     note ; skip_if Option::is_none,      // not written when the test holds
 /// });
 /// ```
 ///
@@ -392,7 +399,7 @@ macro_rules! record {
                 let case = $crate::core::record::Case::$case;
                 let keys = [$(case.key(stringify!($field))),*];
                 let known: Vec<&str> = keys.iter().map(String::as_str).collect();
-                let strict = false $(|| stringify!($strict) == "strict")?;
+                let strict = false $(|| record!(@strict $strict))?;
                 let map = $crate::core::record::object(value, at, &known, strict)?;
                 let mut keys = keys.into_iter();
                 Ok($name {
@@ -407,6 +414,8 @@ macro_rules! record {
             }
         }
     };
+    // The one word allowed after the case: a typo must not compile.
+    (@strict strict) => { true };
     (@via $value:expr, $at:expr) => { $crate::core::record::Decode::decode($value, $at) };
     (@via $value:expr, $at:expr, $via:path) => { $via($value, $at) };
     (@absent $at:expr, $key:expr) => { $crate::core::record::Decode::absent($at, $key)? };
@@ -418,7 +427,7 @@ macro_rules! record {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 use serde::ser::SerializeMap;
                 let case = $crate::core::record::Case::$case;
-                let mut map = serializer.serialize_map(Some([$(stringify!($field)),*].len()))?;
+                let mut map = serializer.serialize_map(None)?;
                 $(
                     if !(false $(|| $skip(&self.$field))?) {
                         map.serialize_entry(&case.key(stringify!($field)), &self.$field)?;
@@ -437,14 +446,18 @@ macro_rules! string_enum {
     ($name:ident ($case:ident) { $($variant:ident),* $(,)? }) => {
         impl $name {
             pub fn json_name(&self) -> &'static str {
-                // The keys are made once: they are printed in loops.
+                // The keys are made once: they are printed in loops. The
+                // match is exhaustive: a variant missing here does not compile.
                 static KEYS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
                 let keys = KEYS.get_or_init(|| {
                     vec![$($crate::core::record::Case::$case.key(stringify!($variant))),*]
                 });
-                let index = [$($name::$variant),*]
+                let name = match self {
+                    $($name::$variant => stringify!($variant),)*
+                };
+                let index = [$(stringify!($variant)),*]
                     .iter()
-                    .position(|v| v == self)
+                    .position(|v| *v == name)
                     .unwrap_or_default();
                 keys[index].as_str()
             }

@@ -34,8 +34,6 @@ pub enum Effect {
     Change,
 }
 
-string_enum!(Effect (Lower) { Query, Stage, Change });
-
 /// A command to run, as data.
 #[derive(Clone, Debug)]
 pub struct Cmd {

@@ -83,19 +83,7 @@ impl StepName {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            StepName::Preflight => "preflight",
-            StepName::Prepare => "prepare",
-            StepName::Build => "build",
-            StepName::Verify => "verify",
-            StepName::Push => "push",
-            StepName::Ci => "ci",
-            StepName::GithubDraft => "github-draft",
-            StepName::Pypi => "pypi",
-            StepName::Docker => "docker",
-            StepName::GithubPublish => "github-publish",
-            StepName::PostVerify => "post-verify",
-        }
+        self.json_name()
     }
 }
 

@@ -284,7 +284,8 @@ fn crate_components(workspace: &Workspace) -> Vec<Value> {
         .iter()
         .enumerate()
         .filter(|(_, p)| {
-            p.get("source").is_none() && field(p, "name").as_deref() != Some(env!("CARGO_PKG_NAME"))
+            p.get("source").is_none()
+                && !field(p, "name").is_some_and(|n| TOOL_CRATES.contains(&n.as_str()))
         })
         .map(|(i, _)| i)
         .collect();
@@ -322,6 +323,10 @@ fn crate_components(workspace: &Workspace) -> Vec<Value> {
     }
     components
 }
+
+/// The xtask's own crates (`xtask/`, `xtask/formats/`): the tool, never a
+/// component of what it releases.
+const TOOL_CRATES: &[&str] = &[env!("CARGO_PKG_NAME"), "xtask-formats"];
 
 /// What made the release: this tool's release process (not the repository
 /// that happens to use it).
@@ -457,8 +462,9 @@ pub fn python_deps(workspace: &Workspace, wheel: &Path, runner: &Runner) -> Resu
 mod tests {
     use super::*;
 
-    /// A workspace with the xtask and a product crate: the product's crates
-    /// (and what they depend on) are components; what only the xtask uses is not.
+    /// A workspace with the xtask (two crates) and a product crate: the
+    /// product's crates (and what they depend on) are components; what only
+    /// the xtask uses is not.
     #[test]
     fn the_crates_are_the_products_not_the_xtasks() {
         let root = std::env::temp_dir().join(format!("xt-sbom-{}", std::process::id()));
@@ -478,7 +484,9 @@ mod tests {
                  [[package]]\nname = \"serde\"\nversion = \"1.0.0\"\n{registry}\nchecksum = \"bb\"\ndependencies = [\"serde_core\"]\n\n\
                  [[package]]\nname = \"serde\"\nversion = \"2.0.0\"\n{registry}\nchecksum = \"cc\"\n\n\
                  [[package]]\nname = \"serde_core\"\nversion = \"1.0.0\"\n{registry}\nchecksum = \"dd\"\n\n\
-                 [[package]]\nname = \"xtask\"\nversion = \"0.1.0\"\ndependencies = [\"clap\", \"serde 2.0.0\"]\n"
+                 [[package]]\nname = \"xtask\"\nversion = \"0.1.0\"\ndependencies = [\"clap\", \"serde 2.0.0\", \"xtask-formats\"]\n\n\
+                 [[package]]\nname = \"xtask-formats\"\nversion = \"0.1.0\"\ndependencies = [\"anyhow\"]\n\n\
+                 [[package]]\nname = \"anyhow\"\nversion = \"1.0.0\"\n{registry}\nchecksum = \"ee\"\n"
             ),
         )
         .unwrap();

@@ -48,13 +48,6 @@ pub struct Location {
     span: Range<usize>,
 }
 
-record!(write: Location (Same) {
-    file,
-    field,
-    found,
-    form,
-});
-
 impl Location {
     /// A PEP 440 location's version in normal form (`1.0.0-RC1` ->
     /// `1.0.0rc1`), when it parses.

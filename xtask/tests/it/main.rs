@@ -32,5 +32,6 @@ mod python_package;
 mod references;
 mod release;
 mod supply_chain;
+mod templates;
 mod versions;
 mod workflows;

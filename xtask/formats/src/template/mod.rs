@@ -7,8 +7,8 @@
 //! It replaced minijinja, which cost the cold build of `cargo xtask` about
 //! 2.7 s of CPU. It keeps minijinja's behaviour as the old code configured
 //! it (strict undefined, `trim_blocks`, `lstrip_blocks`, the final newline
-//! kept): `reference.rs` renders a table of templates with both and compares
-//! (minijinja is a dev-dependency only).
+//! kept): `xtask/tests/it/templates.rs` renders a table of templates with
+//! both and compares (minijinja is a dev-dependency of the xtask only).
 
 mod ast;
 mod eval;
@@ -18,8 +18,6 @@ mod lexer;
 mod literal;
 mod ops;
 mod parser;
-#[cfg(test)]
-mod reference;
 mod value;
 
 use std::fmt;

@@ -40,7 +40,7 @@ impl Bench {
                 Command::new("build")
                     .about(
                         "How long a fresh checkout waits for `cargo xtask --help`: a cold build \
-                         into an empty target directory (goal ≤ 20 s on 2 cores) and warm runs \
+                         into an empty target directory (goal ≤ 15 s on 2 cores) and warm runs \
                          (goal ≤ 0.5 s), beside a cold build of an empty crate",
                     )
                     .arg(runs("10", "How many warm runs to take the median of")),
