@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use clap::{value_parser, Arg, ArgMatches};
+use clap::{value_parser, Arg, ArgAction, ArgMatches};
 
 use crate::changelog::Changelog;
 use crate::checksums::Checksums;
@@ -166,6 +166,31 @@ impl Cli {
             command,
         }
     }
+}
+
+/// `--execute`: without it, the command only says what it would do.
+pub fn execute_flag(help: &'static str) -> Arg {
+    Arg::new("execute")
+        .long("execute")
+        .action(ArgAction::SetTrue)
+        .help(help)
+}
+
+/// The value of an argument clap requires or gives a default: always there
+/// once the command line has parsed.
+pub fn required<T: Clone + Send + Sync + 'static>(matches: &ArgMatches, id: &str) -> T {
+    matches
+        .get_one::<T>(id)
+        .cloned()
+        .unwrap_or_else(|| unreachable!("clap requires or defaults `{id}`"))
+}
+
+/// Every value of a repeated argument, in the order given.
+pub fn all<T: Clone + Send + Sync + 'static>(matches: &ArgMatches, id: &str) -> Vec<T> {
+    matches
+        .get_many::<T>(id)
+        .map(|values| values.cloned().collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

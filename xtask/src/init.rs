@@ -72,12 +72,9 @@ struct Model {
 
 impl Init {
     pub fn args(cmd: Command) -> Command {
-        cmd.arg(
-            Arg::new("execute")
-                .long("execute")
-                .action(ArgAction::SetTrue)
-                .help("Write the root Cargo.toml (and `/target/` into .gitignore)"),
-        )
+        cmd.arg(crate::cli::execute_flag(
+            "Write the root Cargo.toml (and `/target/` into .gitignore)",
+        ))
         .arg(
             Arg::new("force")
                 .long("force")

@@ -163,10 +163,7 @@ atomically, this help is not GNU's, and there is no --version.",
         };
         let binary = last_of(matches, &["binary", "text", "tag"]).map(|id| id != "text");
         Checksums {
-            paths: matches
-                .get_many::<OsString>("paths")
-                .map(|paths| paths.cloned().collect())
-                .unwrap_or_default(),
+            paths: crate::cli::all(matches, "paths"),
             check: matches.get_flag("check"),
             binary,
             tag: matches.get_count("tag") > 0,

@@ -14,7 +14,7 @@ mod tags;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use clap::{Arg, ArgAction, ArgMatches, Command};
+use clap::{ArgMatches, Command};
 use semver::Version;
 
 use crate::core::config::{DockerImage, Workspace};
@@ -46,10 +46,7 @@ impl Docker {
                          run unless --execute)",
                     )
                     .arg(
-                        Arg::new("execute")
-                            .long("execute")
-                            .action(ArgAction::SetTrue)
-                            .help("Push; without it, only say what would be pushed"),
+                        crate::cli::execute_flag("Push; without it, only say what would be pushed"),
                     ),
             )
             .subcommand(Command::new("tags").about("Print the tags this version gets"))

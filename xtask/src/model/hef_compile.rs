@@ -173,9 +173,7 @@ impl HefCompile {
             start_node_names: strings("start-node-names"),
             end_node_names: strings("end-node-names"),
             out_dir: matches.get_one::<PathBuf>("out-dir").cloned(),
-            timeout: *matches
-                .get_one::<u64>("timeout")
-                .expect("timeout has a default"),
+            timeout: crate::cli::required(matches, "timeout"),
         }
     }
 

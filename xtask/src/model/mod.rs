@@ -91,12 +91,7 @@ impl Models {
     }
 
     pub fn from_matches(matches: &ArgMatches) -> Models {
-        let files = |matches: &ArgMatches| -> Vec<PathBuf> {
-            matches
-                .get_many::<PathBuf>("files")
-                .map(|files| files.cloned().collect())
-                .unwrap_or_default()
-        };
+        let files = |matches: &ArgMatches| -> Vec<PathBuf> { crate::cli::all(matches, "files") };
         match matches.subcommand() {
             Some(("check", args)) => Models::Check {
                 name: args.get_one::<String>("name").cloned(),

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use clap::{Arg, ArgAction, ArgMatches, Command};
+use clap::{Arg, ArgMatches, Command};
 
 use crate::checksums::{hex, sha256_files};
 use crate::core::config::{PythonPackage, Workspace};
@@ -59,12 +59,9 @@ impl Python {
                                  index-url]",
                             ),
                     )
-                    .arg(
-                        Arg::new("execute")
-                            .long("execute")
-                            .action(ArgAction::SetTrue)
-                            .help("Upload; without it, only say what would be uploaded"),
-                    ),
+                    .arg(crate::cli::execute_flag(
+                        "Upload; without it, only say what would be uploaded",
+                    )),
             )
     }
 

@@ -60,12 +60,9 @@ impl Release {
                     .value_parser(value_parser!(PreKind))
                     .help("Make the level's version a pre-release"),
             )
-            .arg(
-                Arg::new("execute")
-                    .long("execute")
-                    .action(ArgAction::SetTrue)
-                    .help("Do it: edit, commit, tag, push, publish"),
-            )
+            .arg(crate::cli::execute_flag(
+                "Do it: edit, commit, tag, push, publish",
+            ))
             .arg(
                 Arg::new("resume")
                     .long("resume")

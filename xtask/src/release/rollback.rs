@@ -7,7 +7,7 @@
 //! others; the commands to repair them are printed.
 
 use anyhow::{bail, Result};
-use clap::{Arg, ArgAction, ArgMatches, Command};
+use clap::{Arg, ArgMatches, Command};
 
 use crate::core::config::Workspace;
 use crate::core::runner::Runner;
@@ -29,20 +29,14 @@ impl Rollback {
                 .required(true)
                 .help("The release tag, e.g. v1.2.0"),
         )
-        .arg(
-            Arg::new("execute")
-                .long("execute")
-                .action(ArgAction::SetTrue)
-                .help("Remove; without it, only say what would be removed"),
-        )
+        .arg(crate::cli::execute_flag(
+            "Remove; without it, only say what would be removed",
+        ))
     }
 
     pub fn from_matches(matches: &ArgMatches) -> Rollback {
         Rollback {
-            tag: matches
-                .get_one::<String>("tag")
-                .cloned()
-                .expect("tag is required"),
+            tag: crate::cli::required(matches, "tag"),
             execute: matches.get_flag("execute"),
         }
     }

@@ -73,12 +73,9 @@ impl PlanArgs {
                 .required(true)
                 .help("Where to write the plan"),
         )
-        .arg(
-            Arg::new("execute")
-                .long("execute")
-                .action(ArgAction::SetTrue)
-                .help("Make and push the release commit and tag the parts are built from"),
-        )
+        .arg(crate::cli::execute_flag(
+            "Make and push the release commit and tag the parts are built from",
+        ))
         .arg(
             Arg::new("skip-tests")
                 .long("skip-tests")
@@ -108,10 +105,7 @@ impl PlanArgs {
         PlanArgs {
             target: matches.get_one::<String>("target").cloned(),
             pre: matches.get_one::<PreKind>("pre").copied(),
-            out: matches
-                .get_one::<PathBuf>("out")
-                .cloned()
-                .expect("--out is required"),
+            out: crate::cli::required(matches, "out"),
             execute: matches.get_flag("execute"),
             skip_tests: matches.get_flag("skip-tests"),
             sign_key: matches.get_one::<String>("sign-key").cloned(),
@@ -168,22 +162,10 @@ impl BuildArgs {
 
     fn from_matches(matches: &ArgMatches) -> BuildArgs {
         BuildArgs {
-            plan: matches
-                .get_one::<PathBuf>("plan")
-                .cloned()
-                .expect("--plan is required"),
-            part: matches
-                .get_one::<String>("part")
-                .cloned()
-                .expect("--part is required"),
-            out: matches
-                .get_one::<PathBuf>("out")
-                .cloned()
-                .expect("--out is required"),
-            with: matches
-                .get_many::<PathBuf>("with")
-                .map(|dirs| dirs.cloned().collect())
-                .unwrap_or_default(),
+            plan: crate::cli::required(matches, "plan"),
+            part: crate::cli::required(matches, "part"),
+            out: crate::cli::required(matches, "out"),
+            with: crate::cli::all(matches, "with"),
         }
     }
 }
@@ -218,24 +200,15 @@ impl PublishArgs {
                      `actions/download-artifact` lays them out), with a part.json",
                 ),
         )
-        .arg(
-            Arg::new("execute")
-                .long("execute")
-                .action(ArgAction::SetTrue)
-                .help("Publish; without it, check the parts and print what would run"),
-        )
+        .arg(crate::cli::execute_flag(
+            "Publish; without it, check the parts and print what would run",
+        ))
     }
 
     fn from_matches(matches: &ArgMatches) -> PublishArgs {
         PublishArgs {
-            plan: matches
-                .get_one::<PathBuf>("plan")
-                .cloned()
-                .expect("--plan is required"),
-            parts: matches
-                .get_many::<PathBuf>("parts")
-                .map(|dirs| dirs.cloned().collect())
-                .unwrap_or_default(),
+            plan: crate::cli::required(matches, "plan"),
+            parts: crate::cli::all(matches, "parts"),
             execute: matches.get_flag("execute"),
         }
     }
@@ -267,10 +240,7 @@ impl MatrixArgs {
 
     fn from_matches(matches: &ArgMatches) -> MatrixArgs {
         MatrixArgs {
-            plan: matches
-                .get_one::<PathBuf>("plan")
-                .cloned()
-                .expect("--plan is required"),
+            plan: crate::cli::required(matches, "plan"),
             after: matches.get_flag("after"),
         }
     }

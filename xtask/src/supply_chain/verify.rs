@@ -38,10 +38,7 @@ impl VerifyRelease {
 
     pub fn from_matches(matches: &ArgMatches) -> VerifyRelease {
         VerifyRelease {
-            target: matches
-                .get_one::<String>("target")
-                .cloned()
-                .expect("target is required"),
+            target: crate::cli::required(matches, "target"),
             key: matches.get_one::<String>("key").cloned(),
         }
     }

@@ -6,7 +6,7 @@
 //! times, a version PyPI would refuse).
 
 use anyhow::{bail, Result};
-use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
+use clap::{value_parser, Arg, ArgMatches, Command};
 
 use crate::core::atomic;
 use crate::core::config::Workspace;
@@ -38,20 +38,14 @@ impl Bump {
                 .value_parser(value_parser!(PreKind))
                 .help("Make the level's version a pre-release: `minor --pre rc` gives 1.3.0-rc.1"),
         )
-        .arg(
-            Arg::new("execute")
-                .long("execute")
-                .action(ArgAction::SetTrue)
-                .help("Write the files. Without it, only the diff is shown"),
-        )
+        .arg(crate::cli::execute_flag(
+            "Write the files. Without it, only the diff is shown",
+        ))
     }
 
     pub fn from_matches(matches: &ArgMatches) -> Bump {
         Bump {
-            target: matches
-                .get_one::<String>("target")
-                .cloned()
-                .expect("target is required"),
+            target: crate::cli::required(matches, "target"),
             pre: matches.get_one::<PreKind>("pre").copied(),
             execute: matches.get_flag("execute"),
         }

@@ -80,11 +80,7 @@ impl Bench {
     }
 
     pub fn from_matches(matches: &ArgMatches) -> Bench {
-        let count = |matches: &ArgMatches, id: &str| -> usize {
-            *matches
-                .get_one::<usize>(id)
-                .expect("every count has a default")
-        };
+        let count = |matches: &ArgMatches, id: &str| -> usize { crate::cli::required(matches, id) };
         match matches.subcommand() {
             Some(("build", args)) => Bench::Build {
                 runs: count(args, "runs"),
