@@ -176,6 +176,14 @@ pub fn execute_flag(help: &'static str) -> Arg {
         .help(help)
 }
 
+/// `--json`: print the result as JSON instead of text.
+pub fn json_flag(help: &'static str) -> Arg {
+    Arg::new("json")
+        .long("json")
+        .action(ArgAction::SetTrue)
+        .help(help)
+}
+
 /// The value of an argument clap requires or gives a default: always there
 /// once the command line has parsed.
 pub fn required<T: Clone + Send + Sync + 'static>(matches: &ArgMatches, id: &str) -> T {

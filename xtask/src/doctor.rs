@@ -9,7 +9,7 @@
 //! values are never printed.
 
 use anyhow::{bail, Result};
-use clap::{Arg, ArgAction, ArgMatches, Command};
+use clap::{ArgMatches, Command};
 
 use crate::core::config::{ReleaseConfig, Workspace};
 use crate::core::runner::{on_path, Cmd, Runner};
@@ -91,12 +91,7 @@ record!(write: Credential (Same) {
 
 impl Doctor {
     pub fn args(cmd: Command) -> Command {
-        cmd.arg(
-            Arg::new("json")
-                .long("json")
-                .action(ArgAction::SetTrue)
-                .help("Print the report as JSON"),
-        )
+        cmd.arg(crate::cli::json_flag("Print the report as JSON"))
     }
 
     pub fn from_matches(matches: &ArgMatches) -> Doctor {

@@ -73,12 +73,7 @@ impl Models {
                         "Also check against this target's rules in the config \
                          (`[workspace.metadata.release.targets.<TARGET>]`), e.g. hailo8",
                     ))
-                    .arg(
-                        Arg::new("json")
-                            .long("json")
-                            .action(ArgAction::SetTrue)
-                            .help("Print the facts as JSON, for CI"),
-                    ),
+                    .arg(crate::cli::json_flag("Print the facts as JSON, for CI")),
             )
             .subcommand(
                 Command::new("inspect-hef")

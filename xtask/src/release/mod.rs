@@ -53,13 +53,7 @@ impl Release {
                 "A level (major, minor, patch, release, current, alpha, beta, rc), `auto` (from \
                  the conventional commits; the default) or an explicit version",
             ))
-            .arg(
-                Arg::new("pre")
-                    .long("pre")
-                    .value_name("PRE")
-                    .value_parser(value_parser!(PreKind))
-                    .help("Make the level's version a pre-release"),
-            )
+            .arg(pre_arg())
             .arg(crate::cli::execute_flag(
                 "Do it: edit, commit, tag, push, publish",
             ))
@@ -70,14 +64,7 @@ impl Release {
                     .conflicts_with_all(["target", "pre"])
                     .help("Finish the release in progress from its journal (never bumps again)"),
             )
-            .arg(
-                Arg::new("skip")
-                    .long("skip")
-                    .value_name("STEP")
-                    .value_parser(value_parser!(StepName))
-                    .action(ArgAction::Append)
-                    .help("Leave out a step (repeatable)"),
-            )
+            .arg(skip_arg())
             .arg(
                 Arg::new("only")
                     .long("only")
@@ -89,27 +76,16 @@ impl Release {
                          plan): e.g. `--only build` stages and nothing else",
                     ),
             )
-            .arg(
-                Arg::new("json")
-                    .long("json")
-                    .action(ArgAction::SetTrue)
-                    .help("Print the plan as JSON (schema in docs/RELEASING.md) and stop"),
-            )
+            .arg(crate::cli::json_flag(
+                "Print the plan as JSON (schema in docs/RELEASING.md) and stop",
+            ))
             .arg(
                 Arg::new("skip-tests")
                     .long("skip-tests")
                     .action(ArgAction::SetTrue)
                     .help("Do not run `cargo xtask test` first (said loudly)"),
             )
-            .arg(
-                Arg::new("sign-key")
-                    .long("sign-key")
-                    .value_name("KEYID")
-                    .help(
-                        "Sign with this GPG key [default: RELEASE_GPG_KEY, else the config's \
-                         sign-key]",
-                    ),
-            )
+            .arg(sign_key_arg())
     }
 
     pub fn from_matches(matches: &ArgMatches) -> Release {
@@ -423,4 +399,31 @@ fn skipped(workspace: &Workspace, asked: &[StepName]) -> Result<Vec<StepName>> {
     skip.sort_by_key(|s| StepName::ALL.iter().position(|a| a == s));
     skip.dedup();
     Ok(skip)
+}
+
+/// `--pre`, for `release` and `release plan`.
+fn pre_arg() -> Arg {
+    Arg::new("pre")
+        .long("pre")
+        .value_name("PRE")
+        .value_parser(value_parser!(PreKind))
+        .help("Make the level's version a pre-release")
+}
+
+/// `--sign-key`, for `release` and `release plan`.
+fn sign_key_arg() -> Arg {
+    Arg::new("sign-key")
+        .long("sign-key")
+        .value_name("KEYID")
+        .help("Sign with this GPG key [default: RELEASE_GPG_KEY, else the config's sign-key]")
+}
+
+/// `--skip`, for `release` and `release plan`.
+fn skip_arg() -> Arg {
+    Arg::new("skip")
+        .long("skip")
+        .value_name("STEP")
+        .value_parser(value_parser!(StepName))
+        .action(ArgAction::Append)
+        .help("Leave out a step (repeatable)")
 }

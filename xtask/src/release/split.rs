@@ -58,13 +58,7 @@ impl PlanArgs {
                 .value_name("TARGET")
                 .help("As for `release`: a level, `auto` (the default) or an explicit version"),
         )
-        .arg(
-            Arg::new("pre")
-                .long("pre")
-                .value_name("PRE")
-                .value_parser(value_parser!(PreKind))
-                .help("Make the level's version a pre-release"),
-        )
+        .arg(super::pre_arg())
         .arg(
             Arg::new("out")
                 .long("out")
@@ -82,23 +76,8 @@ impl PlanArgs {
                 .action(ArgAction::SetTrue)
                 .help("Do not run the project's tests first (said loudly)"),
         )
-        .arg(
-            Arg::new("sign-key")
-                .long("sign-key")
-                .value_name("KEYID")
-                .help(
-                    "Sign with this GPG key [default: RELEASE_GPG_KEY, else the config's \
-                     sign-key]",
-                ),
-        )
-        .arg(
-            Arg::new("skip")
-                .long("skip")
-                .value_name("STEP")
-                .value_parser(value_parser!(StepName))
-                .action(ArgAction::Append)
-                .help("Leave out a step (repeatable)"),
-        )
+        .arg(super::sign_key_arg())
+        .arg(super::skip_arg())
     }
 
     fn from_matches(matches: &ArgMatches) -> PlanArgs {
@@ -127,37 +106,30 @@ pub struct BuildArgs {
 
 impl BuildArgs {
     fn args(cmd: Command) -> Command {
-        cmd.arg(
-            Arg::new("plan")
-                .long("plan")
-                .value_name("FILE")
-                .value_parser(value_parser!(PathBuf))
-                .required(true)
-                .help("The plan `release plan` wrote"),
-        )
-        .arg(
-            Arg::new("part")
-                .long("part")
-                .value_name("ID")
-                .required(true)
-                .help("The part to build, as the plan names it (`release matrix` lists them)"),
-        )
-        .arg(
-            Arg::new("out")
-                .long("out")
-                .value_name("DIR")
-                .value_parser(value_parser!(PathBuf))
-                .required(true)
-                .help("Where its files and part.json go (emptied first)"),
-        )
-        .arg(
-            Arg::new("with")
-                .long("with")
-                .value_name("DIR")
-                .value_parser(value_parser!(PathBuf))
-                .action(ArgAction::Append)
-                .help("A built part this one starts from: the `onnx:` part of a `hef:` part"),
-        )
+        cmd.arg(plan_arg())
+            .arg(
+                Arg::new("part")
+                    .long("part")
+                    .value_name("ID")
+                    .required(true)
+                    .help("The part to build, as the plan names it (`release matrix` lists them)"),
+            )
+            .arg(
+                Arg::new("out")
+                    .long("out")
+                    .value_name("DIR")
+                    .value_parser(value_parser!(PathBuf))
+                    .required(true)
+                    .help("Where its files and part.json go (emptied first)"),
+            )
+            .arg(
+                Arg::new("with")
+                    .long("with")
+                    .value_name("DIR")
+                    .value_parser(value_parser!(PathBuf))
+                    .action(ArgAction::Append)
+                    .help("A built part this one starts from: the `onnx:` part of a `hef:` part"),
+            )
     }
 
     fn from_matches(matches: &ArgMatches) -> BuildArgs {
@@ -179,30 +151,23 @@ pub struct PublishArgs {
 
 impl PublishArgs {
     fn args(cmd: Command) -> Command {
-        cmd.arg(
-            Arg::new("plan")
-                .long("plan")
-                .value_name("FILE")
-                .value_parser(value_parser!(PathBuf))
-                .required(true)
-                .help("The plan `release plan` wrote"),
-        )
-        .arg(
-            Arg::new("parts")
-                .long("parts")
-                .value_name("DIR")
-                .value_parser(value_parser!(PathBuf))
-                .num_args(1..)
-                .action(ArgAction::Append)
-                .required(true)
-                .help(
-                    "Directories holding the parts: each, or each of its subdirectories (as \
+        cmd.arg(plan_arg())
+            .arg(
+                Arg::new("parts")
+                    .long("parts")
+                    .value_name("DIR")
+                    .value_parser(value_parser!(PathBuf))
+                    .num_args(1..)
+                    .action(ArgAction::Append)
+                    .required(true)
+                    .help(
+                        "Directories holding the parts: each, or each of its subdirectories (as \
                      `actions/download-artifact` lays them out), with a part.json",
-                ),
-        )
-        .arg(crate::cli::execute_flag(
-            "Publish; without it, check the parts and print what would run",
-        ))
+                    ),
+            )
+            .arg(crate::cli::execute_flag(
+                "Publish; without it, check the parts and print what would run",
+            ))
     }
 
     fn from_matches(matches: &ArgMatches) -> PublishArgs {
@@ -222,15 +187,7 @@ pub struct MatrixArgs {
 
 impl MatrixArgs {
     fn args(cmd: Command) -> Command {
-        cmd.arg(
-            Arg::new("plan")
-                .long("plan")
-                .value_name("FILE")
-                .value_parser(value_parser!(PathBuf))
-                .required(true)
-                .help("The plan `release plan` wrote"),
-        )
-        .arg(
+        cmd.arg(plan_arg()).arg(
             Arg::new("after")
                 .long("after")
                 .action(ArgAction::SetTrue)
@@ -1305,4 +1262,14 @@ fn publish(args: PublishArgs) -> Result<()> {
     };
     let needs = release.run_steps(&ws, &mut journal, &[], &runner)?;
     release.finish(&ws, journal, &needs)
+}
+
+/// `--plan FILE`, which every part of a split release reads.
+fn plan_arg() -> Arg {
+    Arg::new("plan")
+        .long("plan")
+        .value_name("FILE")
+        .value_parser(value_parser!(PathBuf))
+        .required(true)
+        .help("The plan `release plan` wrote")
 }

@@ -2,7 +2,7 @@
 //! they disagree (someone edited `pyproject.toml` by hand), naming the files.
 
 use anyhow::{bail, Result};
-use clap::{Arg, ArgAction, ArgMatches, Command};
+use clap::{ArgMatches, Command};
 
 use crate::core::config::Workspace;
 use crate::core::runner::Runner;
@@ -58,12 +58,7 @@ impl serde::Serialize for Row<'_> {
 
 impl Versions {
     pub fn args(cmd: Command) -> Command {
-        cmd.arg(
-            Arg::new("json")
-                .long("json")
-                .action(ArgAction::SetTrue)
-                .help("Print the report as JSON"),
-        )
+        cmd.arg(crate::cli::json_flag("Print the report as JSON"))
     }
 
     pub fn from_matches(matches: &ArgMatches) -> Versions {
