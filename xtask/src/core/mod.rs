@@ -15,6 +15,5 @@ pub mod dist;
 pub mod glob;
 pub mod report;
 pub mod runner;
-// A crate of its own, compiled beside the dependencies (xtask/formats).
-pub use xtask_formats::template;
+pub mod template;
 pub mod zip;

@@ -1,4 +1,4 @@
-//! Renders a parsed template over the JSON context, with minijinja's strict
+//! Renders a parsed template over the context, with minijinja's strict
 //! undefined: a name or attribute the context lacks is an error where it is
 //! printed, tested for truth, iterated, compared or looked into, and only
 //! `is defined`, `is undefined` and `default` may look at it.
@@ -13,9 +13,9 @@ use super::Error;
 
 /// `html`: printed values are escaped, as minijinja does for a template
 /// named `*.html`, `*.htm` or `*.xml` (`.j2` after it or not).
-pub fn render(template: &[Stmt], context: &serde_json::Value, html: bool) -> Result<String, Error> {
-    let root = match Value::from_json(context) {
-        Value::Map(map) => map,
+pub fn render(template: &[Stmt], context: &Value, html: bool) -> Result<String, Error> {
+    let root = match context {
+        Value::Map(map) => map.clone(),
         _ => BTreeMap::new(),
     };
     let mut out = String::new();

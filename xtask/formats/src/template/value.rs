@@ -1,4 +1,5 @@
-//! A template's values: the JSON context's, plus undefined. They print,
+//! A template's values: the context's (JSON's kinds, read by the caller),
+//! plus undefined. They print,
 //! compare and test true as minijinja's do (Python's way: `None`, `True`,
 //! `1.0`, an empty list is false).
 
@@ -27,26 +28,6 @@ pub enum Value {
 }
 
 impl Value {
-    pub fn from_json(json: &serde_json::Value) -> Value {
-        use serde_json::Value as J;
-        match json {
-            J::Null => Value::None,
-            J::Bool(b) => Value::Bool(*b),
-            J::Number(n) => match (n.as_u64(), n.as_i64()) {
-                (Some(u), _) => Value::Int(u.into()),
-                (None, Some(i)) => Value::Int(i.into()),
-                _ => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
-            },
-            J::String(s) => Value::Str(s.clone()),
-            J::Array(items) => Value::List(items.iter().map(Value::from_json).collect()),
-            J::Object(map) => Value::Map(
-                map.iter()
-                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
-                    .collect(),
-            ),
-        }
-    }
-
     pub fn undefined(what: String) -> Value {
         Value::Undefined {
             silent: false,
