@@ -352,10 +352,13 @@ impl Fakes {
         ]
     }
 
-    /// Every recorded call of `tool` (or of all tools with `None`).
+    /// Every recorded call of `tool` (or of all tools with `None`). A test
+    /// that polls while a fake runs can read a record half written: only
+    /// lines with their newline are calls yet.
     pub fn calls(&self, tool: Option<&str>) -> Vec<Value> {
         let log = std::fs::read_to_string(self.state.join("calls.jsonl")).unwrap_or_default();
-        log.lines()
+        log.split_inclusive('\n')
+            .filter_map(|line| line.strip_suffix('\n'))
             .map(|line| serde_json::from_str::<Value>(line).unwrap())
             .filter(|call| tool.is_none_or(|t| call["tool"] == t))
             .collect()
